@@ -1,0 +1,47 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModule } from './auth/auth.module';
+import { CommandsModule } from './commands/commands.module';
+import { GlobalExceptionFilter } from './common/errors/http-exception.filter';
+import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
+import { RequestLoggerMiddleware } from './common/http/request-logger.middleware';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DevicesModule } from './devices/devices.module';
+import { EventsModule } from './events/events.module';
+import { HealthModule } from './health/health.module';
+import { OrganizationsModule } from './organizations/organizations.module';
+
+@Module({})
+export class AppModule implements NestModule {
+  static forRoot(config: AppConfig, mongoUri: string): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        MongooseModule.forRoot(mongoUri, {
+          serverSelectionTimeoutMS: 5000,
+          // Indexes are part of the contract (uniqueness of cmdId, deviceId): build them at boot.
+          autoIndex: true,
+        }),
+        EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
+        EventsModule,
+        AuthModule,
+        HealthModule,
+        OrganizationsModule,
+        DevicesModule,
+        CommandsModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: GlobalExceptionFilter },
+        { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestLoggerMiddleware).forRoutes('*path');
+  }
+}

@@ -1,0 +1,32 @@
+import { INestApplication, Logger, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { createValidationPipe } from './common/http/validation';
+import { setupSwagger } from './swagger';
+
+export interface CreateAppOptions {
+  logger?: LogLevel[] | false;
+}
+
+/** Builds the configured Nest application (shared by main.ts, e2e tests and benchmarks). */
+export async function createApp(
+  config: AppConfig,
+  mongoUri: string,
+  opts: CreateAppOptions = {},
+): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, mongoUri), {
+    logger: opts.logger ?? ['log', 'warn', 'error'],
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: config.bodyLimit });
+  app.set('trust proxy', false);
+  app.disable('x-powered-by');
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  setupSwagger(app);
+  return app;
+}
+
+export const bootstrapLogger = new Logger('Bootstrap');

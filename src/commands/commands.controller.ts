@@ -1,0 +1,107 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthUser } from '../auth/auth-user';
+import { CurrentUser, RequirePermissions } from '../auth/auth.decorators';
+import { Permission } from '../auth/permissions';
+import { ApiErrors, ApiOkEnvelope } from '../common/http/swagger';
+import { PageQueryDto, toPageRequest } from '../common/pagination/pagination';
+import { DeviceParamsDto } from '../devices/dto/device.dto';
+import { presentBatch, presentBatchDetail, presentBatchSummary, presentCommand } from './command-presenter';
+import { CommandsService } from './commands.service';
+import { CancelCommandsDto, CommandBatchParamsDto, ListActionsQueryDto } from './dto/command-params.dto';
+import {
+  CancelResultDto,
+  CommandBatchDetailDto,
+  CommandBatchPageDto,
+  CommandBatchResponseDto,
+  CommandPageDto,
+} from './dto/command-response.dto';
+import { CreateCommandsDto } from './dto/create-commands.dto';
+
+@ApiTags('Windows device commands')
+@ApiBearerAuth()
+@Controller('v1/organizations/:organizationId/mdm/windows/enterprise/devices/:winDeviceId/commands')
+export class CommandsController {
+  constructor(private readonly commands: CommandsService) {}
+
+  @Post()
+  @HttpCode(200)
+  @RequirePermissions(Permission.CommandCreate)
+  @ApiOperation({
+    summary: 'Queue a batch of OMA-DM commands for the device',
+    description:
+      'Each command is queued with a unique cmdId and status Pending, and delivered in order in the ' +
+      "device's next management session. Also served with a trailing slash.",
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Retrying with the same key and body returns the same batch; another body is refused (409 4009)',
+  })
+  @ApiOkEnvelope(CommandBatchResponseDto)
+  @ApiErrors(5091, 5142, 4002, 4004, 4003, 3001, 4009)
+  async create(
+    @CurrentUser() user: AuthUser,
+    @Param() p: DeviceParamsDto,
+    @Body() dto: CreateCommandsDto,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ) {
+    return presentBatch(await this.commands.enqueue(user, p.organizationId, p.winDeviceId, dto, idempotencyKey));
+  }
+
+  @Get()
+  @RequirePermissions(Permission.CommandList)
+  @ApiOperation({ summary: "The device's command batches, newest first (paginated; sort by createdAt)" })
+  @ApiOkEnvelope(CommandBatchPageDto)
+  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  async list(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto, @Query() q: PageQueryDto) {
+    const page = toPageRequest(q, ['createdAt', 'updatedAt'], 'createdAt:desc');
+    const result = await this.commands.listBatches(user, p.organizationId, p.winDeviceId, page);
+    return { ...result, docs: result.docs.map(presentBatchSummary) };
+  }
+
+  @Get(':winCommandId')
+  @RequirePermissions(Permission.CommandGet)
+  @ApiOperation({ summary: "One batch in the POST's shape, with its name and status summary" })
+  @ApiOkEnvelope(CommandBatchDetailDto)
+  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  async get(@CurrentUser() user: AuthUser, @Param() p: CommandBatchParamsDto) {
+    return presentBatchDetail(
+      await this.commands.getBatch(user, p.organizationId, p.winDeviceId, p.winCommandId),
+    );
+  }
+
+  @Get(':winCommandId/actions')
+  @RequirePermissions(Permission.CommandGet)
+  @ApiOperation({ summary: "The batch's commands in batch order (paginated, filterable by status)" })
+  @ApiOkEnvelope(CommandPageDto)
+  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  async actions(
+    @CurrentUser() user: AuthUser,
+    @Param() p: CommandBatchParamsDto,
+    @Query() q: ListActionsQueryDto,
+  ) {
+    const page = toPageRequest(q, ['position'], 'position:asc');
+    const result = await this.commands.listActions(
+      user,
+      p.organizationId,
+      p.winDeviceId,
+      p.winCommandId,
+      page,
+      q.status,
+    );
+    return { ...result, docs: result.docs.map(presentCommand) };
+  }
+
+  @Post(':winCommandId/cancel')
+  @HttpCode(200)
+  @RequirePermissions(Permission.CommandCancel)
+  @ApiOperation({
+    summary: 'Cancel commands that are still Pending (all of the batch, or the listed cmdIds)',
+  })
+  @ApiOkEnvelope(CancelResultDto)
+  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  cancel(@CurrentUser() user: AuthUser, @Param() p: CommandBatchParamsDto, @Body() dto: CancelCommandsDto) {
+    return this.commands.cancel(user, p.organizationId, p.winDeviceId, p.winCommandId, dto.cmdIds);
+  }
+}

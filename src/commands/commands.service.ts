@@ -1,0 +1,209 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { Types } from 'mongoose';
+import { AuthUser } from '../auth/auth-user';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DomainError, ErrorCode, ErrorDetail, assertFound, invalidData } from '../common/errors';
+import { Page, PageRequest, toPage } from '../common/pagination/pagination';
+import { DevicesService } from '../devices/devices.service';
+import { EventBus } from '../events/event-bus';
+import { commandConfigProblems } from './command-rules';
+import { CommandStatus, isFinalStatus } from './command-status';
+import { CommandBatch, CommandConfig, StatusCount, WinCommand } from './commands.types';
+import { CommandsRepository } from './commands.repository';
+import { CreateCommandsDto } from './dto/create-commands.dto';
+
+export interface BatchView extends CommandBatch {
+  commands: WinCommand[];
+  summary: StatusCount[];
+}
+
+export interface CancelOutcome {
+  cmdId: string;
+  canceled: boolean;
+  status: string;
+  reason?: 'already-canceled' | 'already-sent' | 'finished' | 'not-found';
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+@Injectable()
+export class CommandsService {
+  private readonly logger = new Logger(CommandsService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly devices: DevicesService,
+    private readonly repo: CommandsRepository,
+    private readonly events: EventBus,
+  ) {}
+
+  async enqueue(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    winDeviceId: string,
+    dto: CreateCommandsDto,
+    idempotencyKey?: string,
+  ): Promise<BatchView> {
+    const configs = this.validate(dto);
+    const { organization, enterprise, device } = await this.devices.resolveDevice(user, orgIdOrSlug, winDeviceId, {
+      requireActive: true,
+    });
+    let batchId = new Types.ObjectId().toHexString();
+    if (idempotencyKey !== undefined) {
+      if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
+        throw invalidData([{ field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' }]);
+      }
+      const hash = createHash('sha256')
+        .update(JSON.stringify({ name: dto.name ?? null, configs }))
+        .digest('hex');
+      const claim = await this.repo.claimIdempotencyKey(
+        `${organization.id}:${device.id}:${idempotencyKey}`,
+        hash,
+        batchId,
+      );
+      if (claim.requestHash !== hash) {
+        throw new DomainError(
+          ErrorCode.Conflict,
+          'Idempotency-Key was already used with a different request body',
+          [{ field: 'Idempotency-Key', message: 'reuse a key only to retry the identical request' }],
+        );
+      }
+      batchId = claim.batchId;
+    }
+    const batch = await this.repo.createBatch({
+      id: batchId,
+      organizationId: organization.id,
+      winEnterpriseId: enterprise.id,
+      winDeviceId: device.id,
+      mdmUserId: device.mdmUserId ?? null,
+      name: dto.name ?? null,
+      createdBy: user.subject,
+      configs,
+    });
+    const view = await this.view(organization.id, batch);
+    this.logger.log(
+      JSON.stringify({ msg: 'command batch queued', batchId, winDeviceId: device.id, commands: configs.length }),
+    );
+    this.events.emit('command.batch.created', {
+      batchId,
+      organizationId: organization.id,
+      winEnterpriseId: enterprise.id,
+      winDeviceId: device.id,
+      cmdIds: view.commands.map((c) => c.cmdId),
+      createdBy: user.subject,
+    });
+    return view;
+  }
+
+  private validate(dto: CreateCommandsDto): CommandConfig[] {
+    const max = this.config.commands.maxPerBatch;
+    if (dto.commands.length > max) {
+      throw invalidData([{ field: 'commands', message: `at most ${max} commands per request` }]);
+    }
+    const problems: ErrorDetail[] = [];
+    const configs = dto.commands.map((c, i) => {
+      problems.push(...commandConfigProblems(c.config, `commands.${i}.config`));
+      const { path, action, value, format } = c.config;
+      return value === undefined ? { path, action, format } : { path, action, value, format };
+    });
+    if (problems.length) throw invalidData(problems);
+    return configs;
+  }
+
+  private async view(orgId: string, batch: CommandBatch): Promise<BatchView> {
+    const [commands, summaries] = await Promise.all([
+      this.repo.commandsOfBatch(orgId, batch.id),
+      this.repo.summaries(orgId, [batch.id]),
+    ]);
+    return { ...batch, commands, summary: summaries.get(batch.id) ?? [] };
+  }
+
+  async getBatch(user: AuthUser, orgIdOrSlug: string, winDeviceId: string, batchId: string): Promise<BatchView> {
+    const { organization, device } = await this.devices.resolveDevice(user, orgIdOrSlug, winDeviceId);
+    const batch = assertFound(await this.repo.findBatch(organization.id, device.id, batchId));
+    return this.view(organization.id, batch);
+  }
+
+  async listBatches(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    winDeviceId: string,
+    page: PageRequest,
+  ): Promise<Page<CommandBatch & { summary: StatusCount[] }>> {
+    const { organization, device } = await this.devices.resolveDevice(user, orgIdOrSlug, winDeviceId);
+    const [batches, total] = await this.repo.listBatches(organization.id, device.id, page);
+    const summaries = await this.repo.summaries(
+      organization.id,
+      batches.map((b) => b.id),
+    );
+    return toPage(
+      batches.map((b) => ({ ...b, summary: summaries.get(b.id) ?? [] })),
+      total,
+      page,
+    );
+  }
+
+  async listActions(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    winDeviceId: string,
+    batchId: string,
+    page: PageRequest,
+    status?: string,
+  ): Promise<Page<WinCommand>> {
+    const { organization, device } = await this.devices.resolveDevice(user, orgIdOrSlug, winDeviceId);
+    assertFound(await this.repo.findBatch(organization.id, device.id, batchId));
+    const statuses = status === 'MalformedSyntax' || status === CommandStatus.CommandFormatError
+      ? [CommandStatus.CommandFormatError, 'MalformedSyntax']
+      : status
+        ? [status]
+        : undefined;
+    const [docs, total] = await this.repo.listCommands(organization.id, batchId, page, statuses);
+    return toPage(docs, total, page);
+  }
+
+  async cancel(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    winDeviceId: string,
+    batchId: string,
+    cmdIds?: string[],
+  ): Promise<{ id: string; results: CancelOutcome[] }> {
+    const { organization, device } = await this.devices.resolveDevice(user, orgIdOrSlug, winDeviceId);
+    assertFound(await this.repo.findBatch(organization.id, device.id, batchId));
+    const all = await this.repo.commandsOfBatch(organization.id, batchId);
+    const wanted = cmdIds ? [...new Set(cmdIds)] : all.map((c) => c.cmdId);
+    const now = new Date();
+    const results = await Promise.all(
+      wanted.map(async (cmdId): Promise<CancelOutcome> => {
+        const updated = await this.repo.cancelPending(organization.id, batchId, cmdId, now);
+        if (updated) {
+          this.events.emit('command.status.changed', {
+            organizationId: organization.id,
+            winDeviceId: device.id,
+            batchId,
+            cmdId,
+            from: CommandStatus.Pending,
+            to: CommandStatus.Cancel,
+            statusCode: null,
+            at: now,
+          });
+          return { cmdId, canceled: true, status: CommandStatus.Cancel };
+        }
+        const [current] = await this.repo.findCommandsByCmdId(organization.id, batchId, [cmdId]);
+        if (!current) return { cmdId, canceled: false, status: 'NotFound', reason: 'not-found' };
+        const reason =
+          current.status === CommandStatus.Cancel
+            ? 'already-canceled'
+            : current.status === CommandStatus.Awaiting
+              ? 'already-sent'
+              : isFinalStatus(current.status)
+                ? 'finished'
+                : 'already-sent';
+        return { cmdId, canceled: false, status: current.status, reason };
+      }),
+    );
+    return { id: batchId, results };
+  }
+}

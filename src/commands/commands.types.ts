@@ -1,0 +1,69 @@
+export const COMMAND_ACTIONS = ['Add', 'Copy', 'Delete', 'Exec', 'Get', 'Replace'] as const;
+export type CommandAction = (typeof COMMAND_ACTIONS)[number];
+
+export const COMMAND_FORMATS = [
+  'b64',
+  'bin',
+  'bool',
+  'chr',
+  'int',
+  'node',
+  'null',
+  'xml',
+  'date',
+  'time',
+  'float',
+] as const;
+export type CommandFormat = (typeof COMMAND_FORMATS)[number];
+
+export interface CommandConfig {
+  path: string;
+  action: CommandAction;
+  value?: string;
+  format: CommandFormat;
+}
+
+/** One Results item the device returned for a Get. */
+export interface CommandDataItem {
+  path: string;
+  format?: string;
+  type?: string;
+  value?: string;
+}
+
+export interface WinCommand {
+  id: string;
+  cmdId: string;
+  batchId: string;
+  organizationId: string;
+  winDeviceId: string;
+  position: number;
+  config: CommandConfig;
+  status: string;
+  statusCode: string | null;
+  data: CommandDataItem[];
+  attempts: number;
+  sentAt: Date | null;
+  receivedAt: Date | null;
+  canceledAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CommandBatch {
+  id: string;
+  organizationId: string;
+  winEnterpriseId: string;
+  winDeviceId: string;
+  mdmUserId: string | null;
+  name: string | null;
+  createdBy: string;
+  commandCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface StatusCount {
+  status: string;
+  count: number;
+}

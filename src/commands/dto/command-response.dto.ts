@@ -1,0 +1,95 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { COMMAND_ACTIONS, COMMAND_FORMATS } from '../commands.types';
+import { ALL_COMMAND_STATUSES } from '../command-status';
+
+export class CommandConfigResponseDto {
+  @ApiProperty({ example: './Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera' }) path!: string;
+  @ApiProperty({ enum: COMMAND_ACTIONS }) action!: string;
+  @ApiPropertyOptional({ example: '0' }) value?: string;
+  @ApiProperty({ enum: COMMAND_FORMATS }) format!: string;
+}
+
+export class CommandDataItemDto {
+  @ApiProperty({ example: './DevDetail/SwV' }) path!: string;
+  @ApiPropertyOptional({ example: 'chr' }) format?: string;
+  @ApiPropertyOptional({ example: 'text/plain' }) type?: string;
+  @ApiPropertyOptional({ example: '10.0.22631.4460' }) value?: string;
+}
+
+export class CommandResponseDto {
+  @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60718-0', maxLength: 128 }) cmdId!: string;
+  @ApiProperty({ enum: ALL_COMMAND_STATUSES, example: 'Pending' }) status!: string;
+  @ApiProperty({ type: CommandConfigResponseDto }) config!: CommandConfigResponseDto;
+  @ApiProperty({ type: [CommandDataItemDto] }) data!: CommandDataItemDto[];
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'SyncML status code' })
+  statusCode!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null }) sentAt!: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null }) receivedAt!: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null }) canceledAt!: Date | null;
+}
+
+export class StatusCountDto {
+  @ApiProperty({ example: 'Pending' }) status!: string;
+  @ApiProperty({ example: 2 }) count!: number;
+}
+
+export class CommandBatchResponseDto {
+  @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60718' }) id!: string;
+  @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60701' }) organizationId!: string;
+  @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60702' }) winEnterpriseId!: string;
+  @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60703' }) winDeviceId!: string;
+  @ApiProperty({ type: String, nullable: true, example: '6650f1c2a1b2c3d4e5f60704' }) mdmUserId!: string | null;
+  @ApiProperty({ type: [CommandResponseDto] }) commands!: CommandResponseDto[];
+  @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
+}
+
+export class CommandBatchDetailDto extends CommandBatchResponseDto {
+  @ApiProperty({ type: String, nullable: true }) name!: string | null;
+  @ApiProperty({ type: [StatusCountDto] }) summary!: StatusCountDto[];
+}
+
+export class CommandBatchSummaryDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ type: String, nullable: true }) name!: string | null;
+  @ApiProperty() winDeviceId!: string;
+  @ApiProperty({ type: [StatusCountDto] }) summary!: StatusCountDto[];
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
+}
+
+export class CommandBatchPageDto {
+  @ApiProperty({ type: [CommandBatchSummaryDto] }) docs!: CommandBatchSummaryDto[];
+  @ApiProperty() totalDocs!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() page!: number;
+  @ApiProperty() totalPages!: number;
+  @ApiProperty() hasNextPage!: boolean;
+  @ApiProperty() hasPrevPage!: boolean;
+}
+
+export class CommandPageDto {
+  @ApiProperty({ type: [CommandResponseDto] }) docs!: CommandResponseDto[];
+  @ApiProperty() totalDocs!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() page!: number;
+  @ApiProperty() totalPages!: number;
+  @ApiProperty() hasNextPage!: boolean;
+  @ApiProperty() hasPrevPage!: boolean;
+}
+
+export class CancelResultItemDto {
+  @ApiProperty() cmdId!: string;
+  @ApiProperty() canceled!: boolean;
+  @ApiProperty({ example: 'Cancel' }) status!: string;
+  @ApiPropertyOptional({
+    enum: ['already-canceled', 'already-sent', 'finished', 'not-found'],
+    description: 'Why it was not cancelled',
+  })
+  reason?: string;
+}
+
+export class CancelResultDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ type: [CancelResultItemDto] }) results!: CancelResultItemDto[];
+}

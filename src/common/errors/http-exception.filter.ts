@@ -1,0 +1,82 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { DomainError } from './domain-error';
+import { ERROR_HTTP_STATUS, ERROR_MESSAGES, ErrorCode } from './error-codes';
+
+interface ErrorBody {
+  status: false;
+  error: { code: number; message: string; details?: { field: string; message: string }[] };
+}
+
+/** Renders every failure as `{status: false, error: {code, message}}` (DESIGN.md "Errors"). */
+@Catch()
+export class GlobalExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    const [status, body] = this.render(exception, req);
+    if (res.headersSent) return;
+    res.status(status).json(body);
+  }
+
+  private render(exception: unknown, req: Request): [number, ErrorBody] {
+    if (exception instanceof DomainError) {
+      const error: ErrorBody['error'] = { code: exception.code, message: exception.message };
+      if (exception.details?.length) error.details = exception.details;
+      return [ERROR_HTTP_STATUS[exception.code], { status: false, error }];
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = httpStatusToCode(status);
+      const message = status === 404 ? 'Route not found' : httpMessage(exception, code);
+      const error: ErrorBody['error'] = { code, message };
+      if (code === ErrorCode.InvalidData && status !== 400) {
+        error.message = httpMessage(exception, code);
+      }
+      return [status, { status: false, error }];
+    }
+    if (isBodyParserError(exception)) {
+      const status = exception.status ?? 400;
+      const code = status === 413 ? ErrorCode.InvalidData : ErrorCode.InvalidData;
+      const message = status === 413 ? 'Request body too large' : 'Malformed request body';
+      return [status, { status: false, error: { code, message } }];
+    }
+    this.logger.error(
+      `Unhandled error on ${req.method} ${req.originalUrl ?? req.url}`,
+      exception instanceof Error ? exception.stack : String(exception),
+    );
+    return [500, { status: false, error: { code: ErrorCode.Internal, message: ERROR_MESSAGES[ErrorCode.Internal] } }];
+  }
+}
+
+function httpStatusToCode(status: number): number {
+  switch (status) {
+    case 401:
+      return ErrorCode.InvalidToken;
+    case 403:
+      return ErrorCode.PermissionDenied;
+    case 404:
+      return ErrorCode.EntityNotFound;
+    case 429:
+      return ErrorCode.TooManyRequests;
+    case 503:
+      return ErrorCode.StoreUnavailable;
+    default:
+      return status >= 500 ? ErrorCode.Internal : ErrorCode.InvalidData;
+  }
+}
+
+function httpMessage(exception: HttpException, code: number): string {
+  const r = exception.getResponse();
+  if (typeof r === 'string') return r;
+  const m = (r as { message?: unknown }).message;
+  if (typeof m === 'string') return m;
+  return ERROR_MESSAGES[code as ErrorCode] ?? exception.message;
+}
+
+function isBodyParserError(e: unknown): e is { status?: number; type: string } {
+  return typeof e === 'object' && e !== null && typeof (e as { type?: unknown }).type === 'string' && 'status' in e;
+}

@@ -1,0 +1,109 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthUser } from '../auth/auth-user';
+import { CurrentUser, RequirePermissions } from '../auth/auth.decorators';
+import { Permission } from '../auth/permissions';
+import { ApiErrors, ApiOkEnvelope } from '../common/http/swagger';
+import { Page, toPageRequest } from '../common/pagination/pagination';
+import { OrganizationParamsDto } from '../organizations/dto/create-organization.dto';
+import { DevicesService } from './devices.service';
+import { WinDevice, WinEnterprise } from './devices.types';
+import {
+  CreateDeviceDto,
+  CreateEnterpriseDto,
+  DevicePageDto,
+  DeviceParamsDto,
+  DeviceResponseDto,
+  EnterpriseResponseDto,
+  ListDevicesQueryDto,
+  UpdateDeviceDto,
+} from './dto/device.dto';
+
+const ENTERPRISE = 'v1/organizations/:organizationId/mdm/windows/enterprise';
+
+@ApiTags('Windows enterprise')
+@ApiBearerAuth()
+@Controller(ENTERPRISE)
+export class EnterpriseController {
+  constructor(private readonly devices: DevicesService) {}
+
+  @Post()
+  @HttpCode(200)
+  @RequirePermissions(Permission.EnterpriseCreate)
+  @ApiOperation({ summary: "Create the organization's Windows enterprise (one per organization)" })
+  @ApiOkEnvelope(EnterpriseResponseDto)
+  @ApiErrors(5091, 4002, 4004, 4003, 3001, 4009)
+  create(
+    @CurrentUser() user: AuthUser,
+    @Param() p: OrganizationParamsDto,
+    @Body() dto: CreateEnterpriseDto,
+  ): Promise<WinEnterprise> {
+    return this.devices.createEnterprise(user, p.organizationId, dto.name);
+  }
+
+  @Get()
+  @RequirePermissions(Permission.EnterpriseGet)
+  @ApiOperation({ summary: "Read the organization's Windows enterprise" })
+  @ApiOkEnvelope(EnterpriseResponseDto)
+  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  get(@CurrentUser() user: AuthUser, @Param() p: OrganizationParamsDto): Promise<WinEnterprise> {
+    return this.devices.getEnterprise(user, p.organizationId);
+  }
+}
+
+@ApiTags('Windows devices')
+@ApiBearerAuth()
+@Controller(`${ENTERPRISE}/devices`)
+export class DevicesController {
+  constructor(private readonly devices: DevicesService) {}
+
+  @Post()
+  @HttpCode(200)
+  @RequirePermissions(Permission.DeviceCreate)
+  @ApiOperation({ summary: 'Register a Windows device (status active)' })
+  @ApiOkEnvelope(DeviceResponseDto)
+  @ApiErrors(5091, 4002, 4004, 4003, 3001, 4009)
+  create(
+    @CurrentUser() user: AuthUser,
+    @Param() p: OrganizationParamsDto,
+    @Body() dto: CreateDeviceDto,
+  ): Promise<WinDevice> {
+    return this.devices.createDevice(user, p.organizationId, dto);
+  }
+
+  @Get()
+  @RequirePermissions(Permission.DeviceList)
+  @ApiOperation({ summary: "List the enterprise's devices (paginated; sort by createdAt, deviceId, name, lastSeenAt)" })
+  @ApiOkEnvelope(DevicePageDto)
+  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  list(
+    @CurrentUser() user: AuthUser,
+    @Param() p: OrganizationParamsDto,
+    @Query() q: ListDevicesQueryDto,
+  ): Promise<Page<WinDevice>> {
+    const page = toPageRequest(q, ['createdAt', 'deviceId', 'name', 'lastSeenAt', 'updatedAt'], 'createdAt:desc');
+    return this.devices.listDevices(user, p.organizationId, page, q.status);
+  }
+
+  @Get(':winDeviceId')
+  @RequirePermissions(Permission.DeviceGet)
+  @ApiOperation({ summary: 'Read one device by 24-hex id or Windows device id' })
+  @ApiOkEnvelope(DeviceResponseDto)
+  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  async get(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto): Promise<WinDevice> {
+    return (await this.devices.resolveDevice(user, p.organizationId, p.winDeviceId)).device;
+  }
+
+  @Patch(':winDeviceId')
+  @RequirePermissions(Permission.DeviceUpdate)
+  @ApiOperation({ summary: "Activate or deactivate a device, rename it, or replace its certificate" })
+  @ApiOkEnvelope(DeviceResponseDto)
+  @ApiErrors(5091, 5142, 4002, 4004, 4003, 3001)
+  update(
+    @CurrentUser() user: AuthUser,
+    @Param() p: DeviceParamsDto,
+    @Body() dto: UpdateDeviceDto,
+  ): Promise<WinDevice> {
+    return this.devices.updateDevice(user, p.organizationId, p.winDeviceId, dto);
+  }
+}

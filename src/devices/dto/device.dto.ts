@@ -1,0 +1,134 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsIn,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+} from 'class-validator';
+import { PageQueryDto } from '../../common/pagination/pagination';
+import { OrganizationParamsDto } from '../../organizations/dto/create-organization.dto';
+import { DeviceStatus } from '../devices.types';
+
+const PEM_CERT = /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/;
+
+export class CreateDeviceDto {
+  @ApiProperty({
+    description: 'The Windows device id (./DevInfo/DevId, sent as the SyncHdr Source)',
+    example: '5C9A0E3B7D214F68A1B2C3D4E5F60718',
+    pattern: '^[\\w-]{1,128}$',
+  })
+  @IsString()
+  @Matches(/^[\w-]{1,128}$/, { message: 'deviceId must be 1-128 letters, digits, underscores or dashes' })
+  deviceId!: string;
+
+  @ApiPropertyOptional({ example: 'Reception PC', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional({ description: 'The MDM user this device belongs to', pattern: '^[a-fA-F0-9]{24}$' })
+  @IsOptional()
+  @Matches(/^[a-fA-F0-9]{24}$/, { message: 'mdmUserId must be a 24-hex id' })
+  mdmUserId?: string;
+
+  @ApiPropertyOptional({
+    description: "PEM of the device's TLS client certificate, for devices provisioned by an administrator",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(16384)
+  @Matches(PEM_CERT, { message: 'certificate must be one PEM-encoded X.509 certificate' })
+  certificate?: string;
+}
+
+export class UpdateDeviceDto {
+  @ApiPropertyOptional({ enum: ['active', 'inactive'] })
+  @IsOptional()
+  @IsIn(['active', 'inactive'])
+  status?: 'active' | 'inactive';
+
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional({ description: 'PEM client certificate; replaces the stored thumbprint' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(16384)
+  @Matches(PEM_CERT, { message: 'certificate must be one PEM-encoded X.509 certificate' })
+  certificate?: string;
+}
+
+export class DeviceParamsDto extends OrganizationParamsDto {
+  @ApiProperty({ pattern: '^(([a-fA-F0-9]{24})|(\\w{1,}))$', example: '5C9A0E3B7D214F68A1B2C3D4E5F60718' })
+  @Matches(/^(([a-fA-F0-9]{24})|(\w{1,}))$/, {
+    message: 'winDeviceId must be a 24-hex id or a Windows device id (letters, digits, underscores)',
+  })
+  winDeviceId!: string;
+}
+
+export class ListDevicesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: Object.values(DeviceStatus) })
+  @IsOptional()
+  @IsIn(Object.values(DeviceStatus))
+  status?: DeviceStatus;
+}
+
+export class DeviceCertificateDto {
+  @ApiProperty({ example: '3F2A…', description: 'SHA-1 of the DER, upper-case hex' }) thumbprint!: string;
+  @ApiPropertyOptional() serialNumber?: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time' }) notBefore?: Date;
+  @ApiPropertyOptional({ type: String, format: 'date-time' }) notAfter?: Date;
+  @ApiProperty({ enum: ['admin', 'enrollment'] }) source!: string;
+}
+
+export class DeviceResponseDto {
+  @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60718' }) id!: string;
+  @ApiProperty() organizationId!: string;
+  @ApiProperty() winEnterpriseId!: string;
+  @ApiProperty({ example: '5C9A0E3B7D214F68A1B2C3D4E5F60718' }) deviceId!: string;
+  @ApiPropertyOptional() name?: string;
+  @ApiPropertyOptional() mdmUserId?: string;
+  @ApiProperty({ enum: Object.values(DeviceStatus) }) status!: string;
+  @ApiPropertyOptional({ type: DeviceCertificateDto }) certificate?: DeviceCertificateDto;
+  @ApiPropertyOptional({ type: Object, description: 'DevInfo / DevDetail values reported by the device' })
+  inventory?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: String, format: 'date-time' }) lastSeenAt?: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
+}
+
+export class DevicePageDto {
+  @ApiProperty({ type: [DeviceResponseDto] }) docs!: DeviceResponseDto[];
+  @ApiProperty() totalDocs!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() page!: number;
+  @ApiProperty() totalPages!: number;
+  @ApiProperty() hasNextPage!: boolean;
+  @ApiProperty() hasPrevPage!: boolean;
+}
+
+export class CreateEnterpriseDto {
+  @ApiPropertyOptional({ example: 'Contoso Windows fleet', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name?: string;
+}
+
+export class EnterpriseResponseDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() organizationId!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ['active'] }) status!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
+}

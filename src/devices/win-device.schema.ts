@@ -1,0 +1,50 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
+import type { DeviceCertificateInfo, DeviceInventory, DeviceStatus } from './devices.types';
+
+@Schema({ collection: 'win_devices', timestamps: true, versionKey: false })
+export class WinDeviceDoc {
+  _id!: Types.ObjectId;
+
+  @Prop({ required: true, type: SchemaTypes.ObjectId, index: true })
+  organizationId!: Types.ObjectId;
+
+  @Prop({ required: true, type: SchemaTypes.ObjectId })
+  winEnterpriseId!: Types.ObjectId;
+
+  @Prop({ type: String, required: true })
+  deviceId!: string;
+
+  @Prop({ type: String })
+  name?: string;
+
+  @Prop({ type: SchemaTypes.ObjectId })
+  mdmUserId?: Types.ObjectId;
+
+  @Prop({ type: String, required: true, default: 'active' })
+  status!: DeviceStatus;
+
+  @Prop({ type: Object })
+  certificate?: DeviceCertificateInfo;
+
+  /** Indexed copy of certificate.thumbprint: the device endpoint looks devices up by it. */
+  @Prop({ type: String, index: true })
+  certificateThumbprint?: string;
+
+  @Prop({ type: Object })
+  inventory?: DeviceInventory;
+
+  @Prop({ type: Date })
+  lastSeenAt?: Date;
+
+  @Prop({ type: Date })
+  unenrolledAt?: Date;
+
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export type WinDeviceDocument = HydratedDocument<WinDeviceDoc>;
+export const WinDeviceSchema = SchemaFactory.createForClass(WinDeviceDoc);
+WinDeviceSchema.index({ winEnterpriseId: 1, deviceId: 1 }, { unique: true });
+WinDeviceSchema.index({ organizationId: 1, createdAt: -1 });

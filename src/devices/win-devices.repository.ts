@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { FilterQuery, Model } from 'mongoose';
+import { PageRequest } from '../common/pagination/pagination';
+import { OBJECT_ID } from '../organizations/organization';
+import { DeviceCertificateInfo, DeviceStatus, WinDevice } from './devices.types';
+import { WinDeviceDoc } from './win-device.schema';
+
+export function toWinDevice(d: WinDeviceDoc): WinDevice {
+  return {
+    id: d._id.toHexString(),
+    organizationId: d.organizationId.toHexString(),
+    winEnterpriseId: d.winEnterpriseId.toHexString(),
+    deviceId: d.deviceId,
+    name: d.name,
+    mdmUserId: d.mdmUserId?.toHexString(),
+    status: d.status,
+    certificate: d.certificate,
+    inventory: d.inventory,
+    lastSeenAt: d.lastSeenAt,
+    unenrolledAt: d.unenrolledAt,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+export class DuplicateDeviceError extends Error {}
+
+export interface NewDevice {
+  deviceId: string;
+  name?: string;
+  mdmUserId?: string;
+  certificate?: DeviceCertificateInfo;
+}
+
+@Injectable()
+export class WinDevicesRepository {
+  constructor(@InjectModel(WinDeviceDoc.name) private readonly model: Model<WinDeviceDoc>) {}
+
+  async create(orgId: string, winEnterpriseId: string, input: NewDevice): Promise<WinDevice> {
+    try {
+      const doc = await this.model.create({
+        organizationId: orgId,
+        winEnterpriseId,
+        deviceId: input.deviceId,
+        name: input.name,
+        mdmUserId: input.mdmUserId,
+        status: 'active',
+        certificate: input.certificate,
+        certificateThumbprint: input.certificate?.thumbprint,
+      });
+      return toWinDevice(doc.toObject());
+    } catch (e) {
+      if ((e as { code?: number }).code === 11000) throw new DuplicateDeviceError(input.deviceId);
+      throw e;
+    }
+  }
+
+  /** By 24-hex id or by Windows device id, only inside the given organization. */
+  async findInOrganization(orgId: string, idOrDeviceId: string): Promise<WinDevice | null> {
+    const filter: FilterQuery<WinDeviceDoc> = OBJECT_ID.test(idOrDeviceId)
+      ? { organizationId: orgId, $or: [{ _id: idOrDeviceId }, { deviceId: idOrDeviceId }] }
+      : { organizationId: orgId, deviceId: idOrDeviceId };
+    const doc = await this.model.findOne(filter).lean<WinDeviceDoc>().exec();
+    return doc ? toWinDevice(doc) : null;
+  }
+
+  async list(
+    orgId: string,
+    winEnterpriseId: string,
+    page: PageRequest,
+    status?: DeviceStatus,
+  ): Promise<[WinDevice[], number]> {
+    const filter: FilterQuery<WinDeviceDoc> = { organizationId: orgId, winEnterpriseId };
+    if (status) filter.status = status;
+    const [docs, total] = await Promise.all([
+      this.model
+        .find(filter)
+        .sort({ [page.sort.field]: page.sort.direction, _id: page.sort.direction })
+        .skip((page.page - 1) * page.limit)
+        .limit(page.limit)
+        .lean<WinDeviceDoc[]>()
+        .exec(),
+      this.model.countDocuments(filter).exec(),
+    ]);
+    return [docs.map(toWinDevice), total];
+  }
+
+  /** Conditional single-document update; null when the device is gone or not in `from`. */
+  async update(
+    orgId: string,
+    id: string,
+    patch: { status?: DeviceStatus; name?: string; certificate?: DeviceCertificateInfo },
+    from?: DeviceStatus[],
+  ): Promise<WinDevice | null> {
+    const filter: FilterQuery<WinDeviceDoc> = { _id: id, organizationId: orgId };
+    if (from) filter.status = { $in: from };
+    const set: Record<string, unknown> = {};
+    if (patch.status) set.status = patch.status;
+    if (patch.name !== undefined) set.name = patch.name;
+    if (patch.certificate) {
+      set.certificate = patch.certificate;
+      set.certificateThumbprint = patch.certificate.thumbprint;
+    }
+    const doc = await this.model
+      .findOneAndUpdate(filter, { $set: set }, { new: true })
+      .lean<WinDeviceDoc>()
+      .exec();
+    return doc ? toWinDevice(doc) : null;
+  }
+}
