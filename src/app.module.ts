@@ -13,6 +13,7 @@ import { DevicesModule } from './devices/devices.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { OrganizationsModule } from './organizations/organizations.module';
+import { SyncmlModule } from './syncml/syncml.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -33,6 +34,7 @@ export class AppModule implements NestModule {
         OrganizationsModule,
         DevicesModule,
         CommandsModule,
+        SyncmlModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },

@@ -5,6 +5,8 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { createValidationPipe } from './common/http/validation';
 import { setupSwagger } from './swagger';
+import { MANAGEMENT_PATH } from './syncml/syncml.controller';
+import { raw } from 'express';
 
 export interface CreateAppOptions {
   logger?: LogLevel[] | false;
@@ -20,6 +22,8 @@ export async function createApp(
     logger: opts.logger ?? ['log', 'warn', 'error'],
     bodyParser: false,
   });
+  // The management endpoint reads its body raw, with a hard cap, before any parsing (§6).
+  app.use(MANAGEMENT_PATH, raw({ type: () => true, limit: config.syncml.bodyLimitBytes }));
   app.useBodyParser('json', { limit: config.bodyLimit });
   app.set('trust proxy', false);
   app.disable('x-powered-by');

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { createApp } from './bootstrap';
 import { ConfigError, loadConfig } from './config/app-config';
 import { resolveMongoUri } from './store';
+import { startDeviceListener } from './tls/device-listener';
 
 async function main(): Promise<void> {
   const logger = new Logger('Main');
@@ -24,9 +25,11 @@ async function main(): Promise<void> {
   };
   process.once('beforeExit', stopStore);
   await app.listen(config.port, config.host);
+  const devices = await startDeviceListener(app, config);
   logger.log(`mullion listening on http://${config.host}:${config.port} (Swagger UI: /docs)`);
   const shutdown = async (signal: string) => {
     logger.log(`${signal}: shutting down`);
+    await devices?.close();
     await app.close();
     await stopStore();
     process.exit(0);

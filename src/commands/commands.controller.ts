@@ -6,9 +6,18 @@ import { Permission } from '../auth/permissions';
 import { ApiErrors, ApiOkEnvelope } from '../common/http/swagger';
 import { PageQueryDto, toPageRequest } from '../common/pagination/pagination';
 import { DeviceParamsDto } from '../devices/dto/device.dto';
-import { presentBatch, presentBatchDetail, presentBatchSummary, presentCommand } from './command-presenter';
+import {
+  presentBatch,
+  presentBatchDetail,
+  presentBatchSummary,
+  presentCommand,
+} from './command-presenter';
 import { CommandsService } from './commands.service';
-import { CancelCommandsDto, CommandBatchParamsDto, ListActionsQueryDto } from './dto/command-params.dto';
+import {
+  CancelCommandsDto,
+  CommandBatchParamsDto,
+  ListActionsQueryDto,
+} from './dto/command-params.dto';
 import {
   CancelResultDto,
   CommandBatchDetailDto,
@@ -33,10 +42,15 @@ export class CommandsController {
       'Each command is queued with a unique cmdId and status Pending, and delivered in order in the ' +
       "device's next management session. Also served with a trailing slash.",
   })
+  // Named as @Headers() reads it (lower case): @nestjs/swagger merges the two by exact name, and
+  // under another spelling it adds a second, *required* header that blocks "Try it out".
   @ApiHeader({
-    name: 'Idempotency-Key',
+    name: 'idempotency-key',
     required: false,
-    description: 'Retrying with the same key and body returns the same batch; another body is refused (409 4009)',
+    description:
+      'Idempotency-Key (1-255 visible ASCII characters). Retrying with the same key and body returns ' +
+      'the same batch; another body is refused (409 4009)',
+    schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$', maxLength: 255 },
   })
   @ApiOkEnvelope(CommandBatchResponseDto)
   @ApiErrors(5091, 5142, 4002, 4004, 4003, 3001, 4009)
@@ -46,12 +60,16 @@ export class CommandsController {
     @Body() dto: CreateCommandsDto,
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
-    return presentBatch(await this.commands.enqueue(user, p.organizationId, p.winDeviceId, dto, idempotencyKey));
+    return presentBatch(
+      await this.commands.enqueue(user, p.organizationId, p.winDeviceId, dto, idempotencyKey),
+    );
   }
 
   @Get()
   @RequirePermissions(Permission.CommandList)
-  @ApiOperation({ summary: "The device's command batches, newest first (paginated; sort by createdAt)" })
+  @ApiOperation({
+    summary: "The device's command batches, newest first (paginated; sort by createdAt)",
+  })
   @ApiOkEnvelope(CommandBatchPageDto)
   @ApiErrors(5091, 4002, 4004, 4003, 3001)
   async list(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto, @Query() q: PageQueryDto) {
@@ -73,7 +91,9 @@ export class CommandsController {
 
   @Get(':winCommandId/actions')
   @RequirePermissions(Permission.CommandGet)
-  @ApiOperation({ summary: "The batch's commands in batch order (paginated, filterable by status)" })
+  @ApiOperation({
+    summary: "The batch's commands in batch order (paginated, filterable by status)",
+  })
   @ApiOkEnvelope(CommandPageDto)
   @ApiErrors(5091, 4002, 4004, 4003, 3001)
   async actions(
@@ -101,7 +121,11 @@ export class CommandsController {
   })
   @ApiOkEnvelope(CancelResultDto)
   @ApiErrors(5091, 4002, 4004, 4003, 3001)
-  cancel(@CurrentUser() user: AuthUser, @Param() p: CommandBatchParamsDto, @Body() dto: CancelCommandsDto) {
+  cancel(
+    @CurrentUser() user: AuthUser,
+    @Param() p: CommandBatchParamsDto,
+    @Body() dto: CancelCommandsDto,
+  ) {
     return this.commands.cancel(user, p.organizationId, p.winDeviceId, p.winCommandId, dto.cmdIds);
   }
 }

@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { DevicesModule } from '../devices/devices.module';
+import { CommandDeliveryRepository } from './command-delivery.repository';
+import { CommandDeliveryService } from './command-delivery.service';
 import { CommandsController } from './commands.controller';
+import { CommandsListener } from './commands.listener';
 import { CommandsRepository } from './commands.repository';
 import { CommandsService } from './commands.service';
 import {
@@ -23,7 +26,13 @@ import {
     ]),
   ],
   controllers: [CommandsController],
-  providers: [CommandsRepository, CommandsService],
-  exports: [CommandsService],
+  providers: [
+    CommandsRepository,
+    CommandsService,
+    CommandDeliveryRepository,
+    CommandDeliveryService,
+    CommandsListener,
+  ],
+  exports: [CommandsService, CommandDeliveryService],
 })
 export class CommandsModule {}

@@ -5,6 +5,7 @@ import { AuthUser } from '../auth/auth-user';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError, ErrorCode, ErrorDetail, assertFound, invalidData } from '../common/errors';
 import { Page, PageRequest, toPage } from '../common/pagination/pagination';
+import { DeviceSessionsService } from '../devices/device-sessions.service';
 import { DevicesService } from '../devices/devices.service';
 import { EventBus } from '../events/event-bus';
 import { commandConfigProblems } from './command-rules';
@@ -34,6 +35,7 @@ export class CommandsService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly devices: DevicesService,
+    private readonly sessions: DeviceSessionsService,
     private readonly repo: CommandsRepository,
     private readonly events: EventBus,
   ) {}
@@ -81,6 +83,8 @@ export class CommandsService {
       createdBy: user.subject,
       configs,
     });
+    // After the commands exist: a check-in that sees the new sequence number looks at the queue.
+    await this.sessions.bumpQueue(device.id);
     const view = await this.view(organization.id, batch);
     this.logger.log(
       JSON.stringify({ msg: 'command batch queued', batchId, winDeviceId: device.id, commands: configs.length }),

@@ -21,6 +21,29 @@ export interface AppConfig {
   };
   bodyLimit: string;
   logRequests: boolean;
+  /** The device-facing HTTPS listener (management; enrollment). */
+  device: {
+    /** null: no device listener. 0: a free port (tests). */
+    port: number | null;
+    host: string;
+    tlsCertFile?: string;
+    tlsKeyFile?: string;
+    /** Behind a TLS-terminating proxy: the header carrying the URL-encoded client PEM. */
+    clientCertHeader?: string;
+    /** Proxy addresses allowed to send that header. */
+    trustedProxies: string[];
+    /** Base URL devices use (management and enrollment URLs are built from it). */
+    publicBaseUrl: string;
+  };
+  syncml: {
+    bodyLimitBytes: number;
+    maxCommandsPerMessage: number;
+    /** Budget when the device sends no MaxMsgSize. */
+    defaultMaxMsgSize: number;
+    maxDeliveryAttempts: number;
+    lockMs: number;
+    lastSeenIntervalMs: number;
+  };
 }
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
@@ -50,6 +73,39 @@ function readPublicKey(env: Env): string | undefined {
   if (env.JWT_PUBLIC_KEY) return env.JWT_PUBLIC_KEY.replace(/\\n/g, '\n');
   if (env.JWT_PUBLIC_KEY_FILE) return readFileSync(env.JWT_PUBLIC_KEY_FILE, 'utf8');
   return undefined;
+}
+
+function loadDeviceConfig(env: Env): AppConfig['device'] {
+  const rawPort = env.DEVICE_PORT?.trim();
+  const port = rawPort === 'off' ? null : int(env, 'DEVICE_PORT', 8443, 0, 65535);
+  const host = env.DEVICE_HOST ?? '127.0.0.1';
+  const header = env.DEVICE_CLIENT_CERT_HEADER?.trim().toLowerCase() || undefined;
+  if (header && !/^[a-z0-9-]+$/.test(header)) {
+    throw new ConfigError('DEVICE_CLIENT_CERT_HEADER must be an HTTP header name');
+  }
+  const trustedProxies = (env.DEVICE_TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (header && !trustedProxies.length) {
+    throw new ConfigError('DEVICE_CLIENT_CERT_HEADER needs DEVICE_TRUSTED_PROXIES (the proxy addresses)');
+  }
+  if ((env.DEVICE_TLS_CERT_FILE && !env.DEVICE_TLS_KEY_FILE) || (!env.DEVICE_TLS_CERT_FILE && env.DEVICE_TLS_KEY_FILE)) {
+    throw new ConfigError('DEVICE_TLS_CERT_FILE and DEVICE_TLS_KEY_FILE go together');
+  }
+  const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port ?? 8443}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/\s]+$/.test(publicBaseUrl)) {
+    throw new ConfigError('PUBLIC_BASE_URL must be scheme://host[:port] without a path');
+  }
+  return {
+    port,
+    host,
+    tlsCertFile: env.DEVICE_TLS_CERT_FILE || undefined,
+    tlsKeyFile: env.DEVICE_TLS_KEY_FILE || undefined,
+    clientCertHeader: header,
+    trustedProxies,
+    publicBaseUrl,
+  };
 }
 
 const DEV_SECRET = 'mullion-local-development-secret-change-me';
@@ -88,6 +144,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     commands: { maxPerBatch: int(env, 'COMMANDS_MAX_PER_BATCH', 100, 1, 10000) },
     bodyLimit: env.BODY_LIMIT ?? '1mb',
     logRequests: bool(env, 'LOG_REQUESTS', true),
+    device: loadDeviceConfig(env),
+    syncml: {
+      bodyLimitBytes: int(env, 'SYNCML_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      maxCommandsPerMessage: int(env, 'SYNCML_MAX_COMMANDS_PER_MESSAGE', 50, 1, 1000),
+      defaultMaxMsgSize: int(env, 'SYNCML_DEFAULT_MAX_MSG_SIZE', 65536, 2048, 16 * 1024 * 1024),
+      maxDeliveryAttempts: int(env, 'SYNCML_MAX_DELIVERY_ATTEMPTS', 3, 1, 100),
+      lockMs: int(env, 'SYNCML_LOCK_MS', 30000, 1000, 600000),
+      lastSeenIntervalMs: int(env, 'DEVICE_LAST_SEEN_INTERVAL_SECONDS', 300, 0, 86400) * 1000,
+    },
   };
 }
 

@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { OrganizationsModule } from '../organizations/organizations.module';
+import { DeviceEventDoc, DeviceEventSchema } from './device-event.schema';
 import { DevicesController, EnterpriseController } from './devices.controller';
+import { DeviceSessionsRepository } from './device-sessions.repository';
+import { DeviceSessionsService } from './device-sessions.service';
 import { DevicesService } from './devices.service';
 import { WinDeviceDoc, WinDeviceSchema } from './win-device.schema';
 import { WinDevicesRepository } from './win-devices.repository';
@@ -14,10 +17,17 @@ import { WinEnterprisesRepository } from './win-enterprises.repository';
     MongooseModule.forFeature([
       { name: WinEnterpriseDoc.name, schema: WinEnterpriseSchema },
       { name: WinDeviceDoc.name, schema: WinDeviceSchema },
+      { name: DeviceEventDoc.name, schema: DeviceEventSchema },
     ]),
   ],
   controllers: [EnterpriseController, DevicesController],
-  providers: [DevicesService, WinEnterprisesRepository, WinDevicesRepository],
-  exports: [DevicesService],
+  providers: [
+    DevicesService,
+    DeviceSessionsService,
+    DeviceSessionsRepository,
+    WinEnterprisesRepository,
+    WinDevicesRepository,
+  ],
+  exports: [DevicesService, DeviceSessionsService],
 })
 export class DevicesModule {}

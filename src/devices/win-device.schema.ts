@@ -40,6 +40,25 @@ export class WinDeviceDoc {
   @Prop({ type: Date })
   unenrolledAt?: Date;
 
+  /**
+   * The device's management-session state (see device-sessions.repository.ts). It lives on the
+   * device document so that one conditional update both identifies the device by its
+   * certificate and takes its per-device lock: an idle check-in costs two round trips.
+   */
+  @Prop({ type: Object })
+  syncml?: Record<string, unknown>;
+
+  /** Per-device lock for SyncML message processing (one message per device at a time). */
+  @Prop({ type: Date, default: null })
+  lockedUntil?: Date | null;
+
+  @Prop({ type: String, default: null })
+  lockToken?: string | null;
+
+  /** Incremented after commands are queued: lets a check-in skip the queue query when unchanged. */
+  @Prop({ type: Number, default: 0 })
+  queueSeq?: number;
+
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -24,6 +24,9 @@ export function toWinDevice(d: WinDeviceDoc): WinDevice {
   };
 }
 
+/** Admin reads never carry the session state (it holds the last SyncML response). */
+const ADMIN_PROJECTION = { syncml: 0, lockedUntil: 0, lockToken: 0 };
+
 export class DuplicateDeviceError extends Error {}
 
 export interface NewDevice {
@@ -61,7 +64,7 @@ export class WinDevicesRepository {
     const filter: FilterQuery<WinDeviceDoc> = OBJECT_ID.test(idOrDeviceId)
       ? { organizationId: orgId, $or: [{ _id: idOrDeviceId }, { deviceId: idOrDeviceId }] }
       : { organizationId: orgId, deviceId: idOrDeviceId };
-    const doc = await this.model.findOne(filter).lean<WinDeviceDoc>().exec();
+    const doc = await this.model.findOne(filter).select(ADMIN_PROJECTION).lean<WinDeviceDoc>().exec();
     return doc ? toWinDevice(doc) : null;
   }
 
@@ -76,6 +79,7 @@ export class WinDevicesRepository {
     const [docs, total] = await Promise.all([
       this.model
         .find(filter)
+        .select(ADMIN_PROJECTION)
         .sort({ [page.sort.field]: page.sort.direction, _id: page.sort.direction })
         .skip((page.page - 1) * page.limit)
         .limit(page.limit)
@@ -102,6 +106,8 @@ export class WinDevicesRepository {
       set.certificate = patch.certificate;
       set.certificateThumbprint = patch.certificate.thumbprint;
     }
+    // No projection here: FerretDB 1.24 refuses findAndModify with `fields` ("not implemented
+    // yet"), and toWinDevice drops the session state anyway.
     const doc = await this.model
       .findOneAndUpdate(filter, { $set: set }, { new: true })
       .lean<WinDeviceDoc>()

@@ -7,7 +7,11 @@ import type TestAgent from 'supertest/lib/agent';
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { mintToken, MintTokenInput } from '../../src/auth/token';
+import { startDeviceListener, DeviceListener } from '../../src/tls/device-listener';
 import { dropTestDatabase, testDatabaseUri } from './store';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const TEST_JWT_SECRET = 'mullion-e2e-secret-0123456789abcdef';
 
@@ -17,6 +21,10 @@ export interface TestApp {
   /** The real database behind the app, for asserting what was stored. */
   db: Connection;
   uri: string;
+  /** The device-facing HTTPS listener (client certificates requested). */
+  devices: DeviceListener;
+  /** https://127.0.0.1:<port> of the device listener. */
+  deviceBaseUrl: string;
   token(input?: Partial<MintTokenInput>): string;
   close(): Promise<void>;
 }
@@ -24,9 +32,17 @@ export interface TestApp {
 /** The real AppModule over HTTP, on a database of its own in the store global-setup started. */
 export async function startTestApp(file: string, env: Record<string, string> = {}): Promise<TestApp> {
   const uri = testDatabaseUri(file);
-  const config = loadConfig({ JWT_SECRET: TEST_JWT_SECRET, LOG_REQUESTS: 'false', ...env });
+  const dataDir = mkdtempSync(join(tmpdir(), 'mullion-e2e-'));
+  const config = loadConfig({
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_REQUESTS: 'false',
+    DATA_DIR: dataDir,
+    DEVICE_PORT: '0',
+    ...env,
+  });
   const app = await createApp(config, uri, { logger: ['error'] });
   await app.init();
+  const devices = (await startDeviceListener(app, config)) as DeviceListener;
   const db = app.get<Connection>(getConnectionToken());
   // Unique indexes are part of the contract: make sure they exist before the first request.
   await Promise.all(Object.values(db.models).map((m) => m.init()));
@@ -36,6 +52,8 @@ export async function startTestApp(file: string, env: Record<string, string> = {
     http: request(server),
     db,
     uri,
+    devices,
+    deviceBaseUrl: `https://127.0.0.1:${devices.port}`,
     token: (input = {}) =>
       mintToken(TEST_JWT_SECRET, {
         subject: 'admin-1',
@@ -44,7 +62,9 @@ export async function startTestApp(file: string, env: Record<string, string> = {
         ...input,
       }),
     async close() {
+      await devices.close();
       await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
       await dropTestDatabase(uri).catch(() => undefined);
     },
   };

@@ -1,0 +1,152 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { AnyBulkWriteOperation, Model } from 'mongoose';
+import { CommandStatus } from './command-status';
+import { CommandDataItem, WinCommand } from './commands.types';
+import { WinCommandDoc } from './command.schemas';
+import { toCommand } from './commands.repository';
+
+export interface StatusTransition {
+  cmdId: string;
+  /** The verb recorded for the command: a Status for another verb must not apply. */
+  action: string;
+  to: string;
+  statusCode: string;
+  receivedAt: Date;
+  data?: CommandDataItem[];
+}
+
+/** The device-facing queries on win_commands: delivery, statuses, redelivery. */
+@Injectable()
+export class CommandDeliveryRepository {
+  constructor(@InjectModel(WinCommandDoc.name) private readonly commands: Model<WinCommandDoc>) {}
+
+  /** The device's Pending commands, FIFO: batch time, batch, position. */
+  async nextPending(winDeviceId: string, limit: number): Promise<WinCommand[]> {
+    const docs = await this.commands
+      .find({ winDeviceId, status: CommandStatus.Pending })
+      .sort({ queuedAt: 1, batchId: 1, position: 1 })
+      .limit(limit)
+      .lean<WinCommandDoc[]>()
+      .exec();
+    return docs.map(toCommand);
+  }
+
+  /** Pending → Awaiting for each listed command still Pending: one round trip, each conditional. */
+  async markSent(winDeviceId: string, ids: string[], sessionRef: string, sentAt: Date): Promise<number> {
+    if (!ids.length) return 0;
+    const res = await this.commands
+      .updateMany(
+        { _id: { $in: ids }, winDeviceId, status: CommandStatus.Pending },
+        { $set: { status: CommandStatus.Awaiting, sentAt, sessionRef }, $inc: { attempts: 1 } },
+      )
+      .exec();
+    return res.modifiedCount;
+  }
+
+  async findForDevice(winDeviceId: string, cmdIds: string[]): Promise<WinCommand[]> {
+    if (!cmdIds.length) return [];
+    const docs = await this.commands
+      .find({ winDeviceId, cmdId: { $in: cmdIds } })
+      .lean<WinCommandDoc[]>()
+      .exec();
+    return docs.map(toCommand);
+  }
+
+  /**
+   * Applies device statuses in one bulk write. Each update is conditional on the command being
+   * this device's, Awaiting, and of the answered verb: a late or repeated Status cannot apply twice
+   * or move a command backwards.
+   */
+  async applyStatuses(winDeviceId: string, transitions: StatusTransition[]): Promise<number> {
+    if (!transitions.length) return 0;
+    const ops: AnyBulkWriteOperation<WinCommandDoc>[] = transitions.map((t) => {
+      const set: Record<string, unknown> = { status: t.to, statusCode: t.statusCode, receivedAt: t.receivedAt };
+      if (t.data) set.data = t.data;
+      return {
+        updateOne: {
+          filter: { winDeviceId, cmdId: t.cmdId, status: CommandStatus.Awaiting, 'config.action': t.action },
+          update: { $set: set },
+        },
+      };
+    });
+    const res = await this.commands.bulkWrite(ops, { ordered: false });
+    return res.modifiedCount;
+  }
+
+  /** Results that arrive after their Status: attach data to a finished Get that has none yet. */
+  async attachResults(
+    winDeviceId: string,
+    results: { cmdId: string; data: CommandDataItem[] }[],
+  ): Promise<number> {
+    if (!results.length) return 0;
+    const ops: AnyBulkWriteOperation<WinCommandDoc>[] = results.map((r) => ({
+      updateOne: {
+        filter: { winDeviceId, cmdId: r.cmdId, 'config.action': 'Get', data: { $size: 0 } },
+        update: { $set: { data: r.data } },
+      },
+    }));
+    const res = await this.commands.bulkWrite(ops, { ordered: false });
+    return res.modifiedCount;
+  }
+
+  /**
+   * Commands left Awaiting (no Status) go back to Pending for redelivery while attempts remain,
+   * otherwise they end as ExpectedMessageNotReceivedInRequiredPeriodOfTime. `sessionRef`
+   * restricts it to one session (Alert 1223); without it, every Awaiting command of the device.
+   */
+  async requeueUnanswered(
+    winDeviceId: string,
+    maxAttempts: number,
+    now: Date,
+    sessionRef?: string,
+  ): Promise<{ requeued: number; expired: number }> {
+    const base: Record<string, unknown> = { winDeviceId, status: CommandStatus.Awaiting };
+    if (sessionRef) base.sessionRef = sessionRef;
+    const res = await this.commands.bulkWrite(
+      [
+        {
+          updateMany: {
+            filter: { ...base, attempts: { $lt: maxAttempts } },
+            update: { $set: { status: CommandStatus.Pending, sessionRef: null } },
+          },
+        },
+        {
+          updateMany: {
+            filter: { ...base, attempts: { $gte: maxAttempts } },
+            update: {
+              $set: {
+                status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
+                receivedAt: now,
+              },
+            },
+          },
+        },
+      ],
+      { ordered: true },
+    );
+    // Mongo reports one total for both ops; a follow-up count splits it, only when anything
+    // moved (a session that ended with unanswered commands, which is rare).
+    const total = res.modifiedCount;
+    if (!total) return { requeued: 0, expired: 0 };
+    const expired = await this.commands
+      .countDocuments({
+        winDeviceId,
+        status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
+        receivedAt: now,
+      })
+      .exec();
+    return { requeued: total - expired, expired };
+  }
+
+  /** Pending → Cancel for the whole queue of a device (unenrollment). */
+  async cancelAllPending(winDeviceId: string, now: Date): Promise<number> {
+    const res = await this.commands
+      .updateMany(
+        { winDeviceId, status: CommandStatus.Pending },
+        { $set: { status: CommandStatus.Cancel, canceledAt: now } },
+      )
+      .exec();
+    return res.modifiedCount;
+  }
+}

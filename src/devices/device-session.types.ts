@@ -1,0 +1,47 @@
+import type { DeviceInventory, WinDevice } from './devices.types';
+
+/** What the management endpoint keeps per device between messages (DESIGN: syncml session). */
+export interface SyncmlSessionState {
+  /** The device's SessionID (opaque, repeats over time). */
+  sessionId: string;
+  /** Unique per session: SessionID plus the start time (SessionIDs wrap). */
+  sessionRef: string;
+  startedAt: Date;
+  /** MsgID of the last processed device message. */
+  lastMsgId: string;
+  /** The server's own MsgID counter in this session. */
+  serverMsgId: number;
+  /** SHA-256 of the last processed request body, for replay detection. */
+  lastRequestHash: string;
+  /** The exact bytes answered to that request (UTF-8 text). */
+  lastResponse: string;
+  /** Commands sent in this session that have not been answered yet. */
+  outstanding: number;
+  /** queueSeq observed when the queue was last found empty (-1: unknown). */
+  drainedSeq: number;
+  /** The device's MaxMsgSize (bytes) from its SyncHdr Meta. */
+  maxMsgSize?: number;
+  /** LoginStatus from Alert 1224 (user | others | none). */
+  loginStatus?: string;
+  endedAt?: Date | null;
+}
+
+export interface CheckinContext {
+  device: WinDevice;
+  session: SyncmlSessionState | null;
+  queueSeq: number;
+  lockToken: string;
+}
+
+export type AcquireResult =
+  | { kind: 'ok'; ctx: CheckinContext }
+  | { kind: 'unknown' }
+  | { kind: 'unenrolled' }
+  | { kind: 'busy' };
+
+export interface CheckinPatch {
+  session: SyncmlSessionState;
+  inventory?: DeviceInventory;
+  lastSeenAt?: Date;
+  unenrolled?: Date;
+}

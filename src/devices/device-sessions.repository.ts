@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model } from 'mongoose';
+import { randomUUID } from 'node:crypto';
+import { AcquireResult, CheckinPatch, SyncmlSessionState } from './device-session.types';
+import { DeviceStatus } from './devices.types';
+import { DeviceEvent, DeviceEventDoc } from './device-event.schema';
+import { WinDeviceDoc } from './win-device.schema';
+import { toWinDevice } from './win-devices.repository';
+
+/** The session half of win_devices: lock, session state, queue sequence. */
+@Injectable()
+export class DeviceSessionsRepository {
+  constructor(
+    @InjectModel(WinDeviceDoc.name) private readonly model: Model<WinDeviceDoc>,
+    @InjectModel(DeviceEventDoc.name) private readonly events: Model<DeviceEventDoc>,
+  ) {}
+
+  async recordEvents(orgId: string, deviceId: string, events: Omit<DeviceEvent, 'id' | 'winDeviceId'>[]): Promise<void> {
+    if (!events.length) return;
+    await this.events.insertMany(events.map((e) => ({ ...e, organizationId: orgId, winDeviceId: deviceId })));
+  }
+
+  async listEvents(orgId: string, deviceId: string, skip: number, limit: number): Promise<[DeviceEvent[], number]> {
+    const filter = { organizationId: orgId, winDeviceId: deviceId };
+    const [docs, total] = await Promise.all([
+      this.events.find(filter).sort({ receivedAt: -1, _id: -1 }).skip(skip).limit(limit).lean<DeviceEventDoc[]>().exec(),
+      this.events.countDocuments(filter).exec(),
+    ]);
+    return [
+      docs.map((d) => ({
+        id: d._id.toHexString(),
+        winDeviceId: d.winDeviceId.toHexString(),
+        alertCode: d.alertCode,
+        type: d.type,
+        format: d.format,
+        mark: d.mark,
+        source: d.source,
+        data: d.data,
+        receivedAt: d.receivedAt,
+      })),
+      total,
+    ];
+  }
+
+  /**
+   * One round trip: finds the enrolled device holding this certificate thumbprint and takes its
+   * lock, returning the device with its session state.
+   */
+  async acquire(thumbprint: string, now: Date, lockMs: number): Promise<AcquireResult> {
+    const lockToken = randomUUID();
+    const doc = await this.model
+      .findOneAndUpdate(
+        {
+          certificateThumbprint: thumbprint,
+          status: { $in: [DeviceStatus.Active, DeviceStatus.Inactive] },
+          $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }],
+        },
+        { $set: { lockedUntil: new Date(now.getTime() + lockMs), lockToken } },
+        { new: true },
+      )
+      .lean<WinDeviceDoc>()
+      .exec();
+    if (doc) {
+      return {
+        kind: 'ok',
+        ctx: {
+          device: toWinDevice(doc),
+          session: (doc.syncml as SyncmlSessionState | undefined) ?? null,
+          queueSeq: doc.queueSeq ?? 0,
+          lockToken,
+        },
+      };
+    }
+    const other = await this.model
+      .findOne({ certificateThumbprint: thumbprint })
+      .select({ status: 1 })
+      .lean<Pick<WinDeviceDoc, 'status'>>()
+      .exec();
+    if (!other) return { kind: 'unknown' };
+    return other.status === DeviceStatus.Unenrolled ? { kind: 'unenrolled' } : { kind: 'busy' };
+  }
+
+  /** Saves the session (and inventory, lastSeenAt, unenrollment) and releases the lock: one update. */
+  async release(deviceId: string, lockToken: string, patch?: CheckinPatch): Promise<boolean> {
+    const set: Record<string, unknown> = { lockedUntil: null, lockToken: null };
+    if (patch) {
+      set.syncml = patch.session;
+      if (patch.inventory) set.inventory = patch.inventory;
+      if (patch.lastSeenAt) set.lastSeenAt = patch.lastSeenAt;
+      if (patch.unenrolled) {
+        set.status = DeviceStatus.Unenrolled;
+        set.unenrolledAt = patch.unenrolled;
+      }
+    }
+    const res = await this.model.updateOne({ _id: deviceId, lockToken }, { $set: set }).exec();
+    return res.matchedCount === 1;
+  }
+
+  /** Called after commands are queued for the device. */
+  async bumpQueue(deviceId: string): Promise<void> {
+    await this.model.updateOne({ _id: deviceId }, { $inc: { queueSeq: 1 } }).exec();
+  }
+
+  /** Ends the device's management: used by administrator unenrollment. */
+  async markUnenrolled(orgId: string, deviceId: string, at: Date): Promise<boolean> {
+    const res = await this.model
+      .updateOne(
+        { _id: deviceId, organizationId: orgId, status: { $ne: DeviceStatus.Unenrolled } },
+        { $set: { status: DeviceStatus.Unenrolled, unenrolledAt: at } },
+      )
+      .exec();
+    return res.modifiedCount === 1;
+  }
+
+  async sessionOf(deviceId: string): Promise<SyncmlSessionState | null> {
+    const doc = await this.model.findById(deviceId).select({ syncml: 1 }).lean<WinDeviceDoc>().exec();
+    return (doc?.syncml as SyncmlSessionState | undefined) ?? null;
+  }
+}

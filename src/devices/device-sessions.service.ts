@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { AcquireResult, CheckinPatch, SyncmlSessionState } from './device-session.types';
+import { DeviceEvent } from './device-event.schema';
+import { DeviceSessionsRepository } from './device-sessions.repository';
+
+/** What the device-facing endpoint needs from the devices module. */
+@Injectable()
+export class DeviceSessionsService {
+  constructor(private readonly repo: DeviceSessionsRepository) {}
+
+  acquire(thumbprint: string, now: Date, lockMs: number): Promise<AcquireResult> {
+    return this.repo.acquire(thumbprint, now, lockMs);
+  }
+
+  release(deviceId: string, lockToken: string, patch?: CheckinPatch): Promise<boolean> {
+    return this.repo.release(deviceId, lockToken, patch);
+  }
+
+  bumpQueue(deviceId: string): Promise<void> {
+    return this.repo.bumpQueue(deviceId);
+  }
+
+  markUnenrolled(orgId: string, deviceId: string, at: Date): Promise<boolean> {
+    return this.repo.markUnenrolled(orgId, deviceId, at);
+  }
+
+  recordEvents(orgId: string, deviceId: string, events: Omit<DeviceEvent, 'id' | 'winDeviceId'>[]): Promise<void> {
+    return this.repo.recordEvents(orgId, deviceId, events);
+  }
+
+  sessionOf(deviceId: string): Promise<SyncmlSessionState | null> {
+    return this.repo.sessionOf(deviceId);
+  }
+}

@@ -1,0 +1,133 @@
+import type { DeviceResultsReport, DeviceStatusReport } from '../events/event-map';
+import type { DeviceInventory } from '../devices/devices.types';
+import {
+  AlertCode,
+  AlertType,
+  SYNCHDR_CMD,
+  SYNCHDR_CMD_REF,
+  SyncmlStatus,
+  type SyncmlCommand,
+  type SyncmlMessage,
+  type SyncmlStatusCommand,
+} from './codec';
+
+export interface DeviceAlert {
+  alertCode: string;
+  type?: string;
+  format?: string;
+  mark?: string;
+  source?: string;
+  data?: string;
+}
+
+/** What one device message says, reduced to what the session acts on (pure). */
+export interface DeviceMessageDigest {
+  /** Statuses the server answers with, in order, after its Status for the SyncHdr. */
+  statuses: SyncmlStatusCommand[];
+  reports: DeviceStatusReport[];
+  results: DeviceResultsReport[];
+  /** 1224 client events and 1226 generic alerts, to store. */
+  alerts: DeviceAlert[];
+  sessionStart: boolean;
+  abort: boolean;
+  unenroll: boolean;
+  loginStatus?: string;
+  inventory: Partial<DeviceInventory> & { details?: Record<string, string> };
+}
+
+const DEVINFO: Record<string, keyof DeviceInventory> = {
+  './DevInfo/DevId': 'devId',
+  './DevInfo/Man': 'manufacturer',
+  './DevInfo/Mod': 'model',
+  './DevInfo/DmV': 'dmVersion',
+  './DevInfo/Lang': 'language',
+};
+
+function statusFor(cmd: SyncmlCommand, msgRef: string, cmdId: string, code: string, cmdName?: string): SyncmlStatusCommand {
+  return { kind: 'Status', cmdId, msgRef, cmdRef: cmd.cmdId, cmd: cmdName ?? cmd.kind, targetRef: [], sourceRef: [], data: code, items: [] };
+}
+
+/**
+ * Walks the message in document order (MS-MDM 2.2.6.1: Statuses answer in that order), starting
+ * the server's Status CmdIDs at `firstCmdId` (1 is the Status for the SyncHdr).
+ */
+export function digestDeviceMessage(msg: SyncmlMessage, firstCmdId = 2): DeviceMessageDigest {
+  const d: DeviceMessageDigest = {
+    statuses: [],
+    reports: [],
+    results: [],
+    alerts: [],
+    sessionStart: false,
+    abort: false,
+    unenroll: false,
+    inventory: {},
+  };
+  let next = firstCmdId;
+  const msgRef = msg.header.msgId;
+  const answer = (cmd: SyncmlCommand, code: string, name?: string) =>
+    d.statuses.push(statusFor(cmd, msgRef, String(next++), code, name));
+
+  for (const cmd of msg.commands) {
+    switch (cmd.kind) {
+      case 'Status':
+        // CmdRef 0 answers our SyncHdr: nothing to record. A Status is never answered (OMA-P §6.1).
+        if (cmd.cmdRef !== SYNCHDR_CMD_REF && cmd.cmd !== SYNCHDR_CMD) {
+          d.reports.push({ cmdRef: cmd.cmdRef, msgRef: cmd.msgRef, cmd: cmd.cmd, code: cmd.data });
+        }
+        break;
+      case 'Results':
+        d.results.push({
+          cmdRef: cmd.cmdRef,
+          msgRef: cmd.msgRef,
+          items: cmd.items.map((i) => ({
+            path: i.source ?? i.target ?? '',
+            format: i.meta?.format ?? cmd.meta?.format,
+            type: i.meta?.type ?? cmd.meta?.type,
+            value: i.data,
+          })),
+        });
+        break;
+      case 'Alert': {
+        answer(cmd, SyncmlStatus.Ok);
+        const code = cmd.data ?? '';
+        if (code === AlertCode.ClientInitiatedMgmt || code === AlertCode.ServerInitiatedMgmt) d.sessionStart = true;
+        if (code === AlertCode.SessionAbort) d.abort = true;
+        if (code === AlertCode.ClientEvent || code === AlertCode.GenericAlert) {
+          for (const item of cmd.items.length ? cmd.items : [{}]) {
+            const i = item as (typeof cmd.items)[number];
+            const type = i.meta?.type;
+            if (code === AlertCode.ClientEvent && type?.toLowerCase() === AlertType.LoginStatus.toLowerCase()) {
+              d.loginStatus = (i.data ?? '').trim().toLowerCase();
+              continue;
+            }
+            if (type === AlertType.UserUnenrollment) d.unenroll = true;
+            d.alerts.push({ alertCode: code, type, format: i.meta?.format, mark: i.meta?.mark, source: i.source ?? i.target, data: i.data });
+          }
+        }
+        break;
+      }
+      case 'Replace':
+      case 'Add':
+        // Package 1 carries DevInfo as a Replace (MS-MDM §4); DevDetail values may follow.
+        answer(cmd, SyncmlStatus.Ok);
+        for (const i of cmd.items) {
+          const path = i.source ?? i.target;
+          if (!path || i.data === undefined) continue;
+          const key = DEVINFO[path];
+          if (key) (d.inventory as Record<string, string>)[key] = i.data;
+          else if (path.startsWith('./DevDetail/')) {
+            d.inventory.details = { ...d.inventory.details, [path.slice('./DevDetail/'.length).replace(/[.$]/g, '_')]: i.data };
+          }
+        }
+        break;
+      case 'Unsupported':
+        // OMA-PS: an element that is not a command gets Status 400.
+        answer(cmd, SyncmlStatus.BadRequest, cmd.element);
+        break;
+      default:
+        // Get/Delete/Exec/Copy/Atomic/Sequence are server → device verbs in MS-MDM.
+        answer(cmd, SyncmlStatus.CommandNotAllowed);
+    }
+  }
+  return d;
+}
