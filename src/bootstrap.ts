@@ -18,10 +18,13 @@ export async function createApp(
   mongoUri: string,
   opts: CreateAppOptions = {},
 ): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, mongoUri), {
-    logger: opts.logger ?? ['log', 'warn', 'error'],
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, mongoUri),
+    {
+      logger: opts.logger ?? ['log', 'warn', 'error'],
+      bodyParser: false,
+    },
+  );
   // The management endpoint reads its body raw, with a hard cap, before any parsing (§6).
   app.use(MANAGEMENT_PATH, raw({ type: () => true, limit: config.syncml.bodyLimitBytes }));
   app.useBodyParser('json', { limit: config.bodyLimit });

@@ -22,5 +22,7 @@ export function hasPermission(user: AuthUser, required: string): boolean {
 }
 
 export function canActOn(user: AuthUser, org: { id: string; slug?: string | null }): boolean {
-  return user.organizations.some((o) => o === '*' || o === org.id || (!!org.slug && o === org.slug));
+  return user.organizations.some(
+    (o) => o === '*' || o === org.id || (!!org.slug && o === org.slug),
+  );
 }

@@ -12,6 +12,8 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
 export const RequirePermissions = (...permissions: string[]) =>
   SetMetadata(REQUIRED_PERMISSIONS, permissions);
 
-export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthUser => {
-  return ctx.switchToHttp().getRequest<Request & { user: AuthUser }>().user;
-});
+export const CurrentUser = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): AuthUser => {
+    return ctx.switchToHttp().getRequest<Request & { user: AuthUser }>().user;
+  },
+);

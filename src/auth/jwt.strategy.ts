@@ -27,7 +27,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const orgs = typeof payload.orgs === 'string' ? [payload.orgs] : stringList(payload.orgs);
     const permissions = stringList(payload.permissions);
     // `exp` is required: a token that never expires is refused, not trusted forever.
-    if (typeof payload.exp !== 'number' || typeof payload.sub !== 'string' || !payload.sub || !orgs || !permissions) {
+    if (
+      typeof payload.exp !== 'number' ||
+      typeof payload.sub !== 'string' ||
+      !payload.sub ||
+      !orgs ||
+      !permissions
+    ) {
       throw new DomainError(ErrorCode.InvalidToken);
     }
     return { subject: payload.sub, organizations: orgs, permissions };

@@ -13,10 +13,12 @@ export class PermissionsGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const required = this.reflector.getAllAndOverride<string[]>(REQUIRED_PERMISSIONS, targets) ?? [];
+    const required =
+      this.reflector.getAllAndOverride<string[]>(REQUIRED_PERMISSIONS, targets) ?? [];
     const user = context.switchToHttp().getRequest<Request & { user?: AuthUser }>().user;
     if (!user) throw new DomainError(ErrorCode.NoAuthToken);
-    if (!required.every((p) => hasPermission(user, p))) throw new DomainError(ErrorCode.PermissionDenied);
+    if (!required.every((p) => hasPermission(user, p)))
+      throw new DomainError(ErrorCode.PermissionDenied);
     return true;
   }
 }

@@ -33,7 +33,12 @@ export class CommandDeliveryRepository {
   }
 
   /** Pending → Awaiting for each listed command still Pending: one round trip, each conditional. */
-  async markSent(winDeviceId: string, ids: string[], sessionRef: string, sentAt: Date): Promise<number> {
+  async markSent(
+    winDeviceId: string,
+    ids: string[],
+    sessionRef: string,
+    sentAt: Date,
+  ): Promise<number> {
     if (!ids.length) return 0;
     const res = await this.commands
       .updateMany(
@@ -61,11 +66,20 @@ export class CommandDeliveryRepository {
   async applyStatuses(winDeviceId: string, transitions: StatusTransition[]): Promise<number> {
     if (!transitions.length) return 0;
     const ops: AnyBulkWriteOperation<WinCommandDoc>[] = transitions.map((t) => {
-      const set: Record<string, unknown> = { status: t.to, statusCode: t.statusCode, receivedAt: t.receivedAt };
+      const set: Record<string, unknown> = {
+        status: t.to,
+        statusCode: t.statusCode,
+        receivedAt: t.receivedAt,
+      };
       if (t.data) set.data = t.data;
       return {
         updateOne: {
-          filter: { winDeviceId, cmdId: t.cmdId, status: CommandStatus.Awaiting, 'config.action': t.action },
+          filter: {
+            winDeviceId,
+            cmdId: t.cmdId,
+            status: CommandStatus.Awaiting,
+            'config.action': t.action,
+          },
           update: { $set: set },
         },
       };

@@ -43,7 +43,12 @@ export class CommandDeliveryService {
    * The device's Pending commands, FIFO, as many as fit the budget, each moved Pending → Awaiting
    * with sentAt and attempts+1. Two round trips whatever the count.
    */
-  async takeForDelivery(device: DeviceRef, sessionRef: string, now: Date, budget: DeliveryBudget): Promise<WinCommand[]> {
+  async takeForDelivery(
+    device: DeviceRef,
+    sessionRef: string,
+    now: Date,
+    budget: DeliveryBudget,
+  ): Promise<WinCommand[]> {
     const candidates = await this.repo.nextPending(device.id, budget.maxCommands);
     const chosen: WinCommand[] = [];
     for (const c of candidates) {
@@ -66,33 +71,50 @@ export class CommandDeliveryService {
       );
       const ours = new Set(
         current
-          .filter((c) => c.status === CommandStatus.Awaiting && c.sentAt?.getTime() === now.getTime())
+          .filter(
+            (c) => c.status === CommandStatus.Awaiting && c.sentAt?.getTime() === now.getTime(),
+          )
           .map((c) => c.cmdId),
       );
       sent = chosen.filter((c) => ours.has(c.cmdId));
     }
-    return sent.map((c) => ({ ...c, status: CommandStatus.Awaiting, sentAt: now, attempts: c.attempts + 1 }));
+    return sent.map((c) => ({
+      ...c,
+      status: CommandStatus.Awaiting,
+      sentAt: now,
+      attempts: c.attempts + 1,
+    }));
   }
 
   /** Applies the Statuses (and joined Results) of one device message. */
   async recordStatuses(e: EventMap['syncml.status.received']): Promise<void> {
     const resultsByRef = new Map(e.results.map((r) => [r.cmdRef, r]));
-    const refs = [...new Set([...e.statuses.map((s) => s.cmdRef), ...e.results.map((r) => r.cmdRef)])];
-    const known = new Map((await this.repo.findForDevice(e.winDeviceId, refs)).map((c) => [c.cmdId, c]));
+    const refs = [
+      ...new Set([...e.statuses.map((s) => s.cmdRef), ...e.results.map((r) => r.cmdRef)]),
+    ];
+    const known = new Map(
+      (await this.repo.findForDevice(e.winDeviceId, refs)).map((c) => [c.cmdId, c]),
+    );
     const transitions: (StatusTransition & { from: string; batchId: string })[] = [];
     const answered = new Set<string>();
     for (const s of e.statuses) {
       const c = known.get(s.cmdRef);
       if (!c) {
-        this.logger.warn(`Status ${s.code} for unknown command ${s.cmdRef} from device ${e.winDeviceId}: ignored`);
+        this.logger.warn(
+          `Status ${s.code} for unknown command ${s.cmdRef} from device ${e.winDeviceId}: ignored`,
+        );
         continue;
       }
       if (c.status !== CommandStatus.Awaiting) {
-        this.logger.warn(`Status ${s.code} for ${c.cmdId} in state ${c.status} (not Awaiting): ignored`);
+        this.logger.warn(
+          `Status ${s.code} for ${c.cmdId} in state ${c.status} (not Awaiting): ignored`,
+        );
         continue;
       }
       if (s.cmd && s.cmd !== c.config.action) {
-        this.logger.warn(`Status for ${c.cmdId} names ${s.cmd}, the command is ${c.config.action}: ignored`);
+        this.logger.warn(
+          `Status for ${c.cmdId} names ${s.cmd}, the command is ${c.config.action}: ignored`,
+        );
         continue;
       }
       answered.add(c.cmdId);
@@ -111,7 +133,9 @@ export class CommandDeliveryService {
     }
     const modified = await this.repo.applyStatuses(e.winDeviceId, transitions);
     if (modified !== transitions.length) {
-      this.logger.warn(`Expected ${transitions.length} status updates for ${e.winDeviceId}, applied ${modified}`);
+      this.logger.warn(
+        `Expected ${transitions.length} status updates for ${e.winDeviceId}, applied ${modified}`,
+      );
     }
     const late = e.results.filter((r) => !answered.has(r.cmdRef) && known.has(r.cmdRef));
     if (late.length) await this.attachLateResults(e.winDeviceId, late);
@@ -135,12 +159,18 @@ export class CommandDeliveryService {
       winDeviceId,
       results.map((r) => ({ cmdId: r.cmdRef, data: toData(r) ?? [] })),
     );
-    if (n !== results.length) this.logger.warn(`${results.length - n} Results for ${winDeviceId} matched no Get`);
+    if (n !== results.length)
+      this.logger.warn(`${results.length - n} Results for ${winDeviceId} matched no Get`);
   }
 
   /** At the start of a new session: commands still Awaiting from earlier sessions. */
   requeueUnanswered(device: DeviceRef, now: Date, sessionRef?: string) {
-    return this.repo.requeueUnanswered(device.id, this.config.syncml.maxDeliveryAttempts, now, sessionRef);
+    return this.repo.requeueUnanswered(
+      device.id,
+      this.config.syncml.maxDeliveryAttempts,
+      now,
+      sessionRef,
+    );
   }
 
   async cancelQueue(device: DeviceRef, now: Date): Promise<number> {

@@ -21,7 +21,8 @@ const INT64_MAX = 2n ** 64n - 1n;
 const FLOAT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const TIME = /^([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d)(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):?([0-5]\d))?$/;
+const TIME =
+  /^([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d)(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):?([0-5]\d))?$/;
 
 function validDate(v: string): boolean {
   const m = DATE.exec(v);
@@ -60,7 +61,9 @@ export function valueFormatProblem(format: CommandConfig['format'], value: strin
     case 'date':
       return validDate(value) ? null : 'must be an ISO 8601 date (YYYY-MM-DD) for format date';
     case 'time':
-      return TIME.test(value) ? null : 'must be an ISO 8601 time (hh:mm[:ss[.fff]][Z|±hh:mm]) for format time';
+      return TIME.test(value)
+        ? null
+        : 'must be an ISO 8601 time (hh:mm[:ss[.fff]][Z|±hh:mm]) for format time';
     case 'node':
     case 'null':
       return `must be absent for format ${format}`;
@@ -99,7 +102,10 @@ export function commandConfigProblems(config: CommandConfig, field: string): Err
   if (value !== undefined) {
     const p = valueFormatProblem(format, value);
     if (p) add('value', `value ${p}`);
-  } else if ((action === 'Add' || action === 'Replace') && !['chr', 'node', 'null'].includes(format)) {
+  } else if (
+    (action === 'Add' || action === 'Replace') &&
+    !['chr', 'node', 'null'].includes(format)
+  ) {
     add('value', `value is required for ${action} with format ${format}`);
   }
   return out;

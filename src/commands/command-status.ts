@@ -14,7 +14,8 @@ export const CommandStatus = {
   MethodNotAllowed: 'MethodNotAllowed',
   NotSupported: 'NotSupported',
   UnexpectedError: 'UnexpectedError',
-  ExpectedMessageNotReceivedInRequiredPeriodOfTime: 'ExpectedMessageNotReceivedInRequiredPeriodOfTime',
+  ExpectedMessageNotReceivedInRequiredPeriodOfTime:
+    'ExpectedMessageNotReceivedInRequiredPeriodOfTime',
 } as const;
 
 const NAMES: Record<number, string> = {

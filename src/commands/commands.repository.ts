@@ -118,7 +118,10 @@ export class CommandsRepository {
       winDeviceId: input.winDeviceId,
       queuedAt,
       position,
-      config: config.value === undefined ? { path: config.path, action: config.action, format: config.format } : config,
+      config:
+        config.value === undefined
+          ? { path: config.path, action: config.action, format: config.format }
+          : config,
       status: CommandStatus.Pending,
       statusCode: null,
       data: [],
@@ -132,7 +135,11 @@ export class CommandsRepository {
     return toBatch(batchDoc);
   }
 
-  async findBatch(orgId: string, winDeviceId: string, batchId: string): Promise<CommandBatch | null> {
+  async findBatch(
+    orgId: string,
+    winDeviceId: string,
+    batchId: string,
+  ): Promise<CommandBatch | null> {
     const doc = await this.batches
       .findOne({ _id: batchId, organizationId: orgId, winDeviceId })
       .lean<WinCommandBatchDoc>()
@@ -149,7 +156,11 @@ export class CommandsRepository {
     return docs.map(toCommand);
   }
 
-  async listBatches(orgId: string, winDeviceId: string, page: PageRequest): Promise<[CommandBatch[], number]> {
+  async listBatches(
+    orgId: string,
+    winDeviceId: string,
+    page: PageRequest,
+  ): Promise<[CommandBatch[], number]> {
     const filter = { organizationId: orgId, winDeviceId };
     const [docs, total] = await Promise.all([
       this.batches
@@ -179,7 +190,8 @@ export class CommandsRepository {
         { $group: { _id: { batchId: '$batchId', status: '$status' }, count: { $sum: 1 } } },
       ])
       .exec();
-    for (const r of rows) out.get(r._id.batchId.toHexString())?.push({ status: r._id.status, count: r.count });
+    for (const r of rows)
+      out.get(r._id.batchId.toHexString())?.push({ status: r._id.status, count: r.count });
     for (const list of out.values()) list.sort((a, b) => a.status.localeCompare(b.status));
     return out;
   }
@@ -206,7 +218,12 @@ export class CommandsRepository {
   }
 
   /** Pending → Cancel, conditional on the command still being Pending. */
-  async cancelPending(orgId: string, batchId: string, cmdId: string, now: Date): Promise<WinCommand | null> {
+  async cancelPending(
+    orgId: string,
+    batchId: string,
+    cmdId: string,
+    now: Date,
+  ): Promise<WinCommand | null> {
     const doc = await this.commands
       .findOneAndUpdate(
         { cmdId, batchId, organizationId: orgId, status: CommandStatus.Pending },
@@ -218,7 +235,11 @@ export class CommandsRepository {
     return doc ? toCommand(doc) : null;
   }
 
-  async findCommandsByCmdId(orgId: string, batchId: string, cmdIds: string[]): Promise<WinCommand[]> {
+  async findCommandsByCmdId(
+    orgId: string,
+    batchId: string,
+    cmdIds: string[],
+  ): Promise<WinCommand[]> {
     const docs = await this.commands
       .find({ batchId, organizationId: orgId, cmdId: { $in: cmdIds } })
       .lean<WinCommandDoc[]>()

@@ -48,13 +48,20 @@ export class CommandsService {
     idempotencyKey?: string,
   ): Promise<BatchView> {
     const configs = this.validate(dto);
-    const { organization, enterprise, device } = await this.devices.resolveDevice(user, orgIdOrSlug, winDeviceId, {
-      requireActive: true,
-    });
+    const { organization, enterprise, device } = await this.devices.resolveDevice(
+      user,
+      orgIdOrSlug,
+      winDeviceId,
+      {
+        requireActive: true,
+      },
+    );
     let batchId = new Types.ObjectId().toHexString();
     if (idempotencyKey !== undefined) {
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
-        throw invalidData([{ field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' }]);
+        throw invalidData([
+          { field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' },
+        ]);
       }
       const hash = createHash('sha256')
         .update(JSON.stringify({ name: dto.name ?? null, configs }))
@@ -68,7 +75,12 @@ export class CommandsService {
         throw new DomainError(
           ErrorCode.Conflict,
           'Idempotency-Key was already used with a different request body',
-          [{ field: 'Idempotency-Key', message: 'reuse a key only to retry the identical request' }],
+          [
+            {
+              field: 'Idempotency-Key',
+              message: 'reuse a key only to retry the identical request',
+            },
+          ],
         );
       }
       batchId = claim.batchId;
@@ -87,7 +99,12 @@ export class CommandsService {
     await this.sessions.bumpQueue(device.id);
     const view = await this.view(organization.id, batch);
     this.logger.log(
-      JSON.stringify({ msg: 'command batch queued', batchId, winDeviceId: device.id, commands: configs.length }),
+      JSON.stringify({
+        msg: 'command batch queued',
+        batchId,
+        winDeviceId: device.id,
+        commands: configs.length,
+      }),
     );
     this.events.emit('command.batch.created', {
       batchId,
@@ -123,8 +140,17 @@ export class CommandsService {
     return { ...batch, commands, summary: summaries.get(batch.id) ?? [] };
   }
 
-  async getBatch(user: AuthUser, orgIdOrSlug: string, winDeviceId: string, batchId: string): Promise<BatchView> {
-    const { organization, device } = await this.devices.resolveDevice(user, orgIdOrSlug, winDeviceId);
+  async getBatch(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    winDeviceId: string,
+    batchId: string,
+  ): Promise<BatchView> {
+    const { organization, device } = await this.devices.resolveDevice(
+      user,
+      orgIdOrSlug,
+      winDeviceId,
+    );
     const batch = assertFound(await this.repo.findBatch(organization.id, device.id, batchId));
     return this.view(organization.id, batch);
   }
@@ -135,7 +161,11 @@ export class CommandsService {
     winDeviceId: string,
     page: PageRequest,
   ): Promise<Page<CommandBatch & { summary: StatusCount[] }>> {
-    const { organization, device } = await this.devices.resolveDevice(user, orgIdOrSlug, winDeviceId);
+    const { organization, device } = await this.devices.resolveDevice(
+      user,
+      orgIdOrSlug,
+      winDeviceId,
+    );
     const [batches, total] = await this.repo.listBatches(organization.id, device.id, page);
     const summaries = await this.repo.summaries(
       organization.id,
@@ -156,13 +186,18 @@ export class CommandsService {
     page: PageRequest,
     status?: string,
   ): Promise<Page<WinCommand>> {
-    const { organization, device } = await this.devices.resolveDevice(user, orgIdOrSlug, winDeviceId);
+    const { organization, device } = await this.devices.resolveDevice(
+      user,
+      orgIdOrSlug,
+      winDeviceId,
+    );
     assertFound(await this.repo.findBatch(organization.id, device.id, batchId));
-    const statuses = status === 'MalformedSyntax' || status === CommandStatus.CommandFormatError
-      ? [CommandStatus.CommandFormatError, 'MalformedSyntax']
-      : status
-        ? [status]
-        : undefined;
+    const statuses =
+      status === 'MalformedSyntax' || status === CommandStatus.CommandFormatError
+        ? [CommandStatus.CommandFormatError, 'MalformedSyntax']
+        : status
+          ? [status]
+          : undefined;
     const [docs, total] = await this.repo.listCommands(organization.id, batchId, page, statuses);
     return toPage(docs, total, page);
   }
@@ -174,7 +209,11 @@ export class CommandsService {
     batchId: string,
     cmdIds?: string[],
   ): Promise<{ id: string; results: CancelOutcome[] }> {
-    const { organization, device } = await this.devices.resolveDevice(user, orgIdOrSlug, winDeviceId);
+    const { organization, device } = await this.devices.resolveDevice(
+      user,
+      orgIdOrSlug,
+      winDeviceId,
+    );
     assertFound(await this.repo.findBatch(organization.id, device.id, batchId));
     const all = await this.repo.commandsOfBatch(organization.id, batchId);
     const wanted = cmdIds ? [...new Set(cmdIds)] : all.map((c) => c.cmdId);

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { inspect } from 'node:util';
+import { join } from 'node:path';
+import { generateMasterKey, MasterKeyError, parseMasterKey } from '../enrollment/pki/key-vault';
 
 /** Typed, validated configuration. Built once from the environment at boot. */
 export interface AppConfig {
@@ -44,6 +47,52 @@ export interface AppConfig {
     lockMs: number;
     lastSeenIntervalMs: number;
   };
+  enrollment: EnrollmentConfig;
+}
+
+/** MS-MDE2 enrollment (issue 4). */
+export interface EnrollmentConfig {
+  /** Seals the enterprise CA keys (AES-256-GCM). Never logged: see SecretBytes. */
+  masterKey: SecretBytes;
+  /** Where the master key came from: MASTER_KEY, or the generated `<dataDir>/master.key`. */
+  masterKeySource: 'env' | 'file';
+  /** w7 PROVIDER-ID and DMClient provider node name (must stay stable for enrolled devices). */
+  providerId: string;
+  /** w7 NAME shown to the user; defaults to the enterprise name. */
+  displayName?: string;
+  caKeyBits: 2048 | 3072 | 4096;
+  certValidityDays: number;
+  /** Hard cap on SOAP request bodies (requests are ~1-5 KB). */
+  bodyLimitBytes: number;
+  /** Invitation lifetime bounds and default, in seconds. */
+  tokenMinTtlSeconds: number;
+  tokenMaxTtlSeconds: number;
+  tokenDefaultTtlSeconds: number;
+  /** Failed authentications per source IP / per username within the window before refusal. */
+  maxFailures: number;
+  failureWindowMs: number;
+  /** HTTP status of SOAP faults: 500 (SOAP 1.2 HTTP binding, WCF) or 200 (Fleet). */
+  faultHttpStatus: 200 | 500;
+}
+
+/** Key material that does not print itself (JSON, console.log, util.inspect). */
+export class SecretBytes {
+  readonly #bytes: Buffer;
+  constructor(bytes: Buffer) {
+    this.#bytes = bytes;
+  }
+  reveal(): Buffer {
+    return this.#bytes;
+  }
+  toJSON(): string {
+    return '[secret]';
+  }
+  toString(): string {
+    return '[secret]';
+  }
+  [inspect.custom](): string {
+    return '[secret]';
+  }
 }
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
@@ -57,7 +106,8 @@ function int(env: Env, key: string, def: number, min: number, max: number): numb
   if (raw === undefined || raw === '') return def;
   if (!/^\d+$/.test(raw)) throw new ConfigError(`${key} must be an integer, got "${raw}"`);
   const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(`${key} must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max)
+    throw new ConfigError(`${key} must be between ${min} and ${max}, got ${n}`);
   return n;
 }
 
@@ -88,12 +138,19 @@ function loadDeviceConfig(env: Env): AppConfig['device'] {
     .map((s) => s.trim())
     .filter(Boolean);
   if (header && !trustedProxies.length) {
-    throw new ConfigError('DEVICE_CLIENT_CERT_HEADER needs DEVICE_TRUSTED_PROXIES (the proxy addresses)');
+    throw new ConfigError(
+      'DEVICE_CLIENT_CERT_HEADER needs DEVICE_TRUSTED_PROXIES (the proxy addresses)',
+    );
   }
-  if ((env.DEVICE_TLS_CERT_FILE && !env.DEVICE_TLS_KEY_FILE) || (!env.DEVICE_TLS_CERT_FILE && env.DEVICE_TLS_KEY_FILE)) {
+  if (
+    (env.DEVICE_TLS_CERT_FILE && !env.DEVICE_TLS_KEY_FILE) ||
+    (!env.DEVICE_TLS_CERT_FILE && env.DEVICE_TLS_KEY_FILE)
+  ) {
     throw new ConfigError('DEVICE_TLS_CERT_FILE and DEVICE_TLS_KEY_FILE go together');
   }
-  const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port ?? 8443}`).replace(/\/+$/, '');
+  const publicBaseUrl = (
+    env.PUBLIC_BASE_URL ?? `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port ?? 8443}`
+  ).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/\s]+$/.test(publicBaseUrl)) {
     throw new ConfigError('PUBLIC_BASE_URL must be scheme://host[:port] without a path');
   }
@@ -108,6 +165,101 @@ function loadDeviceConfig(env: Env): AppConfig['device'] {
   };
 }
 
+/**
+ * MASTER_KEY from the environment; else (outside production) `<dataDir>/master.key`, generated
+ * once with mode 0600. Production must set MASTER_KEY: a key next to the data it protects is a
+ * convenience for local runs, not a protection.
+ */
+function loadMasterKey(
+  env: Env,
+  nodeEnv: string,
+  dataDir: string,
+): Pick<EnrollmentConfig, 'masterKey' | 'masterKeySource'> {
+  try {
+    if (env.MASTER_KEY?.trim()) {
+      return { masterKey: new SecretBytes(parseMasterKey(env.MASTER_KEY)), masterKeySource: 'env' };
+    }
+    if (nodeEnv === 'production') {
+      throw new ConfigError(
+        'MASTER_KEY is required when NODE_ENV=production (generate one: openssl rand -base64 32)',
+      );
+    }
+    const file = join(dataDir, 'master.key');
+    if (!existsSync(file)) {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      // 'wx': never overwrite a key another process wrote meanwhile (it seals existing CA keys).
+      try {
+        writeFileSync(file, `${generateMasterKey()}\n`, { mode: 0o600, flag: 'wx' });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      chmodSync(file, 0o600);
+    }
+    return {
+      masterKey: new SecretBytes(parseMasterKey(readFileSync(file, 'utf8'), file)),
+      masterKeySource: 'file',
+    };
+  } catch (e) {
+    if (e instanceof MasterKeyError) throw new ConfigError(e.message);
+    throw e;
+  }
+}
+
+function loadEnrollmentConfig(env: Env, nodeEnv: string, dataDir: string): EnrollmentConfig {
+  const providerId = env.ENROLLMENT_PROVIDER_ID?.trim() || 'mullion';
+  // A registry key name on the device (DMClient/Provider/<id>) and a w7 parm value.
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(providerId)) {
+    throw new ConfigError(
+      'ENROLLMENT_PROVIDER_ID must be 1-64 letters, digits, dots, dashes or underscores',
+    );
+  }
+  const displayName = env.ENROLLMENT_DISPLAY_NAME?.trim() || undefined;
+  if (displayName && displayName.length > 100)
+    throw new ConfigError('ENROLLMENT_DISPLAY_NAME must be at most 100 characters');
+  const caKeyBits = int(env, 'ENROLLMENT_CA_KEY_BITS', 3072, 2048, 4096);
+  if (caKeyBits !== 2048 && caKeyBits !== 3072 && caKeyBits !== 4096) {
+    throw new ConfigError('ENROLLMENT_CA_KEY_BITS must be 2048, 3072 or 4096');
+  }
+  const tokenMinTtlSeconds = 60;
+  const tokenMaxTtlSeconds = int(
+    env,
+    'ENROLLMENT_TOKEN_MAX_TTL_SECONDS',
+    30 * 86400,
+    3600,
+    365 * 86400,
+  );
+  const tokenDefaultTtlSeconds = int(
+    env,
+    'ENROLLMENT_TOKEN_DEFAULT_TTL_SECONDS',
+    7 * 86400,
+    tokenMinTtlSeconds,
+    365 * 86400,
+  );
+  if (tokenDefaultTtlSeconds > tokenMaxTtlSeconds) {
+    throw new ConfigError(
+      'ENROLLMENT_TOKEN_DEFAULT_TTL_SECONDS must not exceed ENROLLMENT_TOKEN_MAX_TTL_SECONDS',
+    );
+  }
+  const faultHttpStatus = int(env, 'ENROLLMENT_FAULT_HTTP_STATUS', 500, 200, 500);
+  if (faultHttpStatus !== 200 && faultHttpStatus !== 500) {
+    throw new ConfigError('ENROLLMENT_FAULT_HTTP_STATUS must be 200 or 500');
+  }
+  return {
+    ...loadMasterKey(env, nodeEnv, dataDir),
+    providerId,
+    displayName,
+    caKeyBits,
+    certValidityDays: int(env, 'ENROLLMENT_CERT_VALIDITY_DAYS', 365, 1, 3650),
+    bodyLimitBytes: int(env, 'ENROLLMENT_BODY_LIMIT_BYTES', 64 * 1024, 4096, 1024 * 1024),
+    tokenMinTtlSeconds,
+    tokenMaxTtlSeconds,
+    tokenDefaultTtlSeconds,
+    maxFailures: int(env, 'ENROLLMENT_MAX_FAILURES', 10, 1, 10000),
+    failureWindowMs: int(env, 'ENROLLMENT_FAILURE_WINDOW_SECONDS', 900, 1, 86400) * 1000,
+    faultHttpStatus,
+  };
+}
+
 const DEV_SECRET = 'mullion-local-development-secret-change-me';
 
 export function loadConfig(env: Env = process.env): AppConfig {
@@ -116,11 +268,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
   let secret = env.JWT_SECRET;
   if (!secret && !publicKey) {
     if (nodeEnv === 'production') {
-      throw new ConfigError('JWT_SECRET or JWT_PUBLIC_KEY(_FILE) is required when NODE_ENV=production');
+      throw new ConfigError(
+        'JWT_SECRET or JWT_PUBLIC_KEY(_FILE) is required when NODE_ENV=production',
+      );
     }
     secret = DEV_SECRET;
   }
-  if (secret && secret.length < 16) throw new ConfigError('JWT_SECRET must be at least 16 characters');
+  if (secret && secret.length < 16)
+    throw new ConfigError('JWT_SECRET must be at least 16 characters');
   const algorithms: JwtAlgorithm[] = publicKey
     ? (['RS256', 'ES256'] as JwtAlgorithm[])
     : (['HS256'] as JwtAlgorithm[]);
@@ -128,12 +283,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (uri && !/^mongodb(\+srv)?:\/\//.test(uri)) {
     throw new ConfigError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
   }
+  const dataDir = env.DATA_DIR ?? './data';
   return {
     nodeEnv,
     host: env.HOST ?? '127.0.0.1',
     port: int(env, 'PORT', 3000, 0, 65535),
     mongodbUri: uri,
-    dataDir: env.DATA_DIR ?? './data',
+    dataDir,
     jwt: {
       secret: publicKey ? undefined : secret,
       publicKey,
@@ -153,6 +309,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       lockMs: int(env, 'SYNCML_LOCK_MS', 30000, 1000, 600000),
       lastSeenIntervalMs: int(env, 'DEVICE_LAST_SEEN_INTERVAL_SECONDS', 300, 0, 86400) * 1000,
     },
+    enrollment: loadEnrollmentConfig(env, nodeEnv, dataDir),
   };
 }
 

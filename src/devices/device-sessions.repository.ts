@@ -16,15 +16,32 @@ export class DeviceSessionsRepository {
     @InjectModel(DeviceEventDoc.name) private readonly events: Model<DeviceEventDoc>,
   ) {}
 
-  async recordEvents(orgId: string, deviceId: string, events: Omit<DeviceEvent, 'id' | 'winDeviceId'>[]): Promise<void> {
+  async recordEvents(
+    orgId: string,
+    deviceId: string,
+    events: Omit<DeviceEvent, 'id' | 'winDeviceId'>[],
+  ): Promise<void> {
     if (!events.length) return;
-    await this.events.insertMany(events.map((e) => ({ ...e, organizationId: orgId, winDeviceId: deviceId })));
+    await this.events.insertMany(
+      events.map((e) => ({ ...e, organizationId: orgId, winDeviceId: deviceId })),
+    );
   }
 
-  async listEvents(orgId: string, deviceId: string, skip: number, limit: number): Promise<[DeviceEvent[], number]> {
+  async listEvents(
+    orgId: string,
+    deviceId: string,
+    skip: number,
+    limit: number,
+  ): Promise<[DeviceEvent[], number]> {
     const filter = { organizationId: orgId, winDeviceId: deviceId };
     const [docs, total] = await Promise.all([
-      this.events.find(filter).sort({ receivedAt: -1, _id: -1 }).skip(skip).limit(limit).lean<DeviceEventDoc[]>().exec(),
+      this.events
+        .find(filter)
+        .sort({ receivedAt: -1, _id: -1 })
+        .skip(skip)
+        .limit(limit)
+        .lean<DeviceEventDoc[]>()
+        .exec(),
       this.events.countDocuments(filter).exec(),
     ]);
     return [
@@ -114,7 +131,11 @@ export class DeviceSessionsRepository {
   }
 
   async sessionOf(deviceId: string): Promise<SyncmlSessionState | null> {
-    const doc = await this.model.findById(deviceId).select({ syncml: 1 }).lean<WinDeviceDoc>().exec();
+    const doc = await this.model
+      .findById(deviceId)
+      .select({ syncml: 1 })
+      .lean<WinDeviceDoc>()
+      .exec();
     return (doc?.syncml as SyncmlSessionState | undefined) ?? null;
   }
 }

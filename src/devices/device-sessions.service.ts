@@ -24,7 +24,11 @@ export class DeviceSessionsService {
     return this.repo.markUnenrolled(orgId, deviceId, at);
   }
 
-  recordEvents(orgId: string, deviceId: string, events: Omit<DeviceEvent, 'id' | 'winDeviceId'>[]): Promise<void> {
+  recordEvents(
+    orgId: string,
+    deviceId: string,
+    events: Omit<DeviceEvent, 'id' | 'winDeviceId'>[],
+  ): Promise<void> {
     return this.repo.recordEvents(orgId, deviceId, events);
   }
 

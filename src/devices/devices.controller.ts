@@ -73,7 +73,10 @@ export class DevicesController {
 
   @Get()
   @RequirePermissions(Permission.DeviceList)
-  @ApiOperation({ summary: "List the enterprise's devices (paginated; sort by createdAt, deviceId, name, lastSeenAt)" })
+  @ApiOperation({
+    summary:
+      "List the enterprise's devices (paginated; sort by createdAt, deviceId, name, lastSeenAt)",
+  })
   @ApiOkEnvelope(DevicePageDto)
   @ApiErrors(5091, 4002, 4004, 4003, 3001)
   list(
@@ -81,7 +84,11 @@ export class DevicesController {
     @Param() p: OrganizationParamsDto,
     @Query() q: ListDevicesQueryDto,
   ): Promise<Page<WinDevice>> {
-    const page = toPageRequest(q, ['createdAt', 'deviceId', 'name', 'lastSeenAt', 'updatedAt'], 'createdAt:desc');
+    const page = toPageRequest(
+      q,
+      ['createdAt', 'deviceId', 'name', 'lastSeenAt', 'updatedAt'],
+      'createdAt:desc',
+    );
     return this.devices.listDevices(user, p.organizationId, page, q.status);
   }
 
@@ -96,7 +103,9 @@ export class DevicesController {
 
   @Patch(':winDeviceId')
   @RequirePermissions(Permission.DeviceUpdate)
-  @ApiOperation({ summary: "Activate or deactivate a device, rename it, or replace its certificate" })
+  @ApiOperation({
+    summary: 'Activate or deactivate a device, rename it, or replace its certificate',
+  })
   @ApiOkEnvelope(DeviceResponseDto)
   @ApiErrors(5091, 5142, 4002, 4004, 4003, 3001)
   update(

@@ -24,13 +24,20 @@ export class DevicesService {
     private readonly devices: WinDevicesRepository,
   ) {}
 
-  async createEnterprise(user: AuthUser, orgIdOrSlug: string, name?: string): Promise<WinEnterprise> {
+  async createEnterprise(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    name?: string,
+  ): Promise<WinEnterprise> {
     const org = await this.organizations.resolveForUser(user, orgIdOrSlug);
     try {
       return await this.enterprises.create(org.id, { name: name?.trim() || org.name });
     } catch (e) {
       if (e instanceof EnterpriseExistsError) {
-        throw new DomainError(ErrorCode.Conflict, 'The organization already has a Windows enterprise');
+        throw new DomainError(
+          ErrorCode.Conflict,
+          'The organization already has a Windows enterprise',
+        );
       }
       throw e;
     }
@@ -47,7 +54,11 @@ export class DevicesService {
     return { organization, enterprise };
   }
 
-  async createDevice(user: AuthUser, orgIdOrSlug: string, dto: CreateDeviceDto): Promise<WinDevice> {
+  async createDevice(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    dto: CreateDeviceDto,
+  ): Promise<WinDevice> {
     const { organization, enterprise } = await this.enterpriseScope(user, orgIdOrSlug);
     try {
       return await this.devices.create(organization.id, enterprise.id, {
@@ -104,7 +115,10 @@ export class DevicesService {
   ): Promise<WinDevice> {
     const { organization, device } = await this.resolveDevice(user, orgIdOrSlug, winDeviceId);
     if (dto.status && device.status === DeviceStatus.Unenrolled) {
-      throw new DomainError(ErrorCode.DeviceNotActive, 'Win Device is unenrolled; enroll it again to reactivate it');
+      throw new DomainError(
+        ErrorCode.DeviceNotActive,
+        'Win Device is unenrolled; enroll it again to reactivate it',
+      );
     }
     const certificate = dto.certificate ? certificateInfoFromPem(dto.certificate) : undefined;
     const updated = await this.devices.update(

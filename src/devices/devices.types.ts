@@ -1,11 +1,31 @@
-export const DeviceStatus = { Active: 'active', Inactive: 'inactive', Unenrolled: 'unenrolled' } as const;
+export const DeviceStatus = {
+  Active: 'active',
+  Inactive: 'inactive',
+  Unenrolled: 'unenrolled',
+} as const;
 export type DeviceStatus = (typeof DeviceStatus)[keyof typeof DeviceStatus];
+
+/** The enterprise's device CA as the API shows it; its sealed private key never leaves the repository. */
+export interface EnterpriseCaInfo {
+  certificatePem: string;
+  /** SHA-1 of the DER, upper-case hex (the provisioning doc's Root/System key). */
+  thumbprint: string;
+  serialNumber: string;
+  notBefore: Date;
+  notAfter: Date;
+}
 
 export interface WinEnterprise {
   id: string;
   organizationId: string;
   name: string;
   status: 'active';
+  /** E-mail domains (lower case) whose users enroll into this enterprise. */
+  domains: string[];
+  /** Absent only on enterprises created before enrollment existed, until first read. */
+  ca?: EnterpriseCaInfo;
+  /** When the enrollment secret was last set; absent while there is none. */
+  enrollmentSecretRotatedAt?: Date;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -28,6 +48,19 @@ export interface DeviceCertificateInfo {
   source: 'admin' | 'enrollment';
 }
 
+export interface DeviceEnrollmentInfo {
+  /** `Full` (user scope) or `Device` (Entra join). */
+  type: string;
+  hwDevId?: string;
+  deviceName?: string;
+  osVersion?: string;
+  osEdition?: string;
+  /** The UsernameToken user (e-mail) that enrolled the device. */
+  userEmail: string;
+  via: 'secret' | 'invitation';
+  enrolledAt: Date;
+}
+
 export interface WinDevice {
   id: string;
   organizationId: string;
@@ -39,6 +72,8 @@ export interface WinDevice {
   status: DeviceStatus;
   certificate?: DeviceCertificateInfo;
   inventory?: DeviceInventory;
+  /** From the enrollment request (MS-MDE2 AdditionalContext), when the device enrolled itself. */
+  enrollment?: DeviceEnrollmentInfo;
   lastSeenAt?: Date;
   unenrolledAt?: Date;
   createdAt: Date;

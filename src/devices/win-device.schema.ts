@@ -1,6 +1,11 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
-import type { DeviceCertificateInfo, DeviceInventory, DeviceStatus } from './devices.types';
+import type {
+  DeviceCertificateInfo,
+  DeviceEnrollmentInfo,
+  DeviceInventory,
+  DeviceStatus,
+} from './devices.types';
 
 @Schema({ collection: 'win_devices', timestamps: true, versionKey: false })
 export class WinDeviceDoc {
@@ -33,6 +38,10 @@ export class WinDeviceDoc {
 
   @Prop({ type: Object })
   inventory?: DeviceInventory;
+
+  /** What the device said about itself when it enrolled (absent for admin-registered devices). */
+  @Prop({ type: Object })
+  enrollment?: DeviceEnrollmentInfo;
 
   @Prop({ type: Date })
   lastSeenAt?: Date;

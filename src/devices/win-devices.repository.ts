@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model } from 'mongoose';
 import { PageRequest } from '../common/pagination/pagination';
 import { OBJECT_ID } from '../organizations/organization';
-import { DeviceCertificateInfo, DeviceStatus, WinDevice } from './devices.types';
+import { DeviceCertificateInfo, DeviceEnrollmentInfo, DeviceStatus, WinDevice } from './devices.types';
 import { WinDeviceDoc } from './win-device.schema';
 
 export function toWinDevice(d: WinDeviceDoc): WinDevice {
@@ -17,6 +17,7 @@ export function toWinDevice(d: WinDeviceDoc): WinDevice {
     status: d.status,
     certificate: d.certificate,
     inventory: d.inventory,
+    enrollment: d.enrollment,
     lastSeenAt: d.lastSeenAt,
     unenrolledAt: d.unenrolledAt,
     createdAt: d.createdAt,
@@ -28,6 +29,14 @@ export function toWinDevice(d: WinDeviceDoc): WinDevice {
 const ADMIN_PROJECTION = { syncml: 0, lockedUntil: 0, lockToken: 0 };
 
 export class DuplicateDeviceError extends Error {}
+
+export interface EnrolledDevice {
+  deviceId: string;
+  name?: string;
+  mdmUserId: string;
+  certificate: DeviceCertificateInfo;
+  enrollment: DeviceEnrollmentInfo;
+}
 
 export interface NewDevice {
   deviceId: string;
@@ -64,7 +73,11 @@ export class WinDevicesRepository {
     const filter: FilterQuery<WinDeviceDoc> = OBJECT_ID.test(idOrDeviceId)
       ? { organizationId: orgId, $or: [{ _id: idOrDeviceId }, { deviceId: idOrDeviceId }] }
       : { organizationId: orgId, deviceId: idOrDeviceId };
-    const doc = await this.model.findOne(filter).select(ADMIN_PROJECTION).lean<WinDeviceDoc>().exec();
+    const doc = await this.model
+      .findOne(filter)
+      .select(ADMIN_PROJECTION)
+      .lean<WinDeviceDoc>()
+      .exec();
     return doc ? toWinDevice(doc) : null;
   }
 
@@ -113,5 +126,54 @@ export class WinDevicesRepository {
       .lean<WinDeviceDoc>()
       .exec();
     return doc ? toWinDevice(doc) : null;
+  }
+
+  /**
+   * Enrollment: a new device, or the same Windows device id again in this enterprise (re-enrollment
+   * replaces its certificate and reactivates it; its commands and events stay). One conditional
+   * update, or one insert; a concurrent insert of the same id turns into the update.
+   */
+  async upsertEnrolled(
+    orgId: string,
+    winEnterpriseId: string,
+    input: EnrolledDevice,
+  ): Promise<{ device: WinDevice; created: boolean }> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const doc = await this.model
+        .findOneAndUpdate(
+          { winEnterpriseId, deviceId: input.deviceId, organizationId: orgId },
+          {
+            $set: {
+              status: DeviceStatus.Active,
+              mdmUserId: input.mdmUserId,
+              certificate: input.certificate,
+              certificateThumbprint: input.certificate.thumbprint,
+              enrollment: input.enrollment,
+            },
+            $unset: { unenrolledAt: '' },
+          },
+          { new: true },
+        )
+        .lean<WinDeviceDoc>()
+        .exec();
+      if (doc) return { device: toWinDevice(doc), created: false };
+      try {
+        const created = await this.model.create({
+          organizationId: orgId,
+          winEnterpriseId,
+          deviceId: input.deviceId,
+          name: input.name,
+          mdmUserId: input.mdmUserId,
+          status: DeviceStatus.Active,
+          certificate: input.certificate,
+          certificateThumbprint: input.certificate.thumbprint,
+          enrollment: input.enrollment,
+        });
+        return { device: toWinDevice(created.toObject()), created: true };
+      } catch (e) {
+        if ((e as { code?: number }).code !== 11000) throw e;
+      }
+    }
+    throw new DuplicateDeviceError(input.deviceId);
   }
 }

@@ -1,18 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Model } from 'mongoose';
+import { FilterQuery, Model } from 'mongoose';
 import { WinEnterprise } from './devices.types';
-import { WinEnterpriseDoc } from './win-enterprise.schema';
+import { EnterpriseCaRecord, WinEnterpriseDoc } from './win-enterprise.schema';
 
 function toEnterprise(d: WinEnterpriseDoc): WinEnterprise {
-  return {
+  const e: WinEnterprise = {
     id: d._id.toHexString(),
     organizationId: d.organizationId.toHexString(),
     name: d.name,
     status: d.status,
+    domains: d.domains ?? [],
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
+  if (d.ca) {
+    // The sealed key stays here: nothing above the repository sees it unless it asks for it.
+    const { certificatePem, thumbprint, serialNumber, notBefore, notAfter } = d.ca;
+    e.ca = { certificatePem, thumbprint, serialNumber, notBefore, notAfter };
+  }
+  if (d.enrollmentSecretRotatedAt) e.enrollmentSecretRotatedAt = d.enrollmentSecretRotatedAt;
+  return e;
 }
 
 export class EnterpriseExistsError extends Error {}
@@ -21,9 +29,14 @@ export class EnterpriseExistsError extends Error {}
 export class WinEnterprisesRepository {
   constructor(@InjectModel(WinEnterpriseDoc.name) private readonly model: Model<WinEnterpriseDoc>) {}
 
-  async create(orgId: string, input: { name: string }): Promise<WinEnterprise> {
+  async create(orgId: string, input: { name: string; domains?: string[] }): Promise<WinEnterprise> {
     try {
-      const doc = await this.model.create({ organizationId: orgId, name: input.name, status: 'active' });
+      const doc = await this.model.create({
+        organizationId: orgId,
+        name: input.name,
+        status: 'active',
+        domains: input.domains ?? [],
+      });
       return toEnterprise(doc.toObject());
     } catch (e) {
       if ((e as { code?: number }).code === 11000) throw new EnterpriseExistsError(orgId);
@@ -34,5 +47,66 @@ export class WinEnterprisesRepository {
   async findByOrganization(orgId: string): Promise<WinEnterprise | null> {
     const doc = await this.model.findOne({ organizationId: orgId }).lean<WinEnterpriseDoc>().exec();
     return doc ? toEnterprise(doc) : null;
+  }
+
+  /** Device-facing lookup (no tenant yet): an invitation names its enterprise. */
+  async findById(id: string): Promise<WinEnterprise | null> {
+    const doc = await this.model.findById(id).lean<WinEnterpriseDoc>().exec();
+    return doc ? toEnterprise(doc) : null;
+  }
+
+  /** Enterprises claiming any of these domains, other than `exceptId`; at most `limit`. */
+  async findByDomains(domains: string[], exceptId?: string, limit = 10): Promise<WinEnterprise[]> {
+    if (!domains.length) return [];
+    const filter: FilterQuery<WinEnterpriseDoc> = { domains: { $in: domains } };
+    if (exceptId) filter._id = { $ne: exceptId };
+    const docs = await this.model.find(filter).limit(limit).lean<WinEnterpriseDoc[]>().exec();
+    return docs.map(toEnterprise);
+  }
+
+  async update(orgId: string, id: string, patch: { name?: string; domains?: string[] }): Promise<WinEnterprise | null> {
+    const set: Record<string, unknown> = {};
+    if (patch.name !== undefined) set.name = patch.name;
+    if (patch.domains !== undefined) set.domains = patch.domains;
+    const doc = await this.model
+      .findOneAndUpdate({ _id: id, organizationId: orgId }, { $set: set }, { new: true })
+      .lean<WinEnterpriseDoc>()
+      .exec();
+    return doc ? toEnterprise(doc) : null;
+  }
+
+  /** Stores the CA only if the enterprise has none yet (concurrent first reads race here). */
+  async setCaIfAbsent(id: string, ca: EnterpriseCaRecord): Promise<WinEnterprise | null> {
+    const doc = await this.model
+      .findOneAndUpdate({ _id: id, ca: { $exists: false } }, { $set: { ca } }, { new: true })
+      .lean<WinEnterpriseDoc>()
+      .exec();
+    return doc ? toEnterprise(doc) : null;
+  }
+
+  async findSealedCaKey(id: string): Promise<string | null> {
+    const doc = await this.model.findById(id).select({ ca: 1 }).lean<Pick<WinEnterpriseDoc, 'ca'>>().exec();
+    return doc?.ca?.sealedPrivateKey ?? null;
+  }
+
+  async setEnrollmentSecretHash(orgId: string, id: string, hash: string, at: Date): Promise<WinEnterprise | null> {
+    const doc = await this.model
+      .findOneAndUpdate(
+        { _id: id, organizationId: orgId },
+        { $set: { enrollmentSecretHash: hash, enrollmentSecretRotatedAt: at } },
+        { new: true },
+      )
+      .lean<WinEnterpriseDoc>()
+      .exec();
+    return doc ? toEnterprise(doc) : null;
+  }
+
+  async findEnrollmentSecretHash(id: string): Promise<string | null> {
+    const doc = await this.model
+      .findById(id)
+      .select({ enrollmentSecretHash: 1 })
+      .lean<Pick<WinEnterpriseDoc, 'enrollmentSecretHash'>>()
+      .exec();
+    return doc?.enrollmentSecretHash ?? null;
   }
 }

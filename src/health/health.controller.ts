@@ -1,9 +1,9 @@
-import { Controller, Get, HttpCode, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { Connection } from 'mongoose';
 import { Public } from '../auth/auth.decorators';
+import { DomainError, ErrorCode } from '../common/errors';
 
 @ApiTags('Health')
 @Public()
@@ -14,30 +14,44 @@ export class HealthController {
   @Get()
   @HttpCode(200)
   @ApiOperation({ summary: 'Liveness: the process answers' })
-  @ApiResponse({ status: 200, schema: { example: { status: true, data: { status: 'ok' } } } })
+  @ApiResponse({
+    status: 200,
+    description: 'The process is up',
+    schema: { example: { status: true, data: { status: 'ok' } } },
+  })
   live() {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: the store answers a ping (503 when it does not)' })
-  @ApiResponse({ status: 200, schema: { example: { status: true, data: { status: 'ok', store: 'up' } } } })
+  @ApiResponse({
+    status: 200,
+    description: 'The store answered a ping within 2 s',
+    schema: { example: { status: true, data: { status: 'ok', store: 'up' } } },
+  })
   @ApiResponse({
     status: 503,
+    description: 'The store did not answer',
     schema: { example: { status: false, error: { code: 5003, message: 'Service unavailable' } } },
   })
-  async ready(@Res({ passthrough: true }) res: Response) {
+  async ready() {
+    let timer: NodeJS.Timeout | undefined;
     try {
       const db = this.connection.db;
       if (!db || this.connection.readyState !== 1) throw new Error('not connected');
       await Promise.race([
         db.admin().ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('ping timeout')), 2000)),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('ping timeout')), 2000);
+        }),
       ]);
-      return { status: 'ok', store: 'up' };
     } catch {
-      res.status(503);
-      return { status: 'unavailable', store: 'down' };
+      // Rendered by the global filter as 503 {status: false, error: {code: 5003, …}}.
+      throw new DomainError(ErrorCode.StoreUnavailable);
+    } finally {
+      clearTimeout(timer);
     }
+    return { status: 'ok', store: 'up' };
   }
 }

@@ -6,7 +6,9 @@ import { OrganizationsRepository } from './organizations.repository';
 import { OrganizationsService } from './organizations.service';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: OrganizationDoc.name, schema: OrganizationSchema }])],
+  imports: [
+    MongooseModule.forFeature([{ name: OrganizationDoc.name, schema: OrganizationSchema }]),
+  ],
   controllers: [OrganizationsController],
   providers: [OrganizationsRepository, OrganizationsService],
   exports: [OrganizationsService],

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuthUser, canActOn } from '../auth/auth-user';
 import { DomainError, ErrorCode, assertFound } from '../common/errors';
 import { CreateOrganizationDto } from './dto/create-organization.dto';
-import { Organization } from './organization';
+import { OBJECT_ID, Organization } from './organization';
 import { DuplicateSlugError, OrganizationsRepository } from './organizations.repository';
 
 function slugify(name: string): string {
@@ -13,6 +13,8 @@ function slugify(name: string): string {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 50);
+  // A slug that looks like a 24-hex id would always be read as an id in paths.
+  if (OBJECT_ID.test(s)) return `org-${s}`;
   return s.length >= 3 ? s : `org-${s || 'x'}`.padEnd(3, 'x');
 }
 

@@ -21,7 +21,11 @@ function normalizeAddress(a: string | undefined): string {
 function fromDer(der: Buffer, via: ClientIdentity['via']): ClientIdentity | null {
   try {
     const certificate = new X509Certificate(der);
-    return { thumbprint: createHash('sha1').update(certificate.raw).digest('hex').toUpperCase(), certificate, via };
+    return {
+      thumbprint: createHash('sha1').update(certificate.raw).digest('hex').toUpperCase(),
+      certificate,
+      via,
+    };
   } catch {
     return null;
   }
@@ -38,7 +42,10 @@ export function clientIdentity(req: Request, opts: IdentityOptions): ClientIdent
     const peer = socket.getPeerCertificate(false);
     if (peer && peer.raw && peer.raw.length) return fromDer(peer.raw, 'tls');
   }
-  if (opts.clientCertHeader && opts.trustedProxies.includes(normalizeAddress(req.socket.remoteAddress))) {
+  if (
+    opts.clientCertHeader &&
+    opts.trustedProxies.includes(normalizeAddress(req.socket.remoteAddress))
+  ) {
     const raw = req.header(opts.clientCertHeader);
     if (!raw) return null;
     let pem: string;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { parseSyncml } from './codec';
 import { digestDeviceMessage } from './device-message';
 
-const fixture = (name: string) => parseSyncml(readFileSync(join(__dirname, 'codec/fixtures', name)));
+const fixture = (name: string) =>
+  parseSyncml(readFileSync(join(__dirname, 'codec/fixtures', name)));
 
 describe('digestDeviceMessage', () => {
   it('answers package 1 in order and reads DevInfo and LoginStatus', () => {
@@ -34,7 +35,11 @@ describe('digestDeviceMessage', () => {
     expect(d.unenroll).toBe(true);
     expect(d.alerts).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ alertCode: '1226', type: 'com.microsoft:mdm.unenrollment.userrequest', data: '1' }),
+        expect.objectContaining({
+          alertCode: '1226',
+          type: 'com.microsoft:mdm.unenrollment.userrequest',
+          data: '1',
+        }),
       ]),
     );
   });

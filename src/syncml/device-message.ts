@@ -43,8 +43,39 @@ const DEVINFO: Record<string, keyof DeviceInventory> = {
   './DevInfo/Lang': 'language',
 };
 
-function statusFor(cmd: SyncmlCommand, msgRef: string, cmdId: string, code: string, cmdName?: string): SyncmlStatusCommand {
-  return { kind: 'Status', cmdId, msgRef, cmdRef: cmd.cmdId, cmd: cmdName ?? cmd.kind, targetRef: [], sourceRef: [], data: code, items: [] };
+function noteInventory(
+  d: DeviceMessageDigest,
+  path: string | undefined,
+  data: string | undefined,
+): void {
+  if (!path || data === undefined) return;
+  const key = DEVINFO[path];
+  if (key) (d.inventory as Record<string, string>)[key] = data;
+  else if (path.startsWith('./DevDetail/') && path.length > 12) {
+    // Keys may not contain '.' or start with '$' (portable Mongo subset).
+    const name = path.slice('./DevDetail/'.length).replace(/[.$]/g, '_');
+    d.inventory.details = { ...d.inventory.details, [name]: data };
+  }
+}
+
+function statusFor(
+  cmd: SyncmlCommand,
+  msgRef: string,
+  cmdId: string,
+  code: string,
+  cmdName?: string,
+): SyncmlStatusCommand {
+  return {
+    kind: 'Status',
+    cmdId,
+    msgRef,
+    cmdRef: cmd.cmdId,
+    cmd: cmdName ?? cmd.kind,
+    targetRef: [],
+    sourceRef: [],
+    data: code,
+    items: [],
+  };
 }
 
 /**
@@ -76,6 +107,8 @@ export function digestDeviceMessage(msg: SyncmlMessage, firstCmdId = 2): DeviceM
         }
         break;
       case 'Results':
+        // A Get on ./DevInfo or ./DevDetail also refreshes the inventory.
+        for (const i of cmd.items) noteInventory(d, i.source ?? i.target, i.data);
         d.results.push({
           cmdRef: cmd.cmdRef,
           msgRef: cmd.msgRef,
@@ -90,18 +123,29 @@ export function digestDeviceMessage(msg: SyncmlMessage, firstCmdId = 2): DeviceM
       case 'Alert': {
         answer(cmd, SyncmlStatus.Ok);
         const code = cmd.data ?? '';
-        if (code === AlertCode.ClientInitiatedMgmt || code === AlertCode.ServerInitiatedMgmt) d.sessionStart = true;
+        if (code === AlertCode.ClientInitiatedMgmt || code === AlertCode.ServerInitiatedMgmt)
+          d.sessionStart = true;
         if (code === AlertCode.SessionAbort) d.abort = true;
         if (code === AlertCode.ClientEvent || code === AlertCode.GenericAlert) {
           for (const item of cmd.items.length ? cmd.items : [{}]) {
             const i = item as (typeof cmd.items)[number];
             const type = i.meta?.type;
-            if (code === AlertCode.ClientEvent && type?.toLowerCase() === AlertType.LoginStatus.toLowerCase()) {
+            if (
+              code === AlertCode.ClientEvent &&
+              type?.toLowerCase() === AlertType.LoginStatus.toLowerCase()
+            ) {
               d.loginStatus = (i.data ?? '').trim().toLowerCase();
               continue;
             }
             if (type === AlertType.UserUnenrollment) d.unenroll = true;
-            d.alerts.push({ alertCode: code, type, format: i.meta?.format, mark: i.meta?.mark, source: i.source ?? i.target, data: i.data });
+            d.alerts.push({
+              alertCode: code,
+              type,
+              format: i.meta?.format,
+              mark: i.meta?.mark,
+              source: i.source ?? i.target,
+              data: i.data,
+            });
           }
         }
         break;
@@ -110,15 +154,7 @@ export function digestDeviceMessage(msg: SyncmlMessage, firstCmdId = 2): DeviceM
       case 'Add':
         // Package 1 carries DevInfo as a Replace (MS-MDM §4); DevDetail values may follow.
         answer(cmd, SyncmlStatus.Ok);
-        for (const i of cmd.items) {
-          const path = i.source ?? i.target;
-          if (!path || i.data === undefined) continue;
-          const key = DEVINFO[path];
-          if (key) (d.inventory as Record<string, string>)[key] = i.data;
-          else if (path.startsWith('./DevDetail/')) {
-            d.inventory.details = { ...d.inventory.details, [path.slice('./DevDetail/'.length).replace(/[.$]/g, '_')]: i.data };
-          }
-        }
+        for (const i of cmd.items) noteInventory(d, i.source ?? i.target, i.data);
         break;
       case 'Unsupported':
         // OMA-PS: an element that is not a command gets Status 400.

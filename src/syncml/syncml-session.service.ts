@@ -40,7 +40,11 @@ export class SyncmlSessionService {
     private readonly events: EventBus,
   ) {}
 
-  async handle(body: Buffer, identity: ClientIdentity | null, now = new Date()): Promise<SyncmlHttpResult> {
+  async handle(
+    body: Buffer,
+    identity: ClientIdentity | null,
+    now = new Date(),
+  ): Promise<SyncmlHttpResult> {
     if (!identity) return plain(401, 'A client certificate is required');
     let msg: SyncmlMessage;
     try {
@@ -62,13 +66,22 @@ export class SyncmlSessionService {
     let released = false;
     try {
       if (msg.header.source !== ctx.device.deviceId) {
-        this.logger.warn(`SyncHdr Source ${msg.header.source} is not device ${ctx.device.deviceId} (its certificate)`);
+        this.logger.warn(
+          `SyncHdr Source ${msg.header.source} is not device ${ctx.device.deviceId} (its certificate)`,
+        );
         return plain(403, 'SyncHdr Source does not match the client certificate');
       }
       const hash = createHash('sha256').update(body).digest('hex');
       const prev = ctx.session;
-      if (prev && prev.sessionId === msg.header.sessionId && prev.lastMsgId === msg.header.msgId && prev.lastRequestHash === hash) {
-        this.logger.log(`Replayed message ${msg.header.sessionId}/${msg.header.msgId} from ${ctx.device.deviceId}: stored answer`);
+      if (
+        prev &&
+        prev.sessionId === msg.header.sessionId &&
+        prev.lastMsgId === msg.header.msgId &&
+        prev.lastRequestHash === hash
+      ) {
+        this.logger.log(
+          `Replayed message ${msg.header.sessionId}/${msg.header.msgId} from ${ctx.device.deviceId}: stored answer`,
+        );
         return this.xml(prev.lastResponse);
       }
       const result = await this.process(msg, ctx, hash, now);
@@ -93,12 +106,18 @@ export class SyncmlSessionService {
     return { status: 200, body: text, contentType: SYNCML_CONTENT_TYPE };
   }
 
-  private async process(msg: SyncmlMessage, ctx: CheckinContext, hash: string, now: Date): Promise<SyncmlHttpResult> {
+  private async process(
+    msg: SyncmlMessage,
+    ctx: CheckinContext,
+    hash: string,
+    now: Date,
+  ): Promise<SyncmlHttpResult> {
     const { device } = ctx;
     const hdr = msg.header;
     const digest = digestDeviceMessage(msg);
     const prev = ctx.session;
-    const newSession = !prev || prev.sessionId !== hdr.sessionId || (digest.sessionStart && hdr.msgId === '1');
+    const newSession =
+      !prev || prev.sessionId !== hdr.sessionId || (digest.sessionStart && hdr.msgId === '1');
     const deviceRef = { id: device.id, organizationId: device.organizationId };
     let session: SyncmlSessionState;
     if (newSession) {
@@ -120,13 +139,17 @@ export class SyncmlSessionService {
         const r = await this.delivery.requeueUnanswered(deviceRef, now);
         if (r.requeued) session.drainedSeq = -1;
         if (r.requeued || r.expired) {
-          this.logger.log(`Device ${device.deviceId}: ${r.requeued} commands requeued, ${r.expired} expired`);
+          this.logger.log(
+            `Device ${device.deviceId}: ${r.requeued} commands requeued, ${r.expired} expired`,
+          );
         }
       }
     } else {
       if (prev && Number(hdr.msgId) <= Number(prev.lastMsgId)) {
         // §6 "Order and gaps": a late duplicate we no longer have the answer for.
-        this.logger.warn(`Late message ${hdr.sessionId}/${hdr.msgId} from ${device.deviceId}: acknowledged, not applied`);
+        this.logger.warn(
+          `Late message ${hdr.sessionId}/${hdr.msgId} from ${device.deviceId}: acknowledged, not applied`,
+        );
         return this.lateAnswer(msg, prev);
       }
       session = { ...(prev as SyncmlSessionState), lastMsgId: hdr.msgId, lastRequestHash: hash };
@@ -180,7 +203,15 @@ export class SyncmlSessionService {
     let final = true;
     if (!msg.final) {
       // OMA-P §6.2: the device's package continues; ask for its next message, no Final.
-      out = [...statuses, { kind: 'Alert', cmdId: String(statuses.length + 1), data: AlertCode.NextMessage, items: [] }];
+      out = [
+        ...statuses,
+        {
+          kind: 'Alert',
+          cmdId: String(statuses.length + 1),
+          data: AlertCode.NextMessage,
+          items: [],
+        },
+      ];
       final = false;
     } else if (!digest.abort && !unenrolled && device.status === DeviceStatus.Active) {
       const sent = await this.deliver(ctx, session, header, statuses, now);
@@ -192,19 +223,29 @@ export class SyncmlSessionService {
     if (final && out.length === statuses.length) session.endedAt = now;
     const inventory = this.mergeInventory(device.inventory, digest);
     const seenDue =
-      !device.lastSeenAt || now.getTime() - new Date(device.lastSeenAt).getTime() >= this.config.syncml.lastSeenIntervalMs;
+      !device.lastSeenAt ||
+      now.getTime() - new Date(device.lastSeenAt).getTime() >=
+        this.config.syncml.lastSeenIntervalMs;
     const saved = await this.sessions.release(device.id, ctx.lockToken, {
       session,
       inventory,
       lastSeenAt: seenDue || inventory ? now : undefined,
       unenrolled,
     });
-    if (!saved) this.logger.error(`Lost the lock of device ${device.deviceId} while processing: state not saved`);
+    if (!saved)
+      this.logger.error(
+        `Lost the lock of device ${device.deviceId} while processing: state not saved`,
+      );
     return this.xml(response);
   }
 
   /** Statuses, Results and alerts of the message, persisted before the answer is sent. */
-  private async record(d: DeviceMessageDigest, ctx: CheckinContext, session: SyncmlSessionState, now: Date) {
+  private async record(
+    d: DeviceMessageDigest,
+    ctx: CheckinContext,
+    session: SyncmlSessionState,
+    now: Date,
+  ) {
     const { device } = ctx;
     if (d.alerts.length) {
       await this.sessions.recordEvents(
@@ -213,7 +254,12 @@ export class SyncmlSessionService {
         d.alerts.map((a) => ({ ...a, receivedAt: now })),
       );
       for (const a of d.alerts) {
-        this.events.emit('device.alert.received', { organizationId: device.organizationId, winDeviceId: device.id, ...a, receivedAt: now });
+        this.events.emit('device.alert.received', {
+          organizationId: device.organizationId,
+          winDeviceId: device.id,
+          ...a,
+          receivedAt: now,
+        });
       }
     }
     if (!d.reports.length && !d.results.length) return;
@@ -229,7 +275,9 @@ export class SyncmlSessionService {
         results: joined,
         receivedAt: now,
       });
-      const finals = d.reports.filter((r) => r.code !== SyncmlStatus.InProgress && r.code !== SyncmlStatus.ChunkedItemAccepted);
+      const finals = d.reports.filter(
+        (r) => r.code !== SyncmlStatus.InProgress && r.code !== SyncmlStatus.ChunkedItemAccepted,
+      );
       session.outstanding = Math.max(0, session.outstanding - finals.length);
     }
     if (late.length) {
@@ -277,10 +325,17 @@ export class SyncmlSessionService {
     return sent;
   }
 
-  private mergeInventory(current: DeviceInventory | undefined, d: DeviceMessageDigest): DeviceInventory | undefined {
+  private mergeInventory(
+    current: DeviceInventory | undefined,
+    d: DeviceMessageDigest,
+  ): DeviceInventory | undefined {
     const inv = d.inventory;
     if (!Object.keys(inv).length) return undefined;
-    const merged: DeviceInventory = { ...current, ...inv, details: { ...current?.details, ...inv.details } };
+    const merged: DeviceInventory = {
+      ...current,
+      ...inv,
+      details: { ...current?.details, ...inv.details },
+    };
     if (!merged.details || !Object.keys(merged.details).length) delete merged.details;
     return JSON.stringify(merged) === JSON.stringify(current ?? {}) ? undefined : merged;
   }
@@ -294,7 +349,17 @@ export class SyncmlSessionService {
         source: msg.header.target,
       },
       commands: [
-        { kind: 'Status', cmdId: '1', msgRef: msg.header.msgId, cmdRef: '0', cmd: 'SyncHdr', targetRef: [], sourceRef: [], data: SyncmlStatus.Ok, items: [] },
+        {
+          kind: 'Status',
+          cmdId: '1',
+          msgRef: msg.header.msgId,
+          cmdRef: '0',
+          cmd: 'SyncHdr',
+          targetRef: [],
+          sourceRef: [],
+          data: SyncmlStatus.Ok,
+          items: [],
+        },
       ],
       final: true,
     });

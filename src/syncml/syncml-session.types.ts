@@ -8,7 +8,11 @@ export interface SyncmlHttpResult {
 
 export const SYNCML_CONTENT_TYPE = 'application/vnd.syncml.dm+xml';
 
-export const plain = (status: number, body: string, headers?: Record<string, string>): SyncmlHttpResult => ({
+export const plain = (
+  status: number,
+  body: string,
+  headers?: Record<string, string>,
+): SyncmlHttpResult => ({
   status,
   body,
   contentType: 'text/plain; charset=utf-8',

@@ -37,7 +37,8 @@ export class SyncmlController {
 
   private async dispatch(req: Request): Promise<SyncmlHttpResult> {
     const type = (req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-    if (type !== SYNCML_CONTENT_TYPE) return plain(415, `Content-Type must be ${SYNCML_CONTENT_TYPE}`);
+    if (type !== SYNCML_CONTENT_TYPE)
+      return plain(415, `Content-Type must be ${SYNCML_CONTENT_TYPE}`);
     if (!Buffer.isBuffer(req.body)) return plain(400, 'Empty body');
     const identity = clientIdentity(req, this.config.device);
     return this.session.handle(req.body, identity);

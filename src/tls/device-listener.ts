@@ -14,7 +14,10 @@ export interface DeviceListener {
   close(): Promise<void>;
 }
 
-async function serverCredentials(config: AppConfig, logger: Logger): Promise<{ cert: string; key: string }> {
+async function serverCredentials(
+  config: AppConfig,
+  logger: Logger,
+): Promise<{ cert: string; key: string }> {
   const d = config.device;
   if (d.tlsCertFile && d.tlsKeyFile) {
     return { cert: readFileSync(d.tlsCertFile, 'utf8'), key: readFileSync(d.tlsKeyFile, 'utf8') };
@@ -26,10 +29,14 @@ async function serverCredentials(config: AppConfig, logger: Logger): Promise<{ c
   if (!existsSync(certFile) || !existsSync(keyFile)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const host = new URL(d.publicBaseUrl).hostname;
-    const { certPem, keyPem } = await createSelfSignedServerCertificate([...new Set([host, 'localhost', '127.0.0.1'])]);
+    const { certPem, keyPem } = await createSelfSignedServerCertificate([
+      ...new Set([host, 'localhost', '127.0.0.1']),
+    ]);
     writeFileSync(keyFile, keyPem, { mode: 0o600 });
     writeFileSync(certFile, certPem);
-    logger.log(`Generated a self-signed device TLS certificate in ${dir} (set DEVICE_TLS_CERT_FILE/KEY_FILE for a real one)`);
+    logger.log(
+      `Generated a self-signed device TLS certificate in ${dir} (set DEVICE_TLS_CERT_FILE/KEY_FILE for a real one)`,
+    );
   }
   return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
 }
@@ -39,7 +46,10 @@ async function serverCredentials(config: AppConfig, logger: Logger): Promise<{ c
  * requests (does not require) a client certificate: devices present the one they got at
  * enrollment; enrollment itself happens before they have one. Verification is the endpoint's job.
  */
-export async function startDeviceListener(app: INestApplication, config: AppConfig): Promise<DeviceListener | null> {
+export async function startDeviceListener(
+  app: INestApplication,
+  config: AppConfig,
+): Promise<DeviceListener | null> {
   const logger = new Logger('DeviceListener');
   if (config.device.port === null) return null;
   const { cert, key } = await serverCredentials(config, logger);
@@ -52,7 +62,9 @@ export async function startDeviceListener(app: INestApplication, config: AppConf
     server.listen(config.device.port ?? 0, config.device.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  logger.log(`Device endpoints on https://${config.device.host}:${port} (management: /ManagementServer/MDM.svc)`);
+  logger.log(
+    `Device endpoints on https://${config.device.host}:${port} (management: /ManagementServer/MDM.svc)`,
+  );
   return {
     server,
     port,

@@ -17,8 +17,15 @@ describe('POST …/devices/:winDeviceId/commands/', () => {
   });
   afterAll(() => t.close());
 
-  const post = (body: unknown, url = commandsUrl(s)) => t.http.post(url).set(bearer(s.token)).send(body as object);
-  const storedCommands = () => t.db.collection('win_commands').countDocuments({ winDeviceId: new Types.ObjectId(s.winDeviceId) });
+  const post = (body: unknown, url = commandsUrl(s)) =>
+    t.http
+      .post(url)
+      .set(bearer(s.token))
+      .send(body as object);
+  const storedCommands = () =>
+    t.db
+      .collection('win_commands')
+      .countDocuments({ winDeviceId: new Types.ObjectId(s.winDeviceId) });
 
   it('queues the batch in the seed shape, in request order, and stores one document per command', async () => {
     const events: unknown[] = [];
@@ -49,34 +56,68 @@ describe('POST …/devices/:winDeviceId/commands/', () => {
     expect(d.winDeviceId).toBe(s.winDeviceId);
     expect(d.mdmUserId).toBeNull();
     expect(new Date(d.createdAt).toISOString()).toBe(d.createdAt);
-    expect(d.commands.map((c: { config: unknown }) => c.config)).toEqual(commands.map((c) => c.config));
+    expect(d.commands.map((c: { config: unknown }) => c.config)).toEqual(
+      commands.map((c) => c.config),
+    );
     const ids = d.commands.map((c: { cmdId: string }) => c.cmdId);
     expect(new Set(ids).size).toBe(4);
     for (const c of d.commands) {
-      expect(Object.keys(c)).toEqual(['cmdId', 'status', 'config', 'data', 'statusCode', 'sentAt', 'receivedAt', 'canceledAt']);
-      expect(c).toMatchObject({ status: 'Pending', data: [], statusCode: null, sentAt: null, receivedAt: null, canceledAt: null });
+      expect(Object.keys(c)).toEqual([
+        'cmdId',
+        'status',
+        'config',
+        'data',
+        'statusCode',
+        'sentAt',
+        'receivedAt',
+        'canceledAt',
+      ]);
+      expect(c).toMatchObject({
+        status: 'Pending',
+        data: [],
+        statusCode: null,
+        sentAt: null,
+        receivedAt: null,
+        canceledAt: null,
+      });
       expect(c.cmdId.length).toBeLessThanOrEqual(128);
     }
-    const docs = await t.db.collection('win_commands').find({ batchId: new Types.ObjectId(d.id) }).sort({ position: 1 }).toArray();
+    const docs = await t.db
+      .collection('win_commands')
+      .find({ batchId: new Types.ObjectId(d.id) })
+      .sort({ position: 1 })
+      .toArray();
     expect(docs.map((x) => x.cmdId)).toEqual(ids);
     expect(docs.map((x) => x.status)).toEqual(['Pending', 'Pending', 'Pending', 'Pending']);
-    const batch = await t.db.collection('win_command_batches').findOne({ _id: new Types.ObjectId(d.id) });
+    const batch = await t.db
+      .collection('win_command_batches')
+      .findOne({ _id: new Types.ObjectId(d.id) });
     expect(batch).toMatchObject({ createdBy: 'admin-1', name: 'first batch', commandCount: 4 });
-    expect(events).toEqual([expect.objectContaining({ batchId: d.id, cmdIds: ids, createdBy: 'admin-1' })]);
+    expect(events).toEqual([
+      expect.objectContaining({ batchId: d.id, cmdIds: ids, createdBy: 'admin-1' }),
+    ]);
   });
 
   it('answers without the trailing slash too', async () => {
-    const res = await post({ commands: [cfg('./DevDetail/SwV', 'Get', 'chr')] }, commandsUrl(s, false));
+    const res = await post(
+      { commands: [cfg('./DevDetail/SwV', 'Get', 'chr')] },
+      commandsUrl(s, false),
+    );
     expect(res.status).toBe(200);
     expect(res.body.data.commands).toHaveLength(1);
   });
 
-  it.each(['Add', 'Copy', 'Delete', 'Exec', 'Get', 'Replace'])('accepts action %s', async (action) => {
-    const value = { Add: 'x', Copy: './Vendor/MSFT/Source', Exec: 'go', Replace: 'y' }[action as string];
-    const res = await post({ commands: [cfg('./Vendor/MSFT/Node', action, 'chr', value)] });
-    expect(res.status).toBe(200);
-    expect(res.body.data.commands[0].config.action).toBe(action);
-  });
+  it.each(['Add', 'Copy', 'Delete', 'Exec', 'Get', 'Replace'])(
+    'accepts action %s',
+    async (action) => {
+      const value = { Add: 'x', Copy: './Vendor/MSFT/Source', Exec: 'go', Replace: 'y' }[
+        action as string
+      ];
+      const res = await post({ commands: [cfg('./Vendor/MSFT/Node', action, 'chr', value)] });
+      expect(res.status).toBe(200);
+      expect(res.body.data.commands[0].config.action).toBe(action);
+    },
+  );
 
   it.each([
     ['b64', 'aGVsbG8='],
@@ -118,7 +159,9 @@ describe('POST …/devices/:winDeviceId/commands/', () => {
       expect(res.body.error.code).toBe(5091);
       expect(res.body.error.message).toBe('Invalid data');
       const fields = (res.body.error.details ?? []).map((x: { field: string }) => x.field);
-      expect(fields.some((f: string) => (typeof field === 'string' ? f === field : field.test(f)))).toBe(true);
+      expect(
+        fields.some((f: string) => (typeof field === 'string' ? f === field : field.test(f))),
+      ).toBe(true);
       return res;
     };
 
@@ -128,51 +171,177 @@ describe('POST …/devices/:winDeviceId/commands/', () => {
       ['commands not an array', { commands: 'x' }, 'commands'],
       ['missing config', { commands: [{}] }, 'commands.0.config'],
       ['unknown top-level field', { commands: [cfg('./A/B', 'Get', 'chr')], extra: 1 }, 'extra'],
-      ['unknown command field', { commands: [{ ...cfg('./A/B', 'Get', 'chr'), other: 1 }] }, 'commands.0.other'],
-      ['unknown config field', { commands: [{ config: { path: './A', action: 'Get', format: 'chr', x: 1 } }] }, 'commands.0.config.x'],
-      ['missing path', { commands: [{ config: { action: 'Get', format: 'chr' } }] }, 'commands.0.config.path'],
-      ['path 501 characters', { commands: [cfg('./' + 'a'.repeat(499), 'Get', 'chr')] }, 'commands.0.config.path'],
-      ['value 501 characters', { commands: [cfg('./A', 'Replace', 'chr', 'v'.repeat(501))] }, 'commands.0.config.value'],
-      ['path not a string', { commands: [{ config: { path: 5, action: 'Get', format: 'chr' } }] }, 'commands.0.config.path'],
-      ['value not a string', { commands: [{ config: { path: './A', action: 'Replace', format: 'int', value: 5 } }] }, 'commands.0.config.value'],
+      [
+        'unknown command field',
+        { commands: [{ ...cfg('./A/B', 'Get', 'chr'), other: 1 }] },
+        'commands.0.other',
+      ],
+      [
+        'unknown config field',
+        { commands: [{ config: { path: './A', action: 'Get', format: 'chr', x: 1 } }] },
+        'commands.0.config.x',
+      ],
+      [
+        'missing path',
+        { commands: [{ config: { action: 'Get', format: 'chr' } }] },
+        'commands.0.config.path',
+      ],
+      [
+        'path 501 characters',
+        { commands: [cfg('./' + 'a'.repeat(499), 'Get', 'chr')] },
+        'commands.0.config.path',
+      ],
+      [
+        'value 501 characters',
+        { commands: [cfg('./A', 'Replace', 'chr', 'v'.repeat(501))] },
+        'commands.0.config.value',
+      ],
+      [
+        'path not a string',
+        { commands: [{ config: { path: 5, action: 'Get', format: 'chr' } }] },
+        'commands.0.config.path',
+      ],
+      [
+        'value not a string',
+        { commands: [{ config: { path: './A', action: 'Replace', format: 'int', value: 5 } }] },
+        'commands.0.config.value',
+      ],
       ['unknown action', { commands: [cfg('./A', 'Put', 'chr')] }, 'commands.0.config.action'],
       ['lower-case action', { commands: [cfg('./A', 'get', 'chr')] }, 'commands.0.config.action'],
-      ['missing action', { commands: [{ config: { path: './A', format: 'chr' } }] }, 'commands.0.config.action'],
+      [
+        'missing action',
+        { commands: [{ config: { path: './A', format: 'chr' } }] },
+        'commands.0.config.action',
+      ],
       ['unknown format', { commands: [cfg('./A', 'Get', 'string')] }, 'commands.0.config.format'],
-      ['missing format', { commands: [{ config: { path: './A', action: 'Get' } }] }, 'commands.0.config.format'],
-      ['path without ./', { commands: [cfg('Device/Vendor/MSFT', 'Get', 'chr')] }, 'commands.0.config.path'],
-      ['path starting with /', { commands: [cfg('/Device/Vendor', 'Get', 'chr')] }, 'commands.0.config.path'],
-      ['path with a space', { commands: [cfg('./Device/Ven dor', 'Get', 'chr')] }, 'commands.0.config.path'],
-      ['path with a tab', { commands: [cfg('./Device/Ven\tdor', 'Get', 'chr')] }, 'commands.0.config.path'],
-      ['path with a control char', { commands: [cfg('./Device/\u0001', 'Get', 'chr')] }, 'commands.0.config.path'],
-      ['path with empty segment', { commands: [cfg('./Device//x', 'Get', 'chr')] }, 'commands.0.config.path'],
+      [
+        'missing format',
+        { commands: [{ config: { path: './A', action: 'Get' } }] },
+        'commands.0.config.format',
+      ],
+      [
+        'path without ./',
+        { commands: [cfg('Device/Vendor/MSFT', 'Get', 'chr')] },
+        'commands.0.config.path',
+      ],
+      [
+        'path starting with /',
+        { commands: [cfg('/Device/Vendor', 'Get', 'chr')] },
+        'commands.0.config.path',
+      ],
+      [
+        'path with a space',
+        { commands: [cfg('./Device/Ven dor', 'Get', 'chr')] },
+        'commands.0.config.path',
+      ],
+      [
+        'path with a tab',
+        { commands: [cfg('./Device/Ven\tdor', 'Get', 'chr')] },
+        'commands.0.config.path',
+      ],
+      [
+        'path with a control char',
+        { commands: [cfg('./Device/\u0001', 'Get', 'chr')] },
+        'commands.0.config.path',
+      ],
+      [
+        'path with empty segment',
+        { commands: [cfg('./Device//x', 'Get', 'chr')] },
+        'commands.0.config.path',
+      ],
       ['value on Get', { commands: [cfg('./A', 'Get', 'chr', 'x')] }, 'commands.0.config.value'],
-      ['value on Delete', { commands: [cfg('./A', 'Delete', 'chr', 'x')] }, 'commands.0.config.value'],
-      ['control char in value', { commands: [cfg('./A', 'Replace', 'chr', 'a\u0002b')] }, 'commands.0.config.value'],
-      ['U+FFFE in value', { commands: [cfg('./A', 'Replace', 'chr', 'a\ufffeb')] }, 'commands.0.config.value'],
-      ['int not a number', { commands: [cfg('./A', 'Replace', 'int', '1.5')] }, 'commands.0.config.value'],
-      ['int with letters', { commands: [cfg('./A', 'Replace', 'int', '12a')] }, 'commands.0.config.value'],
-      ['bool not true/false', { commands: [cfg('./A', 'Replace', 'bool', 'True')] }, 'commands.0.config.value'],
+      [
+        'value on Delete',
+        { commands: [cfg('./A', 'Delete', 'chr', 'x')] },
+        'commands.0.config.value',
+      ],
+      [
+        'control char in value',
+        { commands: [cfg('./A', 'Replace', 'chr', 'a\u0002b')] },
+        'commands.0.config.value',
+      ],
+      [
+        'U+FFFE in value',
+        { commands: [cfg('./A', 'Replace', 'chr', 'a\ufffeb')] },
+        'commands.0.config.value',
+      ],
+      [
+        'int not a number',
+        { commands: [cfg('./A', 'Replace', 'int', '1.5')] },
+        'commands.0.config.value',
+      ],
+      [
+        'int with letters',
+        { commands: [cfg('./A', 'Replace', 'int', '12a')] },
+        'commands.0.config.value',
+      ],
+      [
+        'bool not true/false',
+        { commands: [cfg('./A', 'Replace', 'bool', 'True')] },
+        'commands.0.config.value',
+      ],
       ['bool 1', { commands: [cfg('./A', 'Replace', 'bool', '1')] }, 'commands.0.config.value'],
-      ['float junk', { commands: [cfg('./A', 'Replace', 'float', '1.2.3')] }, 'commands.0.config.value'],
+      [
+        'float junk',
+        { commands: [cfg('./A', 'Replace', 'float', '1.2.3')] },
+        'commands.0.config.value',
+      ],
       ['b64 junk', { commands: [cfg('./A', 'Replace', 'b64', 'abc$')] }, 'commands.0.config.value'],
-      ['b64 bad padding', { commands: [cfg('./A', 'Replace', 'b64', 'abcde')] }, 'commands.0.config.value'],
-      ['xml not well-formed', { commands: [cfg('./A', 'Replace', 'xml', '<a><b></a>')] }, 'commands.0.config.value'],
-      ['xml with DOCTYPE', { commands: [cfg('./A', 'Replace', 'xml', '<!DOCTYPE x [<!ENTITY e "x">]><a>&e;</a>')] }, 'commands.0.config.value'],
-      ['date not ISO', { commands: [cfg('./A', 'Replace', 'date', '28/02/2026')] }, 'commands.0.config.value'],
-      ['date impossible', { commands: [cfg('./A', 'Replace', 'date', '2026-02-30')] }, 'commands.0.config.value'],
-      ['time not ISO', { commands: [cfg('./A', 'Replace', 'time', '25:00')] }, 'commands.0.config.value'],
+      [
+        'b64 bad padding',
+        { commands: [cfg('./A', 'Replace', 'b64', 'abcde')] },
+        'commands.0.config.value',
+      ],
+      [
+        'xml not well-formed',
+        { commands: [cfg('./A', 'Replace', 'xml', '<a><b></a>')] },
+        'commands.0.config.value',
+      ],
+      [
+        'xml with DOCTYPE',
+        { commands: [cfg('./A', 'Replace', 'xml', '<!DOCTYPE x [<!ENTITY e "x">]><a>&e;</a>')] },
+        'commands.0.config.value',
+      ],
+      [
+        'date not ISO',
+        { commands: [cfg('./A', 'Replace', 'date', '28/02/2026')] },
+        'commands.0.config.value',
+      ],
+      [
+        'date impossible',
+        { commands: [cfg('./A', 'Replace', 'date', '2026-02-30')] },
+        'commands.0.config.value',
+      ],
+      [
+        'time not ISO',
+        { commands: [cfg('./A', 'Replace', 'time', '25:00')] },
+        'commands.0.config.value',
+      ],
       ['value on node', { commands: [cfg('./A', 'Add', 'node', 'x')] }, 'commands.0.config.value'],
-      ['Replace int without value', { commands: [cfg('./A', 'Replace', 'int')] }, 'commands.0.config.value'],
+      [
+        'Replace int without value',
+        { commands: [cfg('./A', 'Replace', 'int')] },
+        'commands.0.config.value',
+      ],
       ['Copy without source', { commands: [cfg('./A', 'Copy', 'chr')] }, 'commands.0.config.value'],
-      ['name 501 characters', { commands: [cfg('./A', 'Get', 'chr')], name: 'n'.repeat(501) }, 'name'],
+      [
+        'name 501 characters',
+        { commands: [cfg('./A', 'Get', 'chr')], name: 'n'.repeat(501) },
+        'name',
+      ],
     ])('%s', async (_label, body, field) => {
       await expect5091(body, field);
     });
 
     it('reports every invalid command, by index', async () => {
       const res = await expect5091(
-        { commands: [cfg('./ok', 'Get', 'chr'), cfg('bad', 'Get', 'chr'), cfg('./A', 'Replace', 'int', 'x')] },
+        {
+          commands: [
+            cfg('./ok', 'Get', 'chr'),
+            cfg('bad', 'Get', 'chr'),
+            cfg('./A', 'Replace', 'int', 'x'),
+          ],
+        },
         'commands.1.config.path',
       );
       expect(res.body.error.details.map((x: { field: string }) => x.field)).toEqual(
@@ -181,7 +350,9 @@ describe('POST …/devices/:winDeviceId/commands/', () => {
     });
 
     it('refuses more than the configured maximum (default 100), accepts exactly 100', async () => {
-      const many = (n: number) => ({ commands: Array.from({ length: n }, (_, i) => cfg(`./N/${i}`, 'Get', 'chr')) });
+      const many = (n: number) => ({
+        commands: Array.from({ length: n }, (_, i) => cfg(`./N/${i}`, 'Get', 'chr')),
+      });
       await expect5091(many(101), 'commands');
       const ok = await post(many(100));
       expect(ok.status).toBe(200);
@@ -189,16 +360,32 @@ describe('POST …/devices/:winDeviceId/commands/', () => {
     });
 
     it('refuses an organizationId that breaks its pattern', async () => {
-      await expect5091({ commands: [cfg('./A', 'Get', 'chr')] }, 'organizationId', commandsUrl({ slug: 'a_b', deviceId: s.deviceId }));
-      await expect5091({ commands: [cfg('./A', 'Get', 'chr')] }, 'organizationId', commandsUrl({ slug: 'ab', deviceId: s.deviceId }));
+      await expect5091(
+        { commands: [cfg('./A', 'Get', 'chr')] },
+        'organizationId',
+        commandsUrl({ slug: 'a_b', deviceId: s.deviceId }),
+      );
+      await expect5091(
+        { commands: [cfg('./A', 'Get', 'chr')] },
+        'organizationId',
+        commandsUrl({ slug: 'ab', deviceId: s.deviceId }),
+      );
     });
 
     it('refuses a winDeviceId that breaks its pattern', async () => {
-      await expect5091({ commands: [cfg('./A', 'Get', 'chr')] }, 'winDeviceId', commandsUrl({ slug: s.slug, deviceId: 'abc-def' }));
+      await expect5091(
+        { commands: [cfg('./A', 'Get', 'chr')] },
+        'winDeviceId',
+        commandsUrl({ slug: s.slug, deviceId: 'abc-def' }),
+      );
     });
 
     it('refuses a malformed JSON body with 5091', async () => {
-      const res = await t.http.post(commandsUrl(s)).set(bearer(s.token)).set('Content-Type', 'application/json').send('{"commands": [');
+      const res = await t.http
+        .post(commandsUrl(s))
+        .set(bearer(s.token))
+        .set('Content-Type', 'application/json')
+        .send('{"commands": [');
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe(5091);
     });
@@ -208,10 +395,14 @@ describe('POST …/devices/:winDeviceId/commands/', () => {
     const small = await startTestApp(__filename, { COMMANDS_MAX_PER_BATCH: '2' });
     try {
       const seeded = await seedDevice(small);
-      const body = { commands: [cfg('./A', 'Get', 'chr'), cfg('./B', 'Get', 'chr'), cfg('./C', 'Get', 'chr')] };
+      const body = {
+        commands: [cfg('./A', 'Get', 'chr'), cfg('./B', 'Get', 'chr'), cfg('./C', 'Get', 'chr')],
+      };
       const res = await small.http.post(commandsUrl(seeded)).set(bearer(seeded.token)).send(body);
       expect(res.status).toBe(400);
-      expect(res.body.error.details).toEqual([{ field: 'commands', message: 'at most 2 commands per request' }]);
+      expect(res.body.error.details).toEqual([
+        { field: 'commands', message: 'at most 2 commands per request' },
+      ]);
     } finally {
       await small.close();
     }

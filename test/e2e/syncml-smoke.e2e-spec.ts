@@ -4,15 +4,28 @@ import { makeDeviceCredentials, DeviceCredentials } from '../support/device-cert
 import { commandsUrl, seedDevice, Seeded } from '../support/seed';
 import { parseSyncml } from '../../src/syncml/codec';
 
-function post(t: TestApp, creds: DeviceCredentials | null, body: string, type = 'application/vnd.syncml.dm+xml') {
+function post(
+  t: TestApp,
+  creds: DeviceCredentials | null,
+  body: string,
+  type = 'application/vnd.syncml.dm+xml',
+) {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = httpsRequest(
       `${t.deviceBaseUrl}/ManagementServer/MDM.svc?mode=Maintenance&Platform=WoA`,
-      { method: 'POST', rejectUnauthorized: false, cert: creds?.certPem, key: creds?.keyPem, headers: { 'Content-Type': type } },
+      {
+        method: 'POST',
+        rejectUnauthorized: false,
+        cert: creds?.certPem,
+        key: creds?.keyPem,
+        headers: { 'Content-Type': type },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
       },
     );
     req.on('error', reject);
@@ -20,7 +33,8 @@ function post(t: TestApp, creds: DeviceCredentials | null, body: string, type = 
   });
 }
 
-const first = (deviceId: string, session = '1') => `<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${session}</SessionID><MsgID>1</MsgID><Target><LocURI>https://x/ManagementServer/MDM.svc</LocURI></Target><Source><LocURI>${deviceId}</LocURI></Source></SyncHdr><SyncBody><Alert><CmdID>1</CmdID><Data>1201</Data></Alert><Replace><CmdID>2</CmdID><Item><Source><LocURI>./DevInfo/Man</LocURI></Source><Data>Contoso</Data></Item></Replace><Final/></SyncBody></SyncML>`;
+const first = (deviceId: string, session = '1') =>
+  `<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${session}</SessionID><MsgID>1</MsgID><Target><LocURI>https://x/ManagementServer/MDM.svc</LocURI></Target><Source><LocURI>${deviceId}</LocURI></Source></SyncHdr><SyncBody><Alert><CmdID>1</CmdID><Data>1201</Data></Alert><Replace><CmdID>2</CmdID><Item><Source><LocURI>./DevInfo/Man</LocURI></Source><Data>Contoso</Data></Item></Replace><Final/></SyncBody></SyncML>`;
 
 describe('SyncML smoke', () => {
   let t: TestApp;
@@ -54,7 +68,11 @@ describe('SyncML smoke', () => {
     const r2 = await post(t, creds, reply);
     expect(r2.status).toBe(200);
     const b = await t.http.get(`${commandsUrl(s)}${q.body.data.id}`).set(bearer(s.token));
-    expect(b.body.data.commands[0]).toMatchObject({ status: 'Acknowledged', statusCode: '200', data: [{ path: './DevDetail/SwV', format: 'chr', value: '10.0.22631' }] });
+    expect(b.body.data.commands[0]).toMatchObject({
+      status: 'Acknowledged',
+      statusCode: '200',
+      data: [{ path: './DevDetail/SwV', format: 'chr', value: '10.0.22631' }],
+    });
     const r3 = await post(t, creds, reply);
     expect(r3.body).toBe(r2.body);
     expect(await post(t, null, first(s.deviceId))).toMatchObject({ status: 401 });

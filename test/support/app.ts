@@ -30,7 +30,10 @@ export interface TestApp {
 }
 
 /** The real AppModule over HTTP, on a database of its own in the store global-setup started. */
-export async function startTestApp(file: string, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  file: string,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   const uri = testDatabaseUri(file);
   const dataDir = mkdtempSync(join(tmpdir(), 'mullion-e2e-'));
   const config = loadConfig({

@@ -11,7 +11,11 @@ let caPromise: ReturnType<typeof createEnterpriseCa> | null = null;
 
 /** A client certificate for `deviceId`, as an administrator would register it (one test CA). */
 export async function makeDeviceCredentials(deviceId: string): Promise<DeviceCredentials> {
-  caPromise ??= createEnterpriseCa({ commonName: 'mullion test CA', now: new Date(), keyBits: 2048 });
+  caPromise ??= createEnterpriseCa({
+    commonName: 'mullion test CA',
+    now: new Date(),
+    keyBits: 2048,
+  });
   const ca = await caPromise;
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const cert = await issueDeviceCertificate({

@@ -23,13 +23,17 @@ export function uniqueDeviceId(): string {
 export async function seedDevice(t: TestApp, opts: { deviceId?: string } = {}): Promise<Seeded> {
   const token = t.token();
   const slug = uniqueSlug();
-  const org = await t.http.post('/v1/organizations').set(bearer(token)).send({ name: `Org ${slug}`, slug });
+  const org = await t.http
+    .post('/v1/organizations')
+    .set(bearer(token))
+    .send({ name: `Org ${slug}`, slug });
   if (org.status !== 200) throw new Error(`seed org: ${org.status} ${JSON.stringify(org.body)}`);
   const ent = await t.http
     .post(`/v1/organizations/${slug}/mdm/windows/enterprise`)
     .set(bearer(token))
     .send({});
-  if (ent.status !== 200) throw new Error(`seed enterprise: ${ent.status} ${JSON.stringify(ent.body)}`);
+  if (ent.status !== 200)
+    throw new Error(`seed enterprise: ${ent.status} ${JSON.stringify(ent.body)}`);
   const deviceId = opts.deviceId ?? uniqueDeviceId();
   const dev = await t.http
     .post(`/v1/organizations/${slug}/mdm/windows/enterprise/devices`)

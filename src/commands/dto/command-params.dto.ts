@@ -1,5 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, ArrayMaxSize, ArrayNotEmpty } from 'class-validator';
+import {
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ArrayMaxSize,
+  ArrayNotEmpty,
+} from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/pagination';
 import { DeviceParamsDto } from '../../devices/dto/device.dto';
 import { ALL_COMMAND_STATUSES } from '../command-status';

@@ -23,9 +23,12 @@ export class CommandResponseDto {
   @ApiProperty({ type: [CommandDataItemDto] }) data!: CommandDataItemDto[];
   @ApiProperty({ type: String, nullable: true, example: null, description: 'SyncML status code' })
   statusCode!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null }) sentAt!: Date | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null }) receivedAt!: Date | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null }) canceledAt!: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
+  sentAt!: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
+  receivedAt!: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
+  canceledAt!: Date | null;
 }
 
 export class StatusCountDto {
@@ -38,7 +41,8 @@ export class CommandBatchResponseDto {
   @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60701' }) organizationId!: string;
   @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60702' }) winEnterpriseId!: string;
   @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60703' }) winDeviceId!: string;
-  @ApiProperty({ type: String, nullable: true, example: '6650f1c2a1b2c3d4e5f60704' }) mdmUserId!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '6650f1c2a1b2c3d4e5f60704' }) mdmUserId!:
+    string | null;
   @ApiProperty({ type: [CommandResponseDto] }) commands!: CommandResponseDto[];
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;

@@ -58,7 +58,8 @@ export class CommandInputDto {
 export class CreateCommandsDto {
   @ApiProperty({
     type: [CommandInputDto],
-    description: 'The commands, delivered in this order (at most COMMANDS_MAX_PER_BATCH, default 100)',
+    description:
+      'The commands, delivered in this order (at most COMMANDS_MAX_PER_BATCH, default 100)',
     example: [
       {
         config: {

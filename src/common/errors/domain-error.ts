@@ -19,7 +19,11 @@ export class DomainError extends Error {
 }
 
 export function invalidData(details: ErrorDetail[], message?: string): DomainError {
-  return new DomainError(ErrorCode.InvalidData, message ?? ERROR_MESSAGES[ErrorCode.InvalidData], details);
+  return new DomainError(
+    ErrorCode.InvalidData,
+    message ?? ERROR_MESSAGES[ErrorCode.InvalidData],
+    details,
+  );
 }
 
 export function assertFound<T>(value: T | null | undefined): T {

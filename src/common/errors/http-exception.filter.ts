@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { resolveRequestId } from '../http/request-logger.middleware';
 import { DomainError } from './domain-error';
 import { ERROR_HTTP_STATUS, ERROR_MESSAGES, ErrorCode } from './error-codes';
 
@@ -19,6 +20,10 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const [status, body] = this.render(exception, req);
     if (res.headersSent) return;
+    // Failures raised before Nest middleware ran (the body parser's) have no request id yet.
+    if (!res.getHeader('X-Request-Id')) {
+      res.setHeader('X-Request-Id', resolveRequestId(req.header('x-request-id')));
+    }
     res.status(status).json(body);
   }
 
@@ -33,8 +38,11 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       const code = httpStatusToCode(status);
       const message = status === 404 ? 'Route not found' : httpMessage(exception, code);
       const error: ErrorBody['error'] = { code, message };
-      if (code === ErrorCode.InvalidData && status !== 400) {
-        error.message = httpMessage(exception, code);
+      if (status === 400) {
+        // Nest turns the body parser's SyntaxError (and a bad %-encoding) into a 400: keep
+        // DESIGN.md's message and put the parser's text in details.
+        error.message = ERROR_MESSAGES[ErrorCode.InvalidData];
+        error.details = [{ field: 'request', message }];
       }
       return [status, { status: false, error }];
     }
@@ -48,7 +56,13 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       `Unhandled error on ${req.method} ${req.originalUrl ?? req.url}`,
       exception instanceof Error ? exception.stack : String(exception),
     );
-    return [500, { status: false, error: { code: ErrorCode.Internal, message: ERROR_MESSAGES[ErrorCode.Internal] } }];
+    return [
+      500,
+      {
+        status: false,
+        error: { code: ErrorCode.Internal, message: ERROR_MESSAGES[ErrorCode.Internal] },
+      },
+    ];
   }
 }
 
@@ -78,5 +92,10 @@ function httpMessage(exception: HttpException, code: number): string {
 }
 
 function isBodyParserError(e: unknown): e is { status?: number; type: string } {
-  return typeof e === 'object' && e !== null && typeof (e as { type?: unknown }).type === 'string' && 'status' in e;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as { type?: unknown }).type === 'string' &&
+    'status' in e
+  );
 }

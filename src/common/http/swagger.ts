@@ -3,7 +3,10 @@ import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { ERROR_HTTP_STATUS, ERROR_MESSAGES, ErrorCode } from '../errors';
 
 /** Documents a 200 `{status: true, data: <model>}` (or `data: <model>[]`). */
-export function ApiOkEnvelope(model: Type<unknown>, opts: { isArray?: boolean; description?: string } = {}) {
+export function ApiOkEnvelope(
+  model: Type<unknown>,
+  opts: { isArray?: boolean; description?: string } = {},
+) {
   const data = opts.isArray
     ? { type: 'array', items: { $ref: getSchemaPath(model) } }
     : { $ref: getSchemaPath(model) };

@@ -25,7 +25,9 @@ export class PageQueryDto {
   @ApiPropertyOptional({ description: '`field:asc` or `field:desc`', example: 'createdAt:desc' })
   @IsOptional()
   @IsString()
-  @Matches(/^[a-zA-Z]{1,40}:(asc|desc)$/, { message: 'sort must look like field:asc or field:desc' })
+  @Matches(/^[a-zA-Z]{1,40}:(asc|desc)$/, {
+    message: 'sort must look like field:asc or field:desc',
+  })
   sort?: string;
 }
 
@@ -53,9 +55,15 @@ export function toPageRequest(
 ): PageRequest {
   const [field, dir] = (q.sort ?? defaultSort).split(':');
   if (!allowedSort.includes(field)) {
-    throw invalidData([{ field: 'sort', message: `sort field must be one of ${allowedSort.join(', ')}` }]);
+    throw invalidData([
+      { field: 'sort', message: `sort field must be one of ${allowedSort.join(', ')}` },
+    ]);
   }
-  return { page: q.page ?? 1, limit: q.limit ?? 20, sort: { field, direction: dir === 'asc' ? 1 : -1 } };
+  return {
+    page: q.page ?? 1,
+    limit: q.limit ?? 20,
+    sort: { field, direction: dir === 'asc' ? 1 : -1 },
+  };
 }
 
 export function toPage<T>(docs: T[], totalDocs: number, req: PageRequest): Page<T> {

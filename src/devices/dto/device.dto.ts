@@ -1,12 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsIn,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-} from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/pagination';
 import { OrganizationParamsDto } from '../../organizations/dto/create-organization.dto';
 import { DeviceStatus } from '../devices.types';
@@ -20,7 +13,9 @@ export class CreateDeviceDto {
     pattern: '^[\\w-]{1,128}$',
   })
   @IsString()
-  @Matches(/^[\w-]{1,128}$/, { message: 'deviceId must be 1-128 letters, digits, underscores or dashes' })
+  @Matches(/^[\w-]{1,128}$/, {
+    message: 'deviceId must be 1-128 letters, digits, underscores or dashes',
+  })
   deviceId!: string;
 
   @ApiPropertyOptional({ example: 'Reception PC', maxLength: 200 })
@@ -30,13 +25,17 @@ export class CreateDeviceDto {
   @MaxLength(200)
   name?: string;
 
-  @ApiPropertyOptional({ description: 'The MDM user this device belongs to', pattern: '^[a-fA-F0-9]{24}$' })
+  @ApiPropertyOptional({
+    description: 'The MDM user this device belongs to',
+    pattern: '^[a-fA-F0-9]{24}$',
+  })
   @IsOptional()
   @Matches(/^[a-fA-F0-9]{24}$/, { message: 'mdmUserId must be a 24-hex id' })
   mdmUserId?: string;
 
   @ApiPropertyOptional({
-    description: "PEM of the device's TLS client certificate, for devices provisioned by an administrator",
+    description:
+      "PEM of the device's TLS client certificate, for devices provisioned by an administrator",
   })
   @IsOptional()
   @IsString()
@@ -67,9 +66,13 @@ export class UpdateDeviceDto {
 }
 
 export class DeviceParamsDto extends OrganizationParamsDto {
-  @ApiProperty({ pattern: '^(([a-fA-F0-9]{24})|(\\w{1,}))$', example: '5C9A0E3B7D214F68A1B2C3D4E5F60718' })
+  @ApiProperty({
+    pattern: '^(([a-fA-F0-9]{24})|(\\w{1,}))$',
+    example: '5C9A0E3B7D214F68A1B2C3D4E5F60718',
+  })
   @Matches(/^(([a-fA-F0-9]{24})|(\w{1,}))$/, {
-    message: 'winDeviceId must be a 24-hex id or a Windows device id (letters, digits, underscores)',
+    message:
+      'winDeviceId must be a 24-hex id or a Windows device id (letters, digits, underscores)',
   })
   winDeviceId!: string;
 }
@@ -82,7 +85,8 @@ export class ListDevicesQueryDto extends PageQueryDto {
 }
 
 export class DeviceCertificateDto {
-  @ApiProperty({ example: '3F2A…', description: 'SHA-1 of the DER, upper-case hex' }) thumbprint!: string;
+  @ApiProperty({ example: '3F2A…', description: 'SHA-1 of the DER, upper-case hex' })
+  thumbprint!: string;
   @ApiPropertyOptional() serialNumber?: string;
   @ApiPropertyOptional({ type: String, format: 'date-time' }) notBefore?: Date;
   @ApiPropertyOptional({ type: String, format: 'date-time' }) notAfter?: Date;
@@ -98,7 +102,10 @@ export class DeviceResponseDto {
   @ApiPropertyOptional() mdmUserId?: string;
   @ApiProperty({ enum: Object.values(DeviceStatus) }) status!: string;
   @ApiPropertyOptional({ type: DeviceCertificateDto }) certificate?: DeviceCertificateDto;
-  @ApiPropertyOptional({ type: Object, description: 'DevInfo / DevDetail values reported by the device' })
+  @ApiPropertyOptional({
+    type: Object,
+    description: 'DevInfo / DevDetail values reported by the device',
+  })
   inventory?: Record<string, unknown>;
   @ApiPropertyOptional({ type: String, format: 'date-time' }) lastSeenAt?: Date;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;

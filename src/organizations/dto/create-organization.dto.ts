@@ -18,7 +18,8 @@ export class CreateOrganizationDto {
   @MinLength(3)
   @MaxLength(63)
   @Matches(/^[a-z0-9][a-z0-9-]{2,62}$/, {
-    message: 'slug must be 3-63 lower-case letters, digits or dashes, starting with a letter or digit',
+    message:
+      'slug must be 3-63 lower-case letters, digits or dashes, starting with a letter or digit',
   })
   @Matches(/^(?![a-fA-F0-9]{24}$)/, { message: 'slug must not look like a 24-hex id' })
   slug?: string;
