@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { CheckinContext, SyncmlSessionState } from '../devices/device-session.types';
 import { DeviceSessionsService } from '../devices/device-sessions.service';
 import { DeviceInventory, DeviceStatus } from '../devices/devices.types';
+import { verifyClientCertificate } from '../enrollment/pki/verify';
 import { EventBus } from '../events/event-bus';
 import {
   AlertCode,
@@ -65,6 +66,9 @@ export class SyncmlSessionService {
     const ctx = acquired.ctx;
     let released = false;
     try {
+      if (!(await this.certificateTrusted(ctx, identity, now))) {
+        return plain(401, 'Unknown or unenrolled device certificate');
+      }
       if (msg.header.source !== ctx.device.deviceId) {
         this.logger.warn(
           `SyncHdr Source ${msg.header.source} is not device ${ctx.device.deviceId} (its certificate)`,
@@ -100,6 +104,28 @@ export class SyncmlSessionService {
       result = await this.sessions.acquire(thumbprint, new Date(), this.config.syncml.lockMs);
     }
     return result;
+  }
+
+  /**
+   * Issue 4 §4: a certificate issued at enrollment must also chain to its enterprise's CA and be
+   * within its validity (the thumbprint lookup alone would take an expired one). Certificates an
+   * administrator registered are trusted by their stored thumbprint, as before.
+   */
+  private async certificateTrusted(
+    ctx: CheckinContext,
+    identity: ClientIdentity,
+    now: Date,
+  ): Promise<boolean> {
+    if (ctx.device.certificate?.source !== 'enrollment') return true;
+    const caPem = await this.sessions.enterpriseCaPem(ctx.device.winEnterpriseId);
+    const check = caPem
+      ? verifyClientCertificate(identity.certificate.raw, caPem, now)
+      : ({ ok: false, reason: 'no enterprise CA' } as const);
+    if (check.ok) return true;
+    this.logger.warn(
+      `Refused certificate ${identity.thumbprint} of device ${ctx.device.deviceId}: ${check.reason}`,
+    );
+    return false;
   }
 
   private xml(text: string): SyncmlHttpResult {
@@ -150,6 +176,7 @@ export class SyncmlSessionService {
         this.logger.warn(
           `Late message ${hdr.sessionId}/${hdr.msgId} from ${device.deviceId}: acknowledged, not applied`,
         );
+        await this.sessions.release(device.id, ctx.lockToken);
         return this.lateAnswer(msg, prev);
       }
       session = { ...(prev as SyncmlSessionState), lastMsgId: hdr.msgId, lastRequestHash: hash };

@@ -1,0 +1,150 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getCmd, replaceCmd, scripted } from '../src/simulator/testing/commands';
+import { FakeMdmServer } from '../src/simulator/testing/fake-server';
+import { createTestPki, type TestPki } from '../src/simulator/testing/pki';
+import { parseSimulateArgs, runSimulate, type Io } from './simulate';
+
+const DEVICE = '0F1E2D3C4B5A69788796A5B4C3D2E1F0';
+const POLICY = './Device/Vendor/MSFT/Policy/Config/Start/HideSleep';
+
+function capture(): Io & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
+}
+
+describe('npm run simulate', () => {
+  let pki: TestPki;
+  let dir: string;
+  let server: FakeMdmServer | undefined;
+
+  beforeAll(async () => {
+    pki = await createTestPki();
+    dir = mkdtempSync(join(tmpdir(), 'simulate-spec-'));
+    const client = await pki.issueClient(DEVICE);
+    writeFileSync(join(dir, 'device.crt'), client.cert);
+    writeFileSync(join(dir, 'device.key'), client.key);
+    writeFileSync(join(dir, 'ca.pem'), pki.caCert);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  const one = (origin: string, ...extra: string[]) => [
+    '--server',
+    origin,
+    '--device',
+    DEVICE,
+    '--cert',
+    join(dir, 'device.crt'),
+    '--key',
+    join(dir, 'device.key'),
+    '--ca',
+    join(dir, 'ca.pem'),
+    ...extra,
+  ];
+
+  it.each([
+    [[], '--server <url> is required'],
+    [['--server', 'http://127.0.0.1:1'], 'must be an https:// URL'],
+    [['--server', 'https://127.0.0.1:1', '--ca', 'x', '--insecure'], 'exclude each other'],
+    [
+      ['--server', 'https://127.0.0.1:1', '--device', 'D'],
+      '--device, --cert and --key are required',
+    ],
+    [
+      ['--server', 'https://127.0.0.1:1', '--cert-dir', '/nonexistent-dir'],
+      'cannot read directory',
+    ],
+    [['--server', 'https://127.0.0.1:1', '--devices', '0'], '--devices must be a positive integer'],
+    [['--make-certs', '/tmp/x'], '--make-certs needs'],
+  ])('exits 2 on bad usage %j', async (argv, message) => {
+    const io = capture();
+    expect(await runSimulate(argv, io)).toBe(2);
+    expect(io.stderr.join('\n')).toContain(message);
+    expect(io.stderr.join('\n')).toContain('Exit codes');
+  });
+
+  it('reads session options into the request', () => {
+    const req = parseSimulateArgs(
+      one(
+        'https://127.0.0.1:9',
+        '--max-msg-size',
+        '4096',
+        '--unenroll',
+        '--abort-after',
+        '2',
+        '--strict',
+      ),
+    );
+    expect(req.mode === 'session' && req.shared.session).toEqual({
+      extraAlerts: [expect.objectContaining({ code: '1226' })],
+      abortAfterMessages: 2,
+      strict: true,
+    });
+    expect(req.mode === 'session' && req.shared.device).toEqual({ maxMsgSize: 4096 });
+    expect(req.mode === 'session' && req.identity.deviceId).toBe(DEVICE);
+  });
+
+  it('runs one session and prints what it answered', async () => {
+    server = await FakeMdmServer.start(
+      pki.server,
+      scripted([[replaceCmd('c1', POLICY, '1'), getCmd('c2', './DevDetail/SwV')]]),
+    );
+    const io = capture();
+    expect(await runSimulate(one(server.origin), io)).toBe(0);
+    const lines = io.stdout.join('\n').split('\n');
+    expect(lines[0].split(/\s+/)).toEqual([
+      'msg',
+      'cmdId',
+      'verb',
+      'target',
+      'format',
+      'status',
+      'value',
+    ]);
+    expect(lines[2].split(/\s+/)).toEqual(['1', 'c1', 'Replace', POLICY, 'int', '200', '1']);
+    expect(lines[3].split(/\s+/)).toEqual([
+      '1',
+      'c2',
+      'Get',
+      './DevDetail/SwV',
+      '200',
+      '10.0.26100.4652',
+    ]);
+    expect(io.stdout.join('\n')).toContain(`device ${DEVICE}`);
+    expect(server.requests[0].peerCn).toBe(DEVICE);
+  });
+
+  it('exits 1 when the session fails', async () => {
+    server = await FakeMdmServer.start(pki.server, () => ({ status: 401, body: '' }));
+    const io = capture();
+    expect(await runSimulate(one(server.origin), io)).toBe(1);
+    expect(io.stderr.join('\n')).toContain('session failed (http): server answered HTTP 401');
+  });
+
+  it('makes certificates, then runs N devices from the manifest or the directory', async () => {
+    const certs = join(dir, 'fleet');
+    const made = capture();
+    expect(await runSimulate(['--make-certs', certs, '--devices', '3'], made)).toBe(0);
+    expect(made.stdout).toHaveLength(4);
+    server = await FakeMdmServer.start(pki.server, scripted([[getCmd('g', './DevInfo/DevId')]]));
+    const io = capture();
+    const load = ['--server', server.origin, '--insecure', '--devices', '2', '--rounds', '2'];
+    expect(await runSimulate([...load, '--manifest', join(certs, 'manifest.json')], io)).toBe(0);
+    expect(io.stdout[0]).toMatch(/^2 device\(s\), 4 session\(s\), 0 failed/);
+    expect(io.stdout[0]).toMatch(/sessions\/s \d+\.\d\s+p50 \d+\.\d ms\s+p99 \d+\.\d ms/);
+    // Every session presented its own device's certificate.
+    const cns = new Set(server.requests.map((r) => r.peerCn));
+    const sources = new Set(server.requests.map((r) => r.message?.header.source));
+    expect(cns).toEqual(sources);
+    expect(cns.size).toBe(2);
+    expect(server.requests).toHaveLength(8);
+
+    expect(await runSimulate([...load, '--cert-dir', certs], capture())).toBe(0);
+  });
+});

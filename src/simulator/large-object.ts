@@ -1,0 +1,35 @@
+import { MetaFormat, type SyncmlItem, type SyncmlMeta } from '../syncml/codec';
+import type { NodeValue } from './types';
+
+export type Assembled = NodeValue | undefined | 'partial' | 'mismatch';
+
+/**
+ * Reassembles large objects the server splits over messages (OMA-DM §7, management-session.md
+ * §3.8): a chunk with MoreData is buffered (the device answers 213); the last chunk completes the
+ * value, checked against the first chunk's Meta/Size (mismatch → 424, nothing committed).
+ */
+export class LargeObjectBuffer {
+  private chunk: { target: string; data: string; size?: string } | undefined;
+
+  /** The value an Add/Replace item carries; `undefined` = no value (interior node). */
+  take(item: SyncmlItem, meta: SyncmlMeta): Assembled {
+    const target = item.target ?? '';
+    const pending = this.chunk?.target === target ? this.chunk : undefined;
+    this.chunk = undefined; // a new object before the last chunk drops the old one
+    const data = pending ? pending.data + (item.data ?? '') : item.data;
+    const size = pending ? pending.size : meta.size;
+    if (item.moreData) {
+      this.chunk = { target, data: data ?? '', ...(size !== undefined && { size }) };
+      return 'partial';
+    }
+    if (size !== undefined && Buffer.byteLength(data ?? '') !== Number(size)) return 'mismatch';
+    if (data === undefined && (meta.format === undefined || meta.format === MetaFormat.Node)) {
+      return undefined;
+    }
+    return {
+      data: data ?? '',
+      format: meta.format ?? MetaFormat.Chr,
+      ...(meta.type !== undefined && { type: meta.type }),
+    };
+  }
+}
