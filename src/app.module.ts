@@ -1,7 +1,7 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { MongooseModule } from '@nestjs/mongoose';
+import { MongooseModule, MongooseModuleOptions } from '@nestjs/mongoose';
 import { AuthModule } from './auth/auth.module';
 import { CommandsModule } from './commands/commands.module';
 import { GlobalExceptionFilter } from './common/errors/http-exception.filter';
@@ -17,7 +17,7 @@ import { SyncmlModule } from './syncml/syncml.module';
 
 @Module({})
 export class AppModule implements NestModule {
-  static forRoot(config: AppConfig, mongoUri: string): DynamicModule {
+  static forRoot(config: AppConfig, mongoUri: string, mongoOptions: MongooseModuleOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -26,6 +26,7 @@ export class AppModule implements NestModule {
           serverSelectionTimeoutMS: 5000,
           // Indexes are part of the contract (uniqueness of cmdId, deviceId): build them at boot.
           autoIndex: true,
+          ...mongoOptions,
         }),
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         EventsModule,

@@ -1,5 +1,6 @@
 import { INestApplication, Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { MongooseModuleOptions } from '@nestjs/mongoose';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
@@ -10,6 +11,8 @@ import { raw } from 'express';
 
 export interface CreateAppOptions {
   logger?: LogLevel[] | false;
+  /** Extra driver options, e.g. `{ monitorCommands: true }` for counting round trips. */
+  mongo?: MongooseModuleOptions;
 }
 
 /** Builds the configured Nest application (shared by main.ts, e2e tests and benchmarks). */
@@ -19,7 +22,7 @@ export async function createApp(
   opts: CreateAppOptions = {},
 ): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(config, mongoUri),
+    AppModule.forRoot(config, mongoUri, opts.mongo),
     {
       logger: opts.logger ?? ['log', 'warn', 'error'],
       bodyParser: false,
