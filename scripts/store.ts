@@ -1,0 +1,56 @@
+// npm run store [-- --port 27017] [-- --data-dir ./data] : runs the embedded store in the
+// foreground (e.g. to inspect it with mongosh while the server is stopped) until Ctrl-C.
+// npm run store -- --prepare : only makes sure a server binary is available (builds FerretDB if
+// needed) and exits; CI uses it to build before the timed test step.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  locateServer,
+  startEmbeddedStore,
+  StoreUnavailableError,
+  withDatabase,
+} from '../src/store';
+import { consoleStoreLog } from '../src/store/store-log';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '0' },
+      'data-dir': { type: 'string', default: 'data' },
+      prepare: { type: 'boolean', default: false },
+    },
+  });
+  if (values.prepare) {
+    const { kind, command } = await locateServer(process.env, consoleStoreLog);
+    console.log(`embedded store available: ${kind} at ${command}`);
+    return;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`--port must be a TCP port number, got "${values.port}"`);
+  }
+  const store = await startEmbeddedStore({ dataDir: resolve(values['data-dir']), port });
+  console.log(`\nMONGODB_URI=${withDatabase(store.uri, 'mullion')}\n(Ctrl-C to stop)`);
+
+  let stopping = false;
+  const shutdown = (): void => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    void store.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  void store.exited.then(({ code, signal }) => {
+    if (!stopping) {
+      console.error(`the ${store.kind} server exited (code ${code}, signal ${signal})`);
+      process.exit(1);
+    }
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof StoreUnavailableError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,129 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { freeLoopbackPort } from './free-port';
+import { withDatabase } from './mongo-uri';
+import { locateServer, serverArgs, serverEnv, type StoreKind } from './server-binary';
+import { ForeignServerError, spawnServer, waitUntilReady, type ExitInfo } from './server-process';
+import { consoleStoreLog, type StoreLog } from './store-log';
+
+export interface EmbeddedStoreOptions {
+  /** Created if missing. mongod and FerretDB can share it: their files do not overlap. */
+  dataDir: string;
+  /** 0 or undefined: any free loopback port. */
+  port?: number;
+  log?: StoreLog;
+  /** Defaults to process.env; decides PATH, cache directory and the child's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** How long to wait for the first ping; default 60 s (mongod's first start is slow). */
+  startTimeoutMs?: number;
+}
+
+export interface EmbeddedStore {
+  /**
+   * `mongodb://127.0.0.1:<port>/`, without a database name; for FerretDB with
+   * `?maxPoolSize=1` (see FERRETDB_URI_OPTIONS).
+   */
+  uri: string;
+  kind: StoreKind;
+  pid: number;
+  /** Settles when the server has exited, whether through stop() or not. */
+  exited: Promise<ExitInfo>;
+  /** Stops the server (SIGTERM, SIGKILL after a grace period). Idempotent. */
+  stop(): Promise<void>;
+}
+
+// FerretDB 1.x (SQLite) runs an update as read, modify in Go, then `UPDATE … WHERE _id = ?`
+// with no transaction around the three (FerretDB issue #3040). Concurrent updates of one
+// document therefore lose writes, and a conditional findOneAndUpdate can have several winners
+// (measured: 18 of 20 rounds of 20 racing calls). A single connection per client serializes
+// this process's operations, which restores per-document atomicity for one app process.
+const FERRETDB_URI_OPTIONS = '?maxPoolSize=1';
+
+// A picked port can be taken by someone else before our server binds it; try a few.
+const PORT_ATTEMPTS = 3;
+
+/** Starts mongod (if on PATH) or FerretDB on 127.0.0.1 and resolves once it answers a ping. */
+export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? consoleStoreLog;
+  const { kind, command } = await locateServer(env, log);
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true });
+
+  const attempts = options.port ? 1 : PORT_ATTEMPTS;
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port || (await freeLoopbackPort());
+    const uri = `mongodb://127.0.0.1:${port}/${kind === 'ferretdb' ? FERRETDB_URI_OPTIONS : ''}`;
+    const started = Date.now();
+    const server = spawnServer(command, serverArgs(kind, dataDir, port), serverEnv(kind, env));
+    try {
+      await waitUntilReady(uri, server, { port, timeoutMs: options.startTimeoutMs ?? 60_000 });
+    } catch (error) {
+      await server.stop(2_000);
+      const portTaken =
+        error instanceof ForeignServerError || /address already in use/i.test(server.output());
+      if (portTaken && attempt < attempts) {
+        log(`port ${port} was taken before ${kind} could bind it; trying another`);
+        continue;
+      }
+      throw new Error(
+        `${kind} (${command}) did not start on ${uri}: ${(error as Error).message}\n` +
+          `--- its output ---\n${server.output().trim() || '(none)'}` +
+          (kind === 'ferretdb' ? `\nIf this binary is broken, delete it to have it rebuilt.` : ''),
+      );
+    }
+    log(
+      `${kind} (pid ${server.pid}) ready at ${uri} in ${Date.now() - started} ms, data in ${dataDir}`,
+    );
+
+    let stopping = false;
+    void server.exited.then(({ code, signal }) => {
+      if (!stopping && code !== 0) {
+        log(`${kind} (pid ${server.pid}) exited unexpectedly (code ${code}, signal ${signal}):`);
+        log(server.output().trim().split('\n').slice(-20).join('\n'));
+      }
+    });
+    return {
+      uri,
+      kind,
+      pid: server.pid,
+      exited: server.exited,
+      stop: async () => {
+        stopping = true;
+        await server.stop();
+      },
+    };
+  }
+}
+
+export interface ResolveMongoUriOptions {
+  /** Where the embedded store keeps its data, e.g. `./data`. */
+  dataDir: string;
+  /** Database used on the embedded store; default `mullion`. MONGODB_URI names its own. */
+  database?: string;
+  log?: StoreLog;
+}
+
+export interface ResolvedMongo {
+  uri: string;
+  /** `external`: MONGODB_URI, nothing started and nothing to stop. */
+  source: 'external' | StoreKind;
+  stop(): Promise<void>;
+}
+
+/** MONGODB_URI when set; otherwise an embedded store on `dataDir` (see startEmbeddedStore). */
+export async function resolveMongoUri(
+  env: NodeJS.ProcessEnv,
+  options: ResolveMongoUriOptions,
+): Promise<ResolvedMongo> {
+  const external = env.MONGODB_URI?.trim();
+  if (external) {
+    return { uri: external, source: 'external', stop: async () => undefined };
+  }
+  const store = await startEmbeddedStore({ dataDir: options.dataDir, log: options.log, env });
+  return {
+    uri: withDatabase(store.uri, options.database ?? 'mullion'),
+    source: store.kind,
+    stop: store.stop,
+  };
+}

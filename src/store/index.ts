@@ -1,0 +1,13 @@
+export {
+  resolveMongoUri,
+  startEmbeddedStore,
+  type EmbeddedStore,
+  type EmbeddedStoreOptions,
+  type ResolvedMongo,
+  type ResolveMongoUriOptions,
+} from './embedded-store';
+export { databaseOf, redact, withDatabase } from './mongo-uri';
+export { StoreUnavailableError } from './errors';
+export { locateServer, type StoreKind } from './server-binary';
+export type { ExitInfo } from './server-process';
+export { consoleStoreLog, type StoreLog } from './store-log';

@@ -1,0 +1,43 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedStore, type EmbeddedStore } from '../../src/store';
+import { TEST_MONGODB_URI_ENV } from './store';
+
+export interface TestStore {
+  store: EmbeddedStore;
+  dataDir: string;
+}
+
+// Jest runs globalSetup and globalTeardown in one process but loads each module on its own, so
+// a global (the documented way) carries the running store from one to the other.
+const KEY = Symbol.for('mullion.testStore');
+type Holder = { [KEY]?: TestStore };
+
+export function takeTestStore(): TestStore | undefined {
+  const holder = globalThis as Holder;
+  const testStore = holder[KEY];
+  delete holder[KEY];
+  return testStore;
+}
+
+/**
+ * Jest global setup (e2e project): MONGODB_URI when set, else an embedded store on a fresh
+ * temporary directory and a free port. Workers are forked after this runs and inherit the URI
+ * through the environment; each test file then takes a database of its own (./store.ts).
+ */
+export default async function globalSetup(): Promise<void> {
+  const external = process.env.MONGODB_URI?.trim();
+  if (external) {
+    process.env[TEST_MONGODB_URI_ENV] = external;
+    console.log('\n[test store] using MONGODB_URI');
+    return;
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'mullion-test-store-'));
+  const store = await startEmbeddedStore({
+    dataDir,
+    log: (message) => console.log(`\n[test store] ${message}`),
+  });
+  (globalThis as Holder)[KEY] = { store, dataDir };
+  process.env[TEST_MONGODB_URI_ENV] = store.uri;
+}
