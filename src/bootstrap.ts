@@ -7,6 +7,8 @@ import { AppConfig } from './config/app-config';
 import { createValidationPipe } from './common/http/validation';
 import { setupSwagger } from './swagger';
 import { MANAGEMENT_PATH } from './syncml/syncml.controller';
+import { soapBodyParser } from './enrollment/enrollment.controller';
+import { ENROLLMENT_PATH } from './enrollment/enrollment-soap.service';
 import { raw } from 'express';
 
 export interface CreateAppOptions {
@@ -30,11 +32,12 @@ export async function createApp(
   );
   // The management endpoint reads its body raw, with a hard cap, before any parsing (§6).
   app.use(MANAGEMENT_PATH, raw({ type: () => true, limit: config.syncml.bodyLimitBytes }));
+  // So do the enrollment SOAP services (MS-MDE2), whose requests are a few KB.
+  app.use(ENROLLMENT_PATH, soapBodyParser(config.enrollment.bodyLimitBytes));
   app.useBodyParser('json', { limit: config.bodyLimit });
   app.set('trust proxy', false);
   app.disable('x-powered-by');
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
   setupSwagger(app);
   return app;
 }

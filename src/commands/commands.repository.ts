@@ -50,6 +50,11 @@ function onlyDuplicateKeyErrors(e: unknown): boolean {
   return errs.every((w) => (w.code ?? w.err?.code) === 11000);
 }
 
+/** A command's id: its batch and position, so a retried insert is recognised as a duplicate. */
+export function commandId(batchId: string, position: number): string {
+  return `${batchId}-${position}`;
+}
+
 export interface NewBatch {
   id: string;
   organizationId: string;
@@ -91,8 +96,9 @@ export class CommandsRepository {
    * `<batchId>-<position>`), so a retry after a crash or a racing duplicate completes the same
    * batch instead of queuing twice.
    */
-  async createBatch(input: NewBatch): Promise<CommandBatch> {
+  async createBatch(input: NewBatch): Promise<{ batch: CommandBatch; fresh: boolean }> {
     let batchDoc: WinCommandBatchDoc | null = null;
+    let fresh = true;
     try {
       const created = await this.batches.create({
         _id: new Types.ObjectId(input.id),
@@ -107,12 +113,13 @@ export class CommandsRepository {
       batchDoc = created.toObject();
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
+      fresh = false;
       batchDoc = await this.batches.findById(input.id).lean<WinCommandBatchDoc>().exec();
       if (!batchDoc) throw e;
     }
     const queuedAt = batchDoc.createdAt;
     const docs = input.configs.map((config, position) => ({
-      cmdId: `${input.id}-${position}`,
+      cmdId: commandId(input.id, position),
       batchId: input.id,
       organizationId: input.organizationId,
       winDeviceId: input.winDeviceId,
@@ -132,7 +139,7 @@ export class CommandsRepository {
     } catch (e) {
       if (!onlyDuplicateKeyErrors(e)) throw e;
     }
-    return toBatch(batchDoc);
+    return { batch: toBatch(batchDoc), fresh };
   }
 
   async findBatch(

@@ -11,7 +11,7 @@ import { EventBus } from '../events/event-bus';
 import { commandConfigProblems } from './command-rules';
 import { CommandStatus, isFinalStatus } from './command-status';
 import { CommandBatch, CommandConfig, StatusCount, WinCommand } from './commands.types';
-import { CommandsRepository } from './commands.repository';
+import { commandId, CommandsRepository } from './commands.repository';
 import { CreateCommandsDto } from './dto/create-commands.dto';
 
 export interface BatchView extends CommandBatch {
@@ -85,7 +85,7 @@ export class CommandsService {
       }
       batchId = claim.batchId;
     }
-    const batch = await this.repo.createBatch({
+    const { batch, fresh } = await this.repo.createBatch({
       id: batchId,
       organizationId: organization.id,
       winEnterpriseId: enterprise.id,
@@ -97,7 +97,10 @@ export class CommandsService {
     });
     // After the commands exist: a check-in that sees the new sequence number looks at the queue.
     await this.sessions.bumpQueue(device.id);
-    const view = await this.view(organization.id, batch);
+    // A fresh batch is answered from what was just written (no read-back: on stores without
+    // index pushdown, such as FerretDB's SQLite backend, a read-back scans every command). A
+    // batch that already existed (Idempotency-Key retry, racing duplicate) is read back.
+    const view = fresh ? this.freshView(batch, configs) : await this.view(organization.id, batch);
     this.logger.log(
       JSON.stringify({
         msg: 'command batch queued',
@@ -130,6 +133,28 @@ export class CommandsService {
     });
     if (problems.length) throw invalidData(problems);
     return configs;
+  }
+
+  private freshView(batch: CommandBatch, configs: CommandConfig[]): BatchView {
+    const commands: WinCommand[] = configs.map((config, position) => ({
+      id: '',
+      cmdId: commandId(batch.id, position),
+      batchId: batch.id,
+      organizationId: batch.organizationId,
+      winDeviceId: batch.winDeviceId,
+      position,
+      config,
+      status: CommandStatus.Pending,
+      statusCode: null,
+      data: [],
+      attempts: 0,
+      sentAt: null,
+      receivedAt: null,
+      canceledAt: null,
+      createdAt: batch.createdAt,
+      updatedAt: batch.createdAt,
+    }));
+    return { ...batch, commands, summary: [{ status: CommandStatus.Pending, count: commands.length }] };
   }
 
   private async view(orgId: string, batch: CommandBatch): Promise<BatchView> {

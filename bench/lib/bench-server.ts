@@ -1,0 +1,153 @@
+import 'reflect-metadata';
+import { INestApplication } from '@nestjs/common';
+import { getConnectionToken } from '@nestjs/mongoose';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Connection } from 'mongoose';
+import { mintToken } from '../../src/auth/token';
+import { createApp } from '../../src/bootstrap';
+import { loadConfig } from '../../src/config/app-config';
+import { resolveMongoUri, withDatabase, type ResolvedMongo } from '../../src/store';
+
+// The signals Nest's enableShutdownHooks() listens to (@nestjs/common ShutdownSignal).
+const SIGNALS: NodeJS.Signals[] = [
+  'SIGHUP',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGILL',
+  'SIGTRAP',
+  'SIGABRT',
+  'SIGBUS',
+  'SIGFPE',
+  'SIGSEGV',
+  'SIGUSR2',
+  'SIGTERM',
+];
+
+export interface BenchServer {
+  baseUrl: string;
+  /** e.g. `ferretdb (embedded, MongoDB 7.0.77 / FerretDB v1.24.2)`. */
+  storeDescription: string;
+  storeKind: ResolvedMongo['source'];
+  /** A token for every organization and permission, signed with this run's secret. */
+  token: string;
+  db: Connection;
+  close(): Promise<void>;
+}
+
+export interface BenchServerOptions {
+  /** COMMANDS_MAX_PER_BATCH for this app. */
+  maxCommandsPerBatch: number;
+  log: (message: string) => void;
+}
+
+/**
+ * The real app on a free loopback port with request logging off, on MONGODB_URI (in a database
+ * of its own, dropped on close) or else on an embedded store in a temporary directory (removed
+ * on close). close() is idempotent and always stops what was started.
+ */
+export async function startBenchServer(opts: BenchServerOptions): Promise<BenchServer> {
+  const secret = randomBytes(32).toString('hex');
+  const config = loadConfig({
+    JWT_SECRET: secret,
+    LOG_REQUESTS: 'false',
+    COMMANDS_MAX_PER_BATCH: String(opts.maxCommandsPerBatch),
+  });
+  const external = Boolean(process.env.MONGODB_URI?.trim());
+  const dataDir = external ? undefined : await mkdtemp(join(tmpdir(), 'mullion-bench-store-'));
+  let store: ResolvedMongo | undefined;
+  let app: INestApplication | undefined;
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    if (app && external) {
+      await app
+        .get<Connection>(getConnectionToken())
+        .dropDatabase()
+        .catch((e: unknown) => opts.log(`could not drop the bench database: ${String(e)}`));
+    }
+    // Load generators keep their keep-alive connections busy; app.close() would wait for them.
+    (app?.getHttpServer() as Server | undefined)?.closeAllConnections();
+    await app?.close().catch(() => undefined);
+    await store?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    // With MONGODB_URI set, resolveMongoUri starts nothing and ignores dataDir.
+    store = await resolveMongoUri(process.env, { dataDir: dataDir ?? '.', log: opts.log });
+    // Never write into the database MONGODB_URI names: a fresh one, dropped at the end.
+    const uri = external
+      ? withDatabase(store.uri, `mullion_bench_${randomBytes(4).toString('hex')}`)
+      : store.uri;
+    const before = new Map(SIGNALS.map((sig) => [sig, process.listeners(sig)]));
+    app = await createApp(config, uri, { logger: ['error', 'warn'] });
+    // createApp() enables Nest's shutdown hooks, whose handler closes the app and then re-raises
+    // the signal, killing the process before the store is stopped. The caller handles signals.
+    for (const sig of SIGNALS) {
+      for (const listener of process.listeners(sig)) {
+        if (!before.get(sig)?.includes(listener)) process.removeListener(sig, listener);
+      }
+    }
+    await app.init();
+    const db = app.get<Connection>(getConnectionToken());
+    await Promise.all(Object.values(db.models).map((m) => m.init()));
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    return {
+      baseUrl: `http://127.0.0.1:${port}`,
+      storeDescription: await describeStore(db, store.source),
+      storeKind: store.source,
+      token: mintToken(secret, { subject: 'bench', organizations: ['*'], permissions: ['*'] }),
+      db,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function describeStore(db: Connection, source: ResolvedMongo['source']): Promise<string> {
+  const where = source === 'external' ? 'MONGODB_URI' : `${source}, embedded`;
+  try {
+    const info = (await db.db!.admin().command({ buildInfo: 1 })) as {
+      version?: string;
+      ferretdbVersion?: string;
+    };
+    const versions = [`MongoDB ${info.version ?? '?'}`];
+    if (info.ferretdbVersion) versions.push(`FerretDB ${info.ferretdbVersion}`);
+    return `${where} (${versions.join(' / ')})`;
+  } catch {
+    return where;
+  }
+}
+
+/** A fresh organization, its Windows enterprise and one active device, through the API. */
+export async function seedBenchDevice(
+  server: BenchServer,
+): Promise<{ slug: string; deviceId: string }> {
+  const slug = `bench-${randomBytes(4).toString('hex')}`;
+  const deviceId = randomBytes(16).toString('hex').toUpperCase();
+  const enterprise = `/v1/organizations/${slug}/mdm/windows/enterprise`;
+  await post(server, '/v1/organizations', { name: `Bench ${slug}`, slug });
+  await post(server, enterprise, {});
+  await post(server, `${enterprise}/devices`, { deviceId, name: 'Bench PC' });
+  return { slug, deviceId };
+}
+
+async function post(server: BenchServer, path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${server.baseUrl}${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 200) {
+    throw new Error(`seeding: POST ${path} answered ${res.status} ${await res.text()}`);
+  }
+}

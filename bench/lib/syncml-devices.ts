@@ -1,0 +1,281 @@
+/*
+ * The device side of `npm run bench:syncml`: a lean simulated Windows device that can stop between
+ * the messages of a session (the simulator's runSession() always runs a session to its end), and
+ * the worker thread that drives 50 of them so the load does not share the server's event loop.
+ */
+import { Agent, request } from 'node:https';
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import {
+  AlertCode,
+  buildSyncml,
+  parseSyncml,
+  SYNCHDR_CMD_REF,
+  SyncmlStatus,
+  type SyncmlCommand,
+  type SyncmlMessage,
+} from '../../src/syncml/codec';
+import { DEFAULT_DEV_INFO, resolveServerUrl } from '../../src/simulator/device';
+import {
+  deviceHeader,
+  idCounter,
+  package1Commands,
+  syncHdrStatus,
+} from '../../src/simulator/messages';
+import { CommandResponder } from '../../src/simulator/responder';
+import { DEFAULT_READ_ONLY_PATHS, DeviceTree, windowsDefaultValues } from '../../src/simulator/tree';
+
+export interface BenchIdentity {
+  deviceId: string;
+  cert: string;
+  key: string;
+}
+
+/** One device message and the server's answer to it. */
+export interface Step {
+  ms: number;
+  /** Management commands in the answer (anything but Status/Results). */
+  serverCommands: number;
+}
+
+const CONTENT_TYPE = 'application/vnd.syncml.dm+xml';
+
+/**
+ * Talks like the simulator's SimulatedDevice (same package 1, same responder and tree) but one
+ * message at a time, over one keep-alive HTTPS agent with its client certificate.
+ */
+export class BenchDevice {
+  readonly deviceId: string;
+  private readonly agent: Agent;
+  private readonly target: string;
+  private readonly requestUrl: string;
+  private readonly origin: string;
+  private readonly responder: CommandResponder;
+  private sessionCounter = 0;
+  private sessionId = '';
+  private deviceMsgId = 0;
+  /** The server message the device still has to answer. */
+  private pending: SyncmlMessage | null = null;
+
+  constructor(identity: BenchIdentity, serverUrl: string) {
+    this.deviceId = identity.deviceId;
+    ({ target: this.target, requestUrl: this.requestUrl } = resolveServerUrl(serverUrl));
+    this.origin = new URL(serverUrl).origin;
+    this.agent = new Agent({
+      keepAlive: true,
+      maxSockets: 1,
+      cert: identity.cert,
+      key: identity.key,
+      rejectUnauthorized: false, // the listener's self-signed local certificate
+    });
+    const tree = new DeviceTree(windowsDefaultValues(this.deviceId, DEFAULT_DEV_INFO));
+    this.responder = new CommandResponder(tree, {
+      unknownStatus: SyncmlStatus.NotFound,
+      readOnlyPaths: DEFAULT_READ_ONLY_PATHS,
+      failPaths: {},
+      execStatus: SyncmlStatus.Ok,
+    });
+  }
+
+  /** Package 1 of a new session (Alert 1201, LoginStatus, DevInfo, Final). */
+  async open(): Promise<Step> {
+    // A fresh SessionID each time: an identical package 1 under the same SessionID is a replay.
+    this.sessionId = String((this.sessionCounter++ % 255) + 1);
+    this.deviceMsgId = 1;
+    const commands = package1Commands({
+      deviceId: this.deviceId,
+      devInfo: DEFAULT_DEV_INFO,
+      sessionAlert: AlertCode.ClientInitiatedMgmt,
+      loginStatus: 'user',
+      extraAlerts: [],
+    });
+    return this.send(commands, true);
+  }
+
+  /** The Statuses (and Results) for the server's last message, as the simulator answers it. */
+  async answer(): Promise<Step> {
+    const msg = this.pending;
+    if (!msg) throw new Error(`${this.deviceId}: no server message to answer`);
+    const next = idCounter();
+    const hdr = syncHdrStatus(next(), msg.header.msgId);
+    const answer = this.responder.answer(msg, next);
+    this.deviceMsgId++;
+    return this.send([hdr, ...answer.replies], msg.final);
+  }
+
+  async health(): Promise<number> {
+    const started = performance.now();
+    const res = await this.http('GET', `${this.origin}/health`);
+    if (res.status !== 200) throw new Error(`GET /health answered ${res.status}`);
+    return performance.now() - started;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async send(commands: SyncmlCommand[], final: boolean): Promise<Step> {
+    const header = deviceHeader({
+      sessionId: this.sessionId,
+      msgId: this.deviceMsgId,
+      serverUrl: this.target,
+      source: this.deviceId,
+    });
+    const body = buildSyncml({ header, commands, final }, { headless: true });
+    const started = performance.now();
+    const res = await this.http('POST', this.requestUrl, body);
+    const ms = performance.now() - started;
+    if (res.status !== 200) {
+      throw new Error(`HTTP ${res.status} ${res.body.slice(0, 120)}`.trim());
+    }
+    const msg = parseSyncml(res.body);
+    const hdr = msg.commands.find((c) => c.kind === 'Status' && c.cmdRef === SYNCHDR_CMD_REF);
+    if (!hdr || hdr.kind !== 'Status' || hdr.data !== SyncmlStatus.Ok) {
+      throw new Error(`SyncHdr not accepted: ${hdr?.kind === 'Status' ? hdr.data : 'no Status'}`);
+    }
+    const serverCommands = countCommands(msg);
+    this.pending = serverCommands ? msg : null;
+    return { ms, serverCommands };
+  }
+
+  private http(
+    method: 'GET' | 'POST',
+    url: string,
+    body?: string,
+  ): Promise<{ status: number; body: string }> {
+    const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          headers: payload
+            ? { 'Content-Type': CONTENT_TYPE, 'Content-Length': payload.length }
+            : {},
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+        },
+      );
+      req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+}
+
+function countCommands(msg: SyncmlMessage): number {
+  return msg.commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results').length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker protocol: the main thread (the server) asks for one timed segment at a time.
+
+export type LoadRequest =
+  /** Every device repeats `op` back to back for durationMs (closed loop). */
+  | { kind: 'loop'; op: 'idle' | 'health'; durationMs: number }
+  /** Every device sends one message at once; the answer must carry `expect` commands. */
+  | { kind: 'barrier'; op: 'open' | 'answer'; expect: number }
+  | { kind: 'stop' };
+
+export interface LoadResult {
+  /** Latency of each successful request, ms (measured part only). */
+  latencies: number[];
+  wallMs: number;
+  errors: Record<string, number>;
+}
+
+export interface LoadWorkerData {
+  kind: 'syncml-bench-load';
+  serverUrl: string;
+  identities: BenchIdentity[];
+}
+
+async function loop(
+  devices: BenchDevice[],
+  op: 'idle' | 'health',
+  ms: number,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  const started = performance.now();
+  const end = started + ms;
+  await Promise.all(
+    devices.map(async (d) => {
+      while (performance.now() < end) {
+        try {
+          if (op === 'health') {
+            latencies.push(await d.health());
+          } else {
+            const step = await d.open();
+            if (step.serverCommands !== 0) {
+              throw new Error(`idle check-in got ${step.serverCommands} commands`);
+            }
+            latencies.push(step.ms);
+          }
+        } catch (e) {
+          const key = (e as Error).message;
+          errors[key] = (errors[key] ?? 0) + 1;
+        }
+      }
+    }),
+  );
+  return { latencies, wallMs: performance.now() - started, errors };
+}
+
+async function barrier(
+  devices: BenchDevice[],
+  op: 'open' | 'answer',
+  expect: number,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  const started = performance.now();
+  await Promise.all(
+    devices.map(async (d) => {
+      try {
+        const step = op === 'open' ? await d.open() : await d.answer();
+        if (step.serverCommands !== expect) {
+          throw new Error(`answer carried ${step.serverCommands} commands, expected ${expect}`);
+        }
+        latencies.push(step.ms);
+      } catch (e) {
+        const key = (e as Error).message;
+        errors[key] = (errors[key] ?? 0) + 1;
+      }
+    }),
+  );
+  return { latencies, wallMs: performance.now() - started, errors };
+}
+
+function runWorker(port: MessagePort, data: LoadWorkerData): void {
+  const devices = data.identities.map((id) => new BenchDevice(id, data.serverUrl));
+  port.on('message', (req: LoadRequest) => {
+    void (async (): Promise<LoadResult | null> => {
+      switch (req.kind) {
+        case 'stop':
+          for (const d of devices) d.close();
+          port.close();
+          return null;
+        case 'barrier':
+          return barrier(devices, req.op, req.expect);
+        case 'loop':
+          return loop(devices, req.op, req.durationMs);
+      }
+    })().then(
+      (result) => {
+        if (result) port.postMessage(result);
+      },
+      (e: unknown) => port.postMessage({ latencies: [], wallMs: 0, errors: { [String(e)]: 1 } }),
+    );
+  });
+}
+
+if (!isMainThread && (workerData as LoadWorkerData | undefined)?.kind === 'syncml-bench-load') {
+  runWorker(parentPort as MessagePort, workerData as LoadWorkerData);
+}

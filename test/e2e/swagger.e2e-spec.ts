@@ -1,0 +1,370 @@
+import { INestApplication, RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { ModulesContainer } from '@nestjs/core';
+import { IS_PUBLIC } from '../../src/auth/auth.decorators';
+import { bearer, startTestApp, TestApp } from '../support/app';
+import { seedDevice, Seeded } from '../support/seed';
+
+// The seed's path-parameter patterns, verbatim.
+const ORG_PATTERN = '^(([a-fA-F0-9]{24})|([a-zA-Z0-9\\-]{3,}))$';
+const DEVICE_PATTERN = '^(([a-fA-F0-9]{24})|(\\w{1,}))$';
+// @nestjs/swagger's metadata keys for @ApiExcludeController / @ApiExcludeEndpoint (its
+// constants are not exported: package.json `exports`).
+const EXCLUDE_CONTROLLER = 'swagger/apiExcludeController';
+const EXCLUDE_ENDPOINT = 'swagger/apiExcludeEndpoint';
+const ACTIONS = ['Add', 'Copy', 'Delete', 'Exec', 'Get', 'Replace'];
+const FORMATS = [
+  'b64',
+  'bin',
+  'bool',
+  'chr',
+  'int',
+  'node',
+  'null',
+  'xml',
+  'date',
+  'time',
+  'float',
+];
+
+const ORG = '/v1/organizations/{organizationId}';
+const ENTERPRISE = `${ORG}/mdm/windows/enterprise`;
+const DEVICE = `${ENTERPRISE}/devices/{winDeviceId}`;
+const COMMANDS = `${DEVICE}/commands`;
+
+/** Every operation of the REST API and the error codes it must document. */
+const OPERATIONS: Array<[method: string, path: string, codes: number[]]> = [
+  ['post', '/v1/organizations', [5091, 4002, 4004, 4003]],
+  ['get', ORG, [5091, 4002, 4004, 4003, 3001]],
+  ['post', ENTERPRISE, [5091, 4002, 4004, 4003, 3001]],
+  ['get', ENTERPRISE, [5091, 4002, 4004, 4003, 3001]],
+  ['post', `${ENTERPRISE}/devices`, [5091, 4002, 4004, 4003, 3001]],
+  ['get', `${ENTERPRISE}/devices`, [5091, 4002, 4004, 4003, 3001]],
+  ['get', DEVICE, [5091, 4002, 4004, 4003, 3001]],
+  ['patch', DEVICE, [5091, 4002, 4004, 4003, 3001]],
+  ['post', COMMANDS, [5091, 5142, 4002, 4004, 4003, 3001]],
+  ['get', COMMANDS, [5091, 4002, 4004, 4003, 3001]],
+  ['get', `${COMMANDS}/{winCommandId}`, [5091, 4002, 4004, 4003, 3001]],
+  ['get', `${COMMANDS}/{winCommandId}/actions`, [5091, 4002, 4004, 4003, 3001]],
+  ['post', `${COMMANDS}/{winCommandId}/cancel`, [5091, 4002, 4004, 4003, 3001]],
+  ['get', '/health', []],
+  ['get', '/health/ready', []],
+];
+
+const HTTP_STATUS: Record<number, string> = {
+  3001: '404',
+  4002: '401',
+  4003: '403',
+  4004: '401',
+  5091: '400',
+  5142: '400',
+};
+
+type Schema = {
+  $ref?: string;
+  allOf?: Schema[];
+  type?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  required?: string[];
+  enum?: unknown[];
+  pattern?: string;
+  maxLength?: number;
+  example?: unknown;
+};
+type Parameter = { name: string; in: string; required?: boolean; schema: Schema };
+type Operation = {
+  summary?: string;
+  parameters?: Parameter[];
+  requestBody?: { required?: boolean; content: Record<string, { schema: Schema }> };
+  responses: Record<string, { description?: string; content?: Record<string, { schema: Schema }> }>;
+  security?: Array<Record<string, string[]>>;
+};
+type OpenApi = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema>; securitySchemes?: Record<string, unknown> };
+};
+
+type Metadata = Parameters<typeof Reflect.getMetadata>[1];
+const meta = <T>(key: string, target: Metadata): T | undefined =>
+  Reflect.getMetadata(key, target) as T | undefined;
+
+/**
+ * Every route the Nest controllers serve, as `method /path/{param}` → whether it is @Public(),
+ * plus the routes hidden from Swagger on purpose (@ApiExcludeController / @ApiExcludeEndpoint).
+ */
+function applicationRoutes(app: INestApplication): {
+  served: Map<string, boolean>;
+  excluded: string[];
+} {
+  const served = new Map<string, boolean>();
+  const excluded: string[] = [];
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as Metadata | null;
+      if (!controller) continue;
+      const prefixes = ([] as string[]).concat(
+        meta<string | string[]>(PATH_METADATA, controller) ?? '',
+      );
+      const hiddenController = meta<boolean[]>(EXCLUDE_CONTROLLER, controller)?.[0] === true;
+      const controllerPublic = meta<boolean>(IS_PUBLIC, controller) === true;
+      const proto = (controller as { prototype: Record<string, Metadata> }).prototype;
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const handler = proto[name];
+        const paths = meta<string | string[]>(PATH_METADATA, handler);
+        if (name === 'constructor' || typeof handler !== 'function' || paths === undefined)
+          continue;
+        const method = RequestMethod[meta<RequestMethod>(METHOD_METADATA, handler)!].toLowerCase();
+        const hidden =
+          hiddenController ||
+          meta<{ disable?: boolean }>(EXCLUDE_ENDPOINT, handler)?.disable === true;
+        const isPublic = controllerPublic || meta<boolean>(IS_PUBLIC, handler) === true;
+        for (const prefix of prefixes) {
+          for (const p of ([] as string[]).concat(paths)) {
+            const segments = [prefix, p].flatMap((x) => x.split('/')).filter(Boolean);
+            const route = `${method} /${segments.join('/')}`.replace(/:(\w+)/g, '{$1}');
+            if (hidden) excluded.push(route);
+            else served.set(route, isPublic);
+          }
+        }
+      }
+    }
+  }
+  return { served, excluded };
+}
+
+describe('OpenAPI document at /docs-json', () => {
+  let t: TestApp;
+  let s: Seeded;
+  let doc: OpenApi;
+
+  beforeAll(async () => {
+    t = await startTestApp(__filename);
+    s = await seedDevice(t);
+    const res = await t.http.get('/docs-json');
+    expect(res.status).toBe(200);
+    doc = res.body as OpenApi;
+  });
+  afterAll(() => t.close());
+
+  /** Follows `$ref` (and a single-element `allOf`, which @nestjs/swagger emits) to the schema. */
+  const resolve = (schema: Schema): Schema => {
+    if (schema.$ref) {
+      const name = schema.$ref.replace('#/components/schemas/', '');
+      const target = doc.components.schemas[name];
+      if (!target) throw new Error(`dangling $ref ${schema.$ref}`);
+      return resolve(target);
+    }
+    if (schema.allOf?.length === 1) return resolve(schema.allOf[0]);
+    return schema;
+  };
+  const op = (method: string, path: string): Operation => {
+    const found = doc.paths[path]?.[method];
+    if (!found) throw new Error(`${method.toUpperCase()} ${path} is not documented`);
+    return found;
+  };
+  const param = (o: Operation, name: string): Parameter => {
+    const found = (o.parameters ?? []).filter((p) => p.name === name);
+    expect(found).toHaveLength(1);
+    return found[0];
+  };
+  const errorCodes = (o: Operation, status: string): number[] => {
+    const schema = o.responses[status]?.content?.['application/json']?.schema;
+    const error = schema && resolve(schema).properties?.error;
+    return ((error && resolve(error).properties?.code?.enum) ?? []) as number[];
+  };
+
+  it('is served as OpenAPI 3 JSON and Swagger UI is served at /docs, both without a token', async () => {
+    expect(doc.openapi).toMatch(/^3\./);
+    const ui = await t.http.get('/docs');
+    expect(ui.status).toBe(200);
+    expect(ui.headers['content-type']).toMatch(/text\/html/);
+    expect(ui.text).toContain('swagger-ui');
+  });
+
+  it.each(OPERATIONS)('documents %s %s with each of its error responses', (method, path, codes) => {
+    const o = op(method, path);
+    expect(o.summary).toEqual(expect.any(String));
+    expect(Object.keys(o.responses)).toContain('200');
+    const byStatus = new Map<string, number[]>();
+    for (const code of codes)
+      byStatus.set(HTTP_STATUS[code], [...(byStatus.get(HTTP_STATUS[code]) ?? []), code]);
+    for (const [status, expected] of byStatus) {
+      expect(errorCodes(o, status)).toEqual(expect.arrayContaining(expected));
+      for (const code of expected) expect(o.responses[status].description).toContain(String(code));
+    }
+  });
+
+  it('documents every route the application serves, and only those', () => {
+    const { served, excluded } = applicationRoutes(t.app);
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`)),
+    );
+    expect([...served.keys()].filter((r) => !documented.has(r))).toEqual([]);
+    expect([...documented].filter((r) => !served.has(r))).toEqual([]);
+    expect(excluded.filter((r) => documented.has(r))).toEqual([]);
+    // Every endpoint of the table above is among them (the checks above cover any newer one).
+    expect([...served.keys()]).toEqual(
+      expect.arrayContaining(OPERATIONS.map(([m, p]) => `${m} ${p}`)),
+    );
+  });
+
+  it('declares bearer JWT auth on every operation that needs a token, with its 401 and 403', () => {
+    expect(doc.components.securitySchemes).toEqual({
+      bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+    });
+    const { served } = applicationRoutes(t.app);
+    expect([...served.values()].filter((isPublic) => isPublic)).toHaveLength(2); // health, ready
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, o] of Object.entries(ops)) {
+        const where = `${method} ${path}`;
+        if (served.get(where)) {
+          expect({ where, security: o.security }).toEqual({ where, security: undefined });
+          continue;
+        }
+        expect({ where, security: o.security }).toEqual({ where, security: [{ bearer: [] }] });
+        expect({ where, codes: errorCodes(o, '401') }).toEqual({ where, codes: [4002, 4004] });
+        expect({ where, codes: errorCodes(o, '403') }).toEqual({ where, codes: [4003] });
+      }
+    }
+  });
+
+  it("documents the path parameters with the seed's patterns on every operation that takes them", () => {
+    let orgs = 0;
+    let devices = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const o of Object.values(ops)) {
+        if (path.includes('{organizationId}')) {
+          const p = param(o, 'organizationId');
+          expect(p).toMatchObject({
+            in: 'path',
+            required: true,
+            schema: { type: 'string', pattern: ORG_PATTERN },
+          });
+          expect(p.schema.example).toMatch(new RegExp(ORG_PATTERN));
+          orgs++;
+        }
+        if (path.includes('{winDeviceId}')) {
+          const p = param(o, 'winDeviceId');
+          expect(p).toMatchObject({
+            in: 'path',
+            required: true,
+            schema: { type: 'string', pattern: DEVICE_PATTERN },
+          });
+          expect(p.schema.example).toMatch(new RegExp(DEVICE_PATTERN));
+          devices++;
+        }
+        if (path.includes('{winCommandId}')) {
+          expect(param(o, 'winCommandId')).toMatchObject({
+            in: 'path',
+            required: true,
+            schema: { pattern: '^[a-fA-F0-9]{24}$' },
+          });
+        }
+      }
+    }
+    const inTable = (name: string) => OPERATIONS.filter(([, p]) => p.includes(name)).length;
+    expect(orgs).toBeGreaterThanOrEqual(inTable('{organizationId}'));
+    expect(devices).toBeGreaterThanOrEqual(inTable('{winDeviceId}'));
+  });
+
+  it('documents the commands POST body with the seed limits and enums', () => {
+    const o = op('post', COMMANDS);
+    expect(o.requestBody?.required).toBe(true);
+    const body = resolve(o.requestBody!.content['application/json'].schema);
+    expect(body.required).toEqual(['commands']);
+    expect(body.properties?.commands.type).toBe('array');
+    expect(resolve(body.properties!.name)).toMatchObject({ type: 'string', maxLength: 500 });
+    const item = resolve(body.properties!.commands.items!);
+    expect(item.required).toEqual(['config']);
+    const config = resolve(item.properties!.config);
+    expect([...(config.required ?? [])].sort()).toEqual(['action', 'format', 'path']);
+    expect(config.properties?.path).toMatchObject({ type: 'string', maxLength: 500 });
+    expect(config.properties?.value).toMatchObject({ type: 'string', maxLength: 500 });
+    expect(config.properties?.action).toMatchObject({ type: 'string', enum: ACTIONS });
+    expect(config.properties?.format).toMatchObject({ type: 'string', enum: FORMATS });
+  });
+
+  it('documents the optional Idempotency-Key header once, not as a required parameter', () => {
+    const headers = (op('post', COMMANDS).parameters ?? []).filter((p) => p.in === 'header');
+    expect(headers).toHaveLength(1);
+    expect(headers[0].name.toLowerCase()).toBe('idempotency-key');
+    expect(headers[0].required).toBe(false);
+  });
+
+  it('documents the commands POST errors: 400 5091/5142, 401 4002/4004, 403 4003, 404 3001', () => {
+    const o = op('post', COMMANDS);
+    expect(errorCodes(o, '400')).toEqual([5091, 5142]);
+    expect(errorCodes(o, '401')).toEqual([4002, 4004]);
+    expect(errorCodes(o, '403')).toEqual([4003]);
+    expect(errorCodes(o, '404')).toEqual([3001]);
+    const error = resolve(
+      resolve(o.responses['400'].content!['application/json'].schema).properties!.error,
+    );
+    expect(Object.keys(error.properties ?? {})).toEqual(
+      expect.arrayContaining(['code', 'message', 'details']),
+    );
+  });
+
+  it('has a request example that the API accepts, and a 200 schema with the fields the API returns', async () => {
+    const o = op('post', COMMANDS);
+    const body = resolve(o.requestBody!.content['application/json'].schema);
+    const example = { commands: body.properties!.commands.example } as {
+      commands: Array<{ config: unknown }>;
+    };
+    expect(example.commands.length).toBeGreaterThan(0);
+
+    const res = await t.http
+      .post(`/v1/organizations/${s.slug}/mdm/windows/enterprise/devices/${s.deviceId}/commands`)
+      .set(bearer(s.token))
+      .send(example);
+    expect(res.status).toBe(200);
+    expect(res.body.data.commands.map((c: { config: unknown }) => c.config)).toEqual(
+      example.commands.map((c) => c.config),
+    );
+
+    const ok = resolve(o.responses['200'].content!['application/json'].schema);
+    expect(ok.required).toEqual(['status', 'data']);
+    const data = resolve(ok.properties!.data);
+    expect(Object.keys(data.properties ?? {}).sort()).toEqual(Object.keys(res.body.data).sort());
+    const command = resolve(data.properties!.commands.items!);
+    expect(Object.keys(command.properties ?? {}).sort()).toEqual(
+      Object.keys(res.body.data.commands[0]).sort(),
+    );
+    expect(resolve(command.properties!.status).enum).toContain('Pending');
+  });
+
+  // The documented pattern and the validator must agree: a value the pattern refuses is 400 5091
+  // naming the parameter; one it accepts passes validation (and is then simply not found).
+  it.each([
+    ['organizationId', 'ab'],
+    ['organizationId', 'a_b_c'],
+    ['organizationId', 'a.bc'],
+    ['organizationId', 'no-such-org'],
+    ['organizationId', 'abc'],
+    ['organizationId', 'ABCDEF0123456789abcdef01'],
+    ['winDeviceId', 'a-b'],
+    ['winDeviceId', 'a.b'],
+    ['winDeviceId', 'x'],
+    ['winDeviceId', 'NO_SUCH_DEVICE_1'],
+    ['winDeviceId', 'abcdef0123456789abcdef01'],
+  ])('the documented %s pattern agrees with the API for "%s"', async (name, value) => {
+    const pattern = param(op('post', COMMANDS), name).schema.pattern!;
+    const org = name === 'organizationId' ? value : s.slug;
+    const device = name === 'winDeviceId' ? value : s.deviceId;
+    const res = await t.http
+      .post(`/v1/organizations/${org}/mdm/windows/enterprise/devices/${device}/commands`)
+      .set(bearer(s.token))
+      .send({ commands: [{ config: { path: './DevDetail/SwV', action: 'Get', format: 'chr' } }] });
+    const refused =
+      res.status === 400 &&
+      res.body.error?.code === 5091 &&
+      (res.body.error.details ?? []).some((d: { field: string }) => d.field === name);
+    expect({ value, refusedByApi: refused }).toEqual({
+      value,
+      refusedByApi: !new RegExp(pattern).test(value),
+    });
+    if (!refused) expect(res.body.error?.code).toBe(3001);
+  });
+});
