@@ -17,6 +17,8 @@ export interface SyncmlSessionState {
   lastResponse: string;
   /** Commands sent in this session that have not been answered yet. */
   outstanding: number;
+  /** cmdId → verb of those commands: only a final Status for one of them counts as an answer. */
+  awaiting?: Record<string, string>;
   /** queueSeq observed when the queue was last found empty (-1: unknown). */
   drainedSeq: number;
   /** The device's MaxMsgSize (bytes) from its SyncHdr Meta. */

@@ -156,6 +156,7 @@ export class SyncmlSessionService {
         lastRequestHash: hash,
         lastResponse: '',
         outstanding: 0,
+        awaiting: {},
         drainedSeq: prev?.drainedSeq ?? -1,
         loginStatus: prev?.loginStatus,
         endedAt: null,
@@ -171,8 +172,10 @@ export class SyncmlSessionService {
         }
       }
     } else {
-      if (prev && Number(hdr.msgId) <= Number(prev.lastMsgId)) {
-        // §6 "Order and gaps": a late duplicate we no longer have the answer for.
+      // §6 "Order and gaps": a MsgID below the last one is a late duplicate we no longer have the
+      // answer for. The same MsgID with another body (an identical one was replayed above) is
+      // processed like a new message: its transitions are idempotent.
+      if (prev && Number(hdr.msgId) < Number(prev.lastMsgId)) {
         this.logger.warn(
           `Late message ${hdr.sessionId}/${hdr.msgId} from ${device.deviceId}: acknowledged, not applied`,
         );
@@ -202,6 +205,7 @@ export class SyncmlSessionService {
       // Alert 1223: commands sent in this session without a status return to Pending.
       await this.delivery.requeueUnanswered(deviceRef, now, session.sessionRef);
       session.outstanding = 0;
+      session.awaiting = {};
       session.drainedSeq = -1;
     }
 
@@ -244,6 +248,8 @@ export class SyncmlSessionService {
       const sent = await this.deliver(ctx, session, header, statuses, now);
       out = [...statuses, ...sent.map(toSyncmlCommand)];
       session.outstanding += sent.length;
+      session.awaiting ??= {};
+      for (const c of sent) session.awaiting[c.cmdId] = c.config.action;
     }
     const response = buildSyncml({ header, commands: out, final });
     session.lastResponse = response;
@@ -302,10 +308,18 @@ export class SyncmlSessionService {
         results: joined,
         receivedAt: now,
       });
-      const finals = d.reports.filter(
-        (r) => r.code !== SyncmlStatus.InProgress && r.code !== SyncmlStatus.ChunkedItemAccepted,
-      );
-      session.outstanding = Math.max(0, session.outstanding - finals.length);
+      // Only final Statuses for commands this session sent (and of their verb) count: one for an
+      // unknown, earlier or already answered command must not hide a command left unanswered
+      // from the requeue at the next session start.
+      const awaiting = session.awaiting ?? {};
+      for (const r of d.reports) {
+        const verb = awaiting[r.cmdRef];
+        if (verb === undefined || (r.cmd && r.cmd !== verb)) continue;
+        if (r.code === SyncmlStatus.InProgress || r.code === SyncmlStatus.ChunkedItemAccepted)
+          continue;
+        delete awaiting[r.cmdRef];
+        session.outstanding = Math.max(0, session.outstanding - 1);
+      }
     }
     if (late.length) {
       await this.events.emitAndWait('syncml.results.received', {
