@@ -22,6 +22,7 @@ import {
   type SessionOptions,
   type SimulatedDeviceOptions,
 } from '../src/simulator';
+import { ENROLL_USAGE, runEnrollCli } from '../src/simulator/enroll-cli';
 
 export const USAGE = `Usage:
   npm run simulate -- --server <url> --device <id> --cert <pem> --key <pem> [options]
@@ -287,6 +288,8 @@ async function makeCerts(
 
 /** The whole CLI: returns the exit code. */
 export async function runSimulate(argv: string[], io: Io): Promise<number> {
+  // Enrollment (issue 4 §5) has options of its own: src/simulator/enroll-cli.ts.
+  if (argv.includes('--enroll')) return runEnrollCli(argv, io);
   let req: SimulateRequest;
   try {
     req = parseSimulateArgs(argv);
@@ -297,7 +300,7 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
   }
   switch (req.mode) {
     case 'help':
-      io.out(USAGE);
+      io.out(`${USAGE}\n\n${ENROLL_USAGE}`);
       return 0;
     case 'make-certs':
       return makeCerts(req, io);

@@ -10,6 +10,7 @@ import { RequestLoggerMiddleware } from './common/http/request-logger.middleware
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DevicesModule } from './devices/devices.module';
+import { EnrollmentModule } from './enrollment/enrollment.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { OrganizationsModule } from './organizations/organizations.module';
@@ -17,7 +18,11 @@ import { SyncmlModule } from './syncml/syncml.module';
 
 @Module({})
 export class AppModule implements NestModule {
-  static forRoot(config: AppConfig, mongoUri: string, mongoOptions: MongooseModuleOptions = {}): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    mongoUri: string,
+    mongoOptions: MongooseModuleOptions = {},
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -36,6 +41,7 @@ export class AppModule implements NestModule {
         DevicesModule,
         CommandsModule,
         SyncmlModule,
+        EnrollmentModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },

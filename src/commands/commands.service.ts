@@ -154,7 +154,11 @@ export class CommandsService {
       createdAt: batch.createdAt,
       updatedAt: batch.createdAt,
     }));
-    return { ...batch, commands, summary: [{ status: CommandStatus.Pending, count: commands.length }] };
+    return {
+      ...batch,
+      commands,
+      summary: [{ status: CommandStatus.Pending, count: commands.length }],
+    };
   }
 
   private async view(orgId: string, batch: CommandBatch): Promise<BatchView> {

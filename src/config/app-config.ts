@@ -68,8 +68,12 @@ export interface EnrollmentConfig {
   tokenMinTtlSeconds: number;
   tokenMaxTtlSeconds: number;
   tokenDefaultTtlSeconds: number;
-  /** Failed authentications per source IP / per username within the window before refusal. */
-  maxFailures: number;
+  /**
+   * Failed authentications tolerated per username and per source IP within the window; more
+   * are refused without checking. Per IP is higher: offices enroll from behind one NAT address.
+   */
+  maxFailuresPerUser: number;
+  maxFailuresPerIp: number;
   failureWindowMs: number;
   /** HTTP status of SOAP faults: 500 (SOAP 1.2 HTTP binding, WCF) or 200 (Fleet). */
   faultHttpStatus: 200 | 500;
@@ -250,11 +254,12 @@ function loadEnrollmentConfig(env: Env, nodeEnv: string, dataDir: string): Enrol
     displayName,
     caKeyBits,
     certValidityDays: int(env, 'ENROLLMENT_CERT_VALIDITY_DAYS', 365, 1, 3650),
-    bodyLimitBytes: int(env, 'ENROLLMENT_BODY_LIMIT_BYTES', 64 * 1024, 4096, 1024 * 1024),
+    bodyLimitBytes: int(env, 'ENROLLMENT_BODY_LIMIT_BYTES', 64 * 1024, 4096, 64 * 1024),
     tokenMinTtlSeconds,
     tokenMaxTtlSeconds,
     tokenDefaultTtlSeconds,
-    maxFailures: int(env, 'ENROLLMENT_MAX_FAILURES', 10, 1, 10000),
+    maxFailuresPerUser: int(env, 'ENROLLMENT_MAX_FAILURES_PER_USER', 10, 1, 100000),
+    maxFailuresPerIp: int(env, 'ENROLLMENT_MAX_FAILURES_PER_IP', 50, 1, 100000),
     failureWindowMs: int(env, 'ENROLLMENT_FAILURE_WINDOW_SECONDS', 900, 1, 86400) * 1000,
     faultHttpStatus,
   };
@@ -262,7 +267,12 @@ function loadEnrollmentConfig(env: Env, nodeEnv: string, dataDir: string): Enrol
 
 const DEV_SECRET = 'mullion-local-development-secret-change-me';
 
-export function loadConfig(env: Env = process.env): AppConfig {
+export function loadConfig(rawEnv: Env = process.env): AppConfig {
+  // An empty variable (HOST= in a .env file) means "not set", never "empty": an empty HOST
+  // would make Node listen on every interface.
+  const env: Env = Object.fromEntries(
+    Object.entries(rawEnv).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
   const nodeEnv = env.NODE_ENV ?? 'development';
   const publicKey = readPublicKey(env);
   let secret = env.JWT_SECRET;

@@ -2,11 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { AcquireResult, CheckinPatch, SyncmlSessionState } from './device-session.types';
 import { DeviceEvent } from './device-event.schema';
 import { DeviceSessionsRepository } from './device-sessions.repository';
+import { EnterpriseCaService } from './enterprise-ca.service';
 
 /** What the device-facing endpoint needs from the devices module. */
 @Injectable()
 export class DeviceSessionsService {
-  constructor(private readonly repo: DeviceSessionsRepository) {}
+  constructor(
+    private readonly repo: DeviceSessionsRepository,
+    private readonly cas: EnterpriseCaService,
+  ) {}
+
+  /** The enterprise CA certificate that enrolled devices' certificates must chain to (cached). */
+  enterpriseCaPem(winEnterpriseId: string): Promise<string | null> {
+    return this.cas.caCertificatePem(winEnterpriseId);
+  }
 
   acquire(thumbprint: string, now: Date, lockMs: number): Promise<AcquireResult> {
     return this.repo.acquire(thumbprint, now, lockMs);

@@ -17,6 +17,7 @@ import {
   EnterpriseResponseDto,
   ListDevicesQueryDto,
   UpdateDeviceDto,
+  UpdateEnterpriseDto,
 } from './dto/device.dto';
 
 const ENTERPRISE = 'v1/organizations/:organizationId/mdm/windows/enterprise';
@@ -38,7 +39,7 @@ export class EnterpriseController {
     @Param() p: OrganizationParamsDto,
     @Body() dto: CreateEnterpriseDto,
   ): Promise<WinEnterprise> {
-    return this.devices.createEnterprise(user, p.organizationId, dto.name);
+    return this.devices.createEnterprise(user, p.organizationId, dto);
   }
 
   @Get()
@@ -48,6 +49,19 @@ export class EnterpriseController {
   @ApiErrors(5091, 4002, 4004, 4003, 3001)
   get(@CurrentUser() user: AuthUser, @Param() p: OrganizationParamsDto): Promise<WinEnterprise> {
     return this.devices.getEnterprise(user, p.organizationId);
+  }
+
+  @Patch()
+  @RequirePermissions(Permission.EnterpriseUpdate)
+  @ApiOperation({ summary: 'Rename the Windows enterprise or set its enrollment e-mail domains' })
+  @ApiOkEnvelope(EnterpriseResponseDto)
+  @ApiErrors(5091, 4002, 4004, 4003, 3001, 4009)
+  update(
+    @CurrentUser() user: AuthUser,
+    @Param() p: OrganizationParamsDto,
+    @Body() dto: UpdateEnterpriseDto,
+  ): Promise<WinEnterprise> {
+    return this.devices.updateEnterprise(user, p.organizationId, dto);
   }
 }
 
@@ -114,5 +128,18 @@ export class DevicesController {
     @Body() dto: UpdateDeviceDto,
   ): Promise<WinDevice> {
     return this.devices.updateDevice(user, p.organizationId, p.winDeviceId, dto);
+  }
+
+  @Post(':winDeviceId/unenroll')
+  @HttpCode(200)
+  @RequirePermissions(Permission.DeviceUpdate)
+  @ApiOperation({
+    summary:
+      'Unenroll a device: it can no longer check in with its certificate and its pending commands are cancelled',
+  })
+  @ApiOkEnvelope(DeviceResponseDto)
+  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  unenroll(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto): Promise<WinDevice> {
+    return this.devices.unenrollDevice(user, p.organizationId, p.winDeviceId);
   }
 }

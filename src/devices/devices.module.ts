@@ -4,7 +4,9 @@ import { OrganizationsModule } from '../organizations/organizations.module';
 import { DeviceEventDoc, DeviceEventSchema } from './device-event.schema';
 import { DevicesController, EnterpriseController } from './devices.controller';
 import { DeviceSessionsRepository } from './device-sessions.repository';
+import { DeviceEnrollmentService } from './device-enrollment.service';
 import { DeviceSessionsService } from './device-sessions.service';
+import { EnterpriseCaService } from './enterprise-ca.service';
 import { DevicesService } from './devices.service';
 import { WinDeviceDoc, WinDeviceSchema } from './win-device.schema';
 import { WinDevicesRepository } from './win-devices.repository';
@@ -25,9 +27,11 @@ import { WinEnterprisesRepository } from './win-enterprises.repository';
     DevicesService,
     DeviceSessionsService,
     DeviceSessionsRepository,
+    DeviceEnrollmentService,
+    EnterpriseCaService,
     WinEnterprisesRepository,
     WinDevicesRepository,
   ],
-  exports: [DevicesService, DeviceSessionsService],
+  exports: [DevicesService, DeviceSessionsService, DeviceEnrollmentService],
 })
 export class DevicesModule {}

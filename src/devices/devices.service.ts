@@ -4,9 +4,17 @@ import { DomainError, ErrorCode, assertFound } from '../common/errors';
 import { Page, PageRequest, toPage } from '../common/pagination/pagination';
 import { Organization } from '../organizations/organization';
 import { OrganizationsService } from '../organizations/organizations.service';
+import { EventBus } from '../events/event-bus';
 import { certificateInfoFromPem } from './client-certificate';
+import { DeviceSessionsService } from './device-sessions.service';
 import { DeviceStatus, WinDevice, WinEnterprise } from './devices.types';
-import { CreateDeviceDto, UpdateDeviceDto } from './dto/device.dto';
+import {
+  CreateDeviceDto,
+  CreateEnterpriseDto,
+  UpdateDeviceDto,
+  UpdateEnterpriseDto,
+} from './dto/device.dto';
+import { EnterpriseCaService } from './enterprise-ca.service';
 import { DuplicateDeviceError, WinDevicesRepository } from './win-devices.repository';
 import { EnterpriseExistsError, WinEnterprisesRepository } from './win-enterprises.repository';
 
@@ -22,16 +30,26 @@ export class DevicesService {
     private readonly organizations: OrganizationsService,
     private readonly enterprises: WinEnterprisesRepository,
     private readonly devices: WinDevicesRepository,
+    private readonly cas: EnterpriseCaService,
+    private readonly sessions: DeviceSessionsService,
+    private readonly events: EventBus,
   ) {}
 
+  /** Creates the enterprise, then its device CA (only the request that won the insert pays for it). */
   async createEnterprise(
     user: AuthUser,
     orgIdOrSlug: string,
-    name?: string,
+    dto: CreateEnterpriseDto = {},
   ): Promise<WinEnterprise> {
     const org = await this.organizations.resolveForUser(user, orgIdOrSlug);
+    const domains = normalizeDomains(dto.domains);
+    await this.assertDomainsFree(domains);
+    let enterprise: WinEnterprise;
     try {
-      return await this.enterprises.create(org.id, { name: name?.trim() || org.name });
+      enterprise = await this.enterprises.create(org.id, {
+        name: dto.name?.trim() || org.name,
+        domains,
+      });
     } catch (e) {
       if (e instanceof EnterpriseExistsError) {
         throw new DomainError(
@@ -41,11 +59,43 @@ export class DevicesService {
       }
       throw e;
     }
+    return this.cas.ensureCa(enterprise);
   }
 
+  /** Enterprises created before enrollment existed get their CA here, on first read. */
   async getEnterprise(user: AuthUser, orgIdOrSlug: string): Promise<WinEnterprise> {
     const org = await this.organizations.resolveForUser(user, orgIdOrSlug);
-    return assertFound(await this.enterprises.findByOrganization(org.id));
+    return this.cas.ensureCa(assertFound(await this.enterprises.findByOrganization(org.id)));
+  }
+
+  async updateEnterprise(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    dto: UpdateEnterpriseDto,
+  ): Promise<WinEnterprise> {
+    const { organization, enterprise } = await this.enterpriseScope(user, orgIdOrSlug);
+    const domains = dto.domains === undefined ? undefined : normalizeDomains(dto.domains);
+    if (domains) await this.assertDomainsFree(domains, enterprise.id);
+    const updated = await this.enterprises.update(organization.id, enterprise.id, {
+      name: dto.name?.trim(),
+      domains,
+    });
+    return this.cas.ensureCa(assertFound(updated));
+  }
+
+  /**
+   * A domain routes enrollment usernames to one enterprise. Checked before writing (see the
+   * schema for why there is no unique index); enrollment refuses a domain two enterprises claim.
+   */
+  private async assertDomainsFree(domains: string[], exceptId?: string): Promise<void> {
+    const clashes = await this.enterprises.findByDomains(domains, exceptId);
+    if (!clashes.length) return;
+    const taken = domains.filter((d) => clashes.some((e) => e.domains.includes(d)));
+    throw new DomainError(
+      ErrorCode.Conflict,
+      'A domain is already used by another Windows enterprise',
+      taken.map((d) => ({ field: 'domains', message: `${d} belongs to another enterprise` })),
+    );
   }
 
   private async enterpriseScope(user: AuthUser, orgIdOrSlug: string) {
@@ -130,4 +180,37 @@ export class DevicesService {
     );
     return assertFound(updated);
   }
+
+  /**
+   * Administrator unenrollment: the device stops being managed (its certificate no longer opens
+   * a session: the management endpoint only accepts active or inactive devices) and its pending
+   * commands are cancelled. Idempotent. Re-enrollment brings it back with a new certificate.
+   */
+  async unenrollDevice(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    winDeviceId: string,
+    now = new Date(),
+  ): Promise<WinDevice> {
+    const { organization, device } = await this.resolveDevice(user, orgIdOrSlug, winDeviceId);
+    if (await this.sessions.markUnenrolled(organization.id, device.id, now)) {
+      await this.events.emitAndWait('device.unenrolled', {
+        organizationId: organization.id,
+        winDeviceId: device.id,
+        reason: 'administrator',
+        at: now,
+      });
+    }
+    return assertFound(await this.devices.findInOrganization(organization.id, device.id));
+  }
+}
+
+/** Lower case, no trailing dot, no duplicates, in the order given. */
+export function normalizeDomains(domains: readonly string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const d of domains ?? []) {
+    const n = d.trim().toLowerCase().replace(/\.$/, '');
+    if (n && !out.includes(n)) out.push(n);
+  }
+  return out;
 }

@@ -3,7 +3,12 @@ import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model } from 'mongoose';
 import { PageRequest } from '../common/pagination/pagination';
 import { OBJECT_ID } from '../organizations/organization';
-import { DeviceCertificateInfo, DeviceEnrollmentInfo, DeviceStatus, WinDevice } from './devices.types';
+import {
+  DeviceCertificateInfo,
+  DeviceEnrollmentInfo,
+  DeviceStatus,
+  WinDevice,
+} from './devices.types';
 import { WinDeviceDoc } from './win-device.schema';
 
 export function toWinDevice(d: WinDeviceDoc): WinDevice {

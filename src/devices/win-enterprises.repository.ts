@@ -27,7 +27,9 @@ export class EnterpriseExistsError extends Error {}
 
 @Injectable()
 export class WinEnterprisesRepository {
-  constructor(@InjectModel(WinEnterpriseDoc.name) private readonly model: Model<WinEnterpriseDoc>) {}
+  constructor(
+    @InjectModel(WinEnterpriseDoc.name) private readonly model: Model<WinEnterpriseDoc>,
+  ) {}
 
   async create(orgId: string, input: { name: string; domains?: string[] }): Promise<WinEnterprise> {
     try {
@@ -64,7 +66,27 @@ export class WinEnterprisesRepository {
     return docs.map(toEnterprise);
   }
 
-  async update(orgId: string, id: string, patch: { name?: string; domains?: string[] }): Promise<WinEnterprise | null> {
+  /** Enrollment routing: the enterprises claiming a domain (≤ 2: one, or a clash) with their secret hash. */
+  async findByDomainWithSecret(
+    domain: string,
+  ): Promise<{ enterprise: WinEnterprise; secretHash: string | null }[]> {
+    const docs = await this.model
+      .find({ domains: domain })
+      .select({ 'ca.sealedPrivateKey': 0 })
+      .limit(2)
+      .lean<WinEnterpriseDoc[]>()
+      .exec();
+    return docs.map((d) => ({
+      enterprise: toEnterprise(d),
+      secretHash: d.enrollmentSecretHash ?? null,
+    }));
+  }
+
+  async update(
+    orgId: string,
+    id: string,
+    patch: { name?: string; domains?: string[] },
+  ): Promise<WinEnterprise | null> {
     const set: Record<string, unknown> = {};
     if (patch.name !== undefined) set.name = patch.name;
     if (patch.domains !== undefined) set.domains = patch.domains;
@@ -85,11 +107,20 @@ export class WinEnterprisesRepository {
   }
 
   async findSealedCaKey(id: string): Promise<string | null> {
-    const doc = await this.model.findById(id).select({ ca: 1 }).lean<Pick<WinEnterpriseDoc, 'ca'>>().exec();
+    const doc = await this.model
+      .findById(id)
+      .select({ ca: 1 })
+      .lean<Pick<WinEnterpriseDoc, 'ca'>>()
+      .exec();
     return doc?.ca?.sealedPrivateKey ?? null;
   }
 
-  async setEnrollmentSecretHash(orgId: string, id: string, hash: string, at: Date): Promise<WinEnterprise | null> {
+  async setEnrollmentSecretHash(
+    orgId: string,
+    id: string,
+    hash: string,
+    at: Date,
+  ): Promise<WinEnterprise | null> {
     const doc = await this.model
       .findOneAndUpdate(
         { _id: id, organizationId: orgId },
@@ -99,14 +130,5 @@ export class WinEnterprisesRepository {
       .lean<WinEnterpriseDoc>()
       .exec();
     return doc ? toEnterprise(doc) : null;
-  }
-
-  async findEnrollmentSecretHash(id: string): Promise<string | null> {
-    const doc = await this.model
-      .findById(id)
-      .select({ enrollmentSecretHash: 1 })
-      .lean<Pick<WinEnterpriseDoc, 'enrollmentSecretHash'>>()
-      .exec();
-    return doc?.enrollmentSecretHash ?? null;
   }
 }

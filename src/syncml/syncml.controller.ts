@@ -1,5 +1,12 @@
 import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiOperation,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.decorators';
 import { RawResponse } from '../common/http/envelope.interceptor';
@@ -38,13 +45,31 @@ export class SyncmlController {
   @ApiConsumes(SYNCML_CONTENT_TYPE)
   @ApiProduces(SYNCML_CONTENT_TYPE)
   @ApiBody({ description: 'A SyncML DM 1.2 message', schema: { type: 'string', format: 'xml' } })
-  @ApiResponse({ status: 200, description: 'The SyncML answer (Status for SyncHdr first, Statuses, commands, Final)' })
-  @ApiResponse({ status: 400, description: 'Not SyncML, malformed, DOCTYPE/entity, or too deep: nothing changed' })
-  @ApiResponse({ status: 401, description: 'No client certificate, or it belongs to no enrolled device' })
-  @ApiResponse({ status: 403, description: 'SyncHdr Source is not the device the certificate identifies' })
-  @ApiResponse({ status: 413, description: 'Body over SYNCML_BODY_LIMIT_BYTES (checked before parsing)' })
+  @ApiResponse({
+    status: 200,
+    description: 'The SyncML answer (Status for SyncHdr first, Statuses, commands, Final)',
+  })
+  @ApiResponse({
+    status: 400,
+    description: 'Not SyncML, malformed, DOCTYPE/entity, or too deep: nothing changed',
+  })
+  @ApiResponse({
+    status: 401,
+    description: 'No client certificate, or it belongs to no enrolled device',
+  })
+  @ApiResponse({
+    status: 403,
+    description: 'SyncHdr Source is not the device the certificate identifies',
+  })
+  @ApiResponse({
+    status: 413,
+    description: 'Body over SYNCML_BODY_LIMIT_BYTES (checked before parsing)',
+  })
   @ApiResponse({ status: 415, description: 'Content-Type is not application/vnd.syncml.dm+xml' })
-  @ApiResponse({ status: 503, description: 'Another message of this device is being processed; Retry-After' })
+  @ApiResponse({
+    status: 503,
+    description: 'Another message of this device is being processed; Retry-After',
+  })
   async manage(@Req() req: Request, @Res() res: Response): Promise<void> {
     const result = await this.dispatch(req);
     res.status(result.status).set('Content-Type', result.contentType);

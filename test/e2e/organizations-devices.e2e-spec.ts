@@ -9,7 +9,16 @@ import { expectConflict, expectError, expectInvalid } from './expect-error';
 x509.cryptoProvider.set(webcrypto);
 
 const ORG_KEYS = ['id', 'name', 'slug', 'status', 'createdAt', 'updatedAt'];
-const ENTERPRISE_KEYS = ['id', 'organizationId', 'name', 'status', 'createdAt', 'updatedAt'];
+const ENTERPRISE_KEYS = [
+  'id',
+  'organizationId',
+  'name',
+  'status',
+  'domains',
+  'ca',
+  'createdAt',
+  'updatedAt',
+];
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 async function selfSignedPem(

@@ -215,7 +215,24 @@ describe('OpenAPI document at /docs-json', () => {
       bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
     });
     const { served } = applicationRoutes(t.app);
-    expect([...served.values()].filter((isPublic) => isPublic)).toHaveLength(2); // health, ready
+    // Public: health, readiness, and the device protocols (devices prove themselves by TLS client
+    // certificate or enrollment credentials, never by bearer token).
+    expect(
+      [...served.entries()]
+        .filter(([, isPublic]) => isPublic)
+        .map(([route]) => route)
+        .sort(),
+    ).toEqual(
+      [
+        'get /health',
+        'get /health/ready',
+        'post /ManagementServer/MDM.svc',
+        'get /EnrollmentServer/Discovery.svc',
+        'post /EnrollmentServer/Discovery.svc',
+        'post /EnrollmentServer/Policy.svc',
+        'post /EnrollmentServer/Enrollment.svc',
+      ].sort(),
+    );
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, o] of Object.entries(ops)) {
         const where = `${method} ${path}`;

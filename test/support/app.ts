@@ -41,6 +41,8 @@ export async function startTestApp(
     LOG_REQUESTS: 'false',
     DATA_DIR: dataDir,
     DEVICE_PORT: '0',
+    // Every seeded enterprise creates its device CA: 2048-bit keeps that ~0.1 s instead of ~0.4 s.
+    ENROLLMENT_CA_KEY_BITS: '2048',
     ...env,
   });
   const app = await createApp(config, uri, { logger: ['error'] });

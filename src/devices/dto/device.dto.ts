@@ -1,5 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+} from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/pagination';
 import { OrganizationParamsDto } from '../../organizations/dto/create-organization.dto';
 import { DeviceStatus } from '../devices.types';
@@ -107,7 +116,14 @@ export class DeviceResponseDto {
     description: 'DevInfo / DevDetail values reported by the device',
   })
   inventory?: Record<string, unknown>;
+  @ApiPropertyOptional({
+    type: Object,
+    description:
+      'What the device reported when it enrolled itself: type, hwDevId, deviceName, osVersion, userEmail, via',
+  })
+  enrollment?: Record<string, unknown>;
   @ApiPropertyOptional({ type: String, format: 'date-time' }) lastSeenAt?: Date;
+  @ApiPropertyOptional({ type: String, format: 'date-time' }) unenrolledAt?: Date;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
 }
@@ -122,6 +138,11 @@ export class DevicePageDto {
   @ApiProperty() hasPrevPage!: boolean;
 }
 
+/** RFC 1035 host name with at least two labels; matched case-insensitively, stored lower-case. */
+export const EMAIL_DOMAIN =
+  /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]\.?$/i;
+export const MAX_ENTERPRISE_DOMAINS = 50;
+
 export class CreateEnterpriseDto {
   @ApiPropertyOptional({ example: 'Contoso Windows fleet', maxLength: 200 })
   @IsOptional()
@@ -129,6 +150,36 @@ export class CreateEnterpriseDto {
   @IsNotEmpty()
   @MaxLength(200)
   name?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'E-mail domains whose users enroll into this enterprise with the enrollment secret ' +
+      '(the part after @ of the enrollment username). A domain belongs to one enterprise only.',
+    example: ['contoso.com'],
+    type: [String],
+    maxItems: MAX_ENTERPRISE_DOMAINS,
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_ENTERPRISE_DOMAINS)
+  @IsString({ each: true })
+  @Matches(EMAIL_DOMAIN, {
+    each: true,
+    message: 'each domain must be a DNS name such as contoso.com',
+  })
+  domains?: string[];
+}
+
+export class UpdateEnterpriseDto extends CreateEnterpriseDto {}
+
+export class EnterpriseCaDto {
+  @ApiProperty({ description: 'The device CA certificate (PEM); devices get it in Root/System' })
+  certificatePem!: string;
+  @ApiProperty({ example: '3F2A…', description: 'SHA-1 of the DER, upper-case hex' })
+  thumbprint!: string;
+  @ApiProperty() serialNumber!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) notBefore!: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) notAfter!: Date;
 }
 
 export class EnterpriseResponseDto {
@@ -136,6 +187,14 @@ export class EnterpriseResponseDto {
   @ApiProperty() organizationId!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: ['active'] }) status!: string;
+  @ApiProperty({ type: [String], example: ['contoso.com'] }) domains!: string[];
+  @ApiProperty({ type: EnterpriseCaDto }) ca!: EnterpriseCaDto;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'When the enrollment secret was last rotated; absent while none is set',
+  })
+  enrollmentSecretRotatedAt?: Date;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
 }

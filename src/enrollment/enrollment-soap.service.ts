@@ -1,0 +1,291 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DeviceEnrollmentService } from '../devices/device-enrollment.service';
+import { MANAGEMENT_PATH } from '../syncml/syncml.controller';
+import { issueDeviceCertificate, parseAndVerifyCsr } from './pki';
+import {
+  Action,
+  AuthPolicy,
+  EnrollmentErrorType,
+  RequestType,
+  SOAP_CONTENT_TYPE,
+  SoapFaultSubcode,
+  SoapRequestError,
+  buildDiscoverResponse,
+  buildGetPoliciesResponse,
+  buildProvisioningDoc,
+  buildRequestSecurityTokenResponse,
+  buildSoapFault,
+  contextValue,
+  isIssueRequest,
+  parseDiscoverRequest,
+  parseGetPoliciesRequest,
+  parseRequestSecurityToken,
+  type RequestSecurityTokenRequest,
+  type WsSecurityCredential,
+} from './soap';
+import {
+  EnrollmentAuthError,
+  EnrollmentAuthService,
+  EnrollmentPrincipal,
+} from './enrollment-auth.service';
+import { EnrollmentFault, classifyFailure } from './enrollment-fault';
+import { EnrollmentRepository } from './enrollment.repository';
+
+export const ENROLLMENT_PATH = '/EnrollmentServer';
+
+export interface SoapReply {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export interface SoapCallContext {
+  /** X-Request-Id: logged, and sent as the fault's TraceId (Windows logs it). */
+  requestId: string;
+  sourceIp: string;
+  now: Date;
+}
+
+/** DeviceID becomes the certificate CN (≤ 64) and must equal the SyncHdr Source later. */
+const DEVICE_ID = /^[A-Za-z0-9_{}-]{1,64}$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The three MS-MDE2 services: bytes in, SOAP out; every failure is a fault (§11.1). */
+@Injectable()
+export class EnrollmentSoapService {
+  private readonly logger = new Logger('Enrollment');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly auth: EnrollmentAuthService,
+    private readonly devices: DeviceEnrollmentService,
+    private readonly repo: EnrollmentRepository,
+  ) {}
+
+  private url(path: string): string {
+    return `${this.config.device.publicBaseUrl}${path}`;
+  }
+
+  /** MS-MDE2 3.1: OnPremise, policy and enrollment on our public host; any RequestVersion. */
+  async discover(body: Buffer | undefined, ctx: SoapCallContext): Promise<SoapReply> {
+    return this.run(Action.DiscoverResponse, ctx, async (setRelatesTo) => {
+      const req = parseDiscoverRequest(requireBody(body));
+      setRelatesTo(req.header.messageId);
+      if (req.authPolicies.length && !req.authPolicies.includes(AuthPolicy.OnPremise)) {
+        throw new EnrollmentFault(
+          SoapFaultSubcode.Authorization,
+          `Only OnPremise enrollment is supported; the device offered ${req.authPolicies.join(', ')}`,
+          EnrollmentErrorType.DeviceNotSupported,
+        );
+      }
+      const domain = req.emailAddress?.split('@')[1] ?? '-';
+      this.logger.log(
+        `[${ctx.requestId}] discovery for domain ${domain} (RequestVersion ${req.requestVersion ?? '-'})`,
+      );
+      return buildDiscoverResponse({
+        relatesTo: req.header.messageId,
+        activityId: activityId(ctx),
+        authPolicy: AuthPolicy.OnPremise,
+        enrollmentVersion: '4.0',
+        enrollmentPolicyServiceUrl: this.url(`${ENROLLMENT_PATH}/Policy.svc`),
+        enrollmentServiceUrl: this.url(`${ENROLLMENT_PATH}/Enrollment.svc`),
+      });
+    });
+  }
+
+  /** MS-XCEP GetPolicies: authenticated exactly as the RST is (§4.1), nothing consumed. */
+  async getPolicies(body: Buffer | undefined, ctx: SoapCallContext): Promise<SoapReply> {
+    return this.run(Action.GetPoliciesResponse, ctx, async (setRelatesTo) => {
+      const req = parseGetPoliciesRequest(requireBody(body));
+      setRelatesTo(req.header.messageId);
+      const principal = await this.authenticate(req.credential, ctx);
+      this.logger.log(
+        `[${ctx.requestId}] policy for ${principal.email} (enterprise ${principal.enterprise.id})`,
+      );
+      return buildGetPoliciesResponse({
+        relatesTo: req.header.messageId,
+        activityId: activityId(ctx),
+        validityPeriodSeconds: this.config.enrollment.certValidityDays * 86400,
+        renewalPeriodSeconds: Math.floor((this.config.enrollment.certValidityDays * 86400) / 2),
+      });
+    });
+  }
+
+  /** MS-WSTEP RST, processed in the order of enrollment.md §5.5. */
+  async requestSecurityToken(body: Buffer | undefined, ctx: SoapCallContext): Promise<SoapReply> {
+    return this.run(Action.RequestSecurityTokenResponse, ctx, async (setRelatesTo) => {
+      const req = parseRequestSecurityToken(requireBody(body));
+      setRelatesTo(req.header.messageId);
+      if (req.requestType === RequestType.Renew) {
+        throw new EnrollmentFault(
+          SoapFaultSubcode.Authorization,
+          'Certificate renewal is not supported: enroll the device again',
+          EnrollmentErrorType.NotEligibleToRenew,
+        );
+      }
+      if (!isIssueRequest(req)) {
+        throw new EnrollmentFault(
+          SoapFaultSubcode.MessageFormat,
+          'Expected a DeviceEnrollmentToken Issue request with a PKCS#10',
+        );
+      }
+      const principal = await this.authenticate(req.credential, ctx);
+      return this.enroll(req, principal, ctx);
+    });
+  }
+
+  private async enroll(
+    req: RequestSecurityTokenRequest,
+    principal: EnrollmentPrincipal,
+    ctx: SoapCallContext,
+  ): Promise<string> {
+    const context = req.additionalContext;
+    const deviceId = contextValue(context, 'DeviceID') ?? '';
+    if (!DEVICE_ID.test(deviceId)) {
+      throw new EnrollmentFault(
+        SoapFaultSubcode.MessageFormat,
+        'AdditionalContext DeviceID is missing or not 1-64 letters, digits, dashes, underscores or braces',
+        EnrollmentErrorType.InvalidEnrollmentData,
+      );
+    }
+    const enrollmentType = contextValue(context, 'EnrollmentType') || 'Full';
+    const csr = parseAndVerifyCsr(req.token.base64);
+    // The CSR is untrusted except for its key; a DeviceID extension that disagrees is a forgery or a bug.
+    if (csr.deviceIdExtension !== undefined && csr.deviceIdExtension !== deviceId) {
+      throw new EnrollmentFault(
+        SoapFaultSubcode.CertificateRequest,
+        'The CSR DeviceID extension does not match the DeviceID',
+      );
+    }
+    const { enterprise } = principal;
+    let consumedAt: Date | undefined;
+    if (principal.invitationId) {
+      if (!(await this.repo.consumeInvitation(principal.invitationId, deviceId, ctx.now))) {
+        throw new EnrollmentAuthError(
+          'Authentication',
+          'The invitation was already used or has expired',
+        );
+      }
+      consumedAt = ctx.now;
+    }
+    try {
+      const mdmUserId =
+        principal.mdmUserId ??
+        (await this.repo.ensureUser(enterprise.organizationId, principal.email));
+      const ca = await this.devices.caSigningMaterial(enterprise);
+      const issued = await issueDeviceCertificate({
+        ca,
+        csrPublicKey: csr.publicKey,
+        deviceId,
+        now: ctx.now,
+        validityDays: this.config.enrollment.certValidityDays,
+      });
+      const { device, created } = await this.devices.enrollDevice(enterprise, {
+        deviceId,
+        name: contextValue(context, 'DeviceName')?.slice(0, 200) || undefined,
+        mdmUserId,
+        certificate: {
+          thumbprint: issued.thumbprint,
+          serialNumber: issued.serialNumber,
+          notBefore: issued.notBefore,
+          notAfter: issued.notAfter,
+        },
+        enrollment: {
+          type: enrollmentType,
+          hwDevId: contextValue(context, 'HWDevID')?.slice(0, 128) || undefined,
+          deviceName: contextValue(context, 'DeviceName')?.slice(0, 200) || undefined,
+          osVersion: contextValue(context, 'OSVersion')?.slice(0, 64) || undefined,
+          osEdition: contextValue(context, 'OSEdition')?.slice(0, 16) || undefined,
+          userEmail: principal.email,
+          via: principal.via,
+          enrolledAt: ctx.now,
+        },
+      });
+      const provisioningDocXml = buildProvisioningDoc({
+        caCertificateDer: ca.certificateDer,
+        clientCertificateDer: issued.certificateDer,
+        clientCertificateSubject: issued.subject,
+        certStore: enrollmentType === 'Device' ? 'System' : 'User',
+        managementUrl: this.url(MANAGEMENT_PATH),
+        providerId: this.config.enrollment.providerId,
+        displayName: this.config.enrollment.displayName ?? enterprise.name,
+        entDmId: device.id,
+        upn: principal.email,
+      });
+      this.logger.log(
+        `[${ctx.requestId}] ${created ? 'enrolled' : 're-enrolled'} device ${deviceId} (${device.id}) in enterprise ` +
+          `${enterprise.id} for ${principal.email} via ${principal.via}; certificate ${issued.thumbprint}`,
+      );
+      return buildRequestSecurityTokenResponse({
+        relatesTo: req.header.messageId,
+        activityId: activityId(ctx),
+        provisioningDocXml,
+        now: ctx.now,
+      });
+    } catch (e) {
+      // The invitation was not used after all: let the user retry with it.
+      if (principal.invitationId && consumedAt) {
+        await this.repo
+          .releaseInvitation(principal.invitationId, consumedAt)
+          .catch(() => undefined);
+      }
+      throw e;
+    }
+  }
+
+  private async authenticate(
+    credential: WsSecurityCredential,
+    ctx: SoapCallContext,
+  ): Promise<EnrollmentPrincipal> {
+    if (credential.kind === 'none') {
+      throw new EnrollmentAuthError('Authentication', 'The request carries no credential');
+    }
+    if (credential.kind === 'binary-token') {
+      throw new EnrollmentAuthError(
+        'Authentication',
+        'Only OnPremise username and password enrollment is supported',
+      );
+    }
+    return this.auth.authenticate(credential.username, credential.password, ctx.sourceIp, ctx.now);
+  }
+
+  /** Runs one step; any failure becomes the fault MS-MDE2 2.2.10 assigns to it. */
+  private async run(
+    action: string,
+    ctx: SoapCallContext,
+    step: (setRelatesTo: (id: string) => void) => Promise<string>,
+  ): Promise<SoapReply> {
+    let relatesTo: string | undefined;
+    try {
+      const body = await step((id) => (relatesTo = id));
+      return { status: 200, contentType: SOAP_CONTENT_TYPE, body };
+    } catch (e) {
+      const { fault, level, log } = classifyFailure(e, ctx.sourceIp);
+      this.logger[level](`[${ctx.requestId}] ${log}`);
+      if (e instanceof SoapRequestError && e.messageId !== undefined) relatesTo = e.messageId;
+      return {
+        status: this.config.enrollment.faultHttpStatus,
+        contentType: SOAP_CONTENT_TYPE,
+        body: buildSoapFault({
+          action,
+          relatesTo,
+          activityId: activityId(ctx),
+          subcode: fault.subcode,
+          reason: fault.message,
+          detail: { errorType: fault.errorType, traceId: ctx.requestId },
+        }),
+      };
+    }
+  }
+}
+
+function requireBody(body: Buffer | undefined): Buffer {
+  if (!body || !body.length) throw new SoapRequestError('malformed-xml', 'empty body');
+  return body;
+}
+
+/** ActivityId must be a GUID; our request ids are UUIDs unless the caller sent its own. */
+function activityId(ctx: SoapCallContext): string | undefined {
+  return GUID.test(ctx.requestId) ? ctx.requestId : undefined;
+}

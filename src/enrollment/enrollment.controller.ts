@@ -1,0 +1,137 @@
+import { Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiOperation,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { raw } from 'express';
+import { randomUUID } from 'node:crypto';
+import { Public } from '../auth/auth.decorators';
+import { RawResponse } from '../common/http/envelope.interceptor';
+import { EnrollmentSoapService, SoapCallContext, SoapReply } from './enrollment-soap.service';
+
+type SoapRequest = Request & { id?: string; soapBodyError?: unknown };
+
+/**
+ * The body of every /EnrollmentServer request, raw and capped, whatever its Content-Type
+ * (Windows sends application/soap+xml). An oversize body is not an Express error here: the
+ * handler answers it with a SOAP MessageFormat fault, which is what the client understands.
+ */
+export function soapBodyParser(limitBytes: number): RequestHandler {
+  const parse = raw({ type: () => true, limit: limitBytes });
+  return (req: Request, res: Response, next: NextFunction) => {
+    parse(req, res, (err?: unknown) => {
+      if (err) {
+        (req as SoapRequest).soapBodyError = err;
+        req.body = undefined;
+      }
+      next();
+    });
+  };
+}
+
+const SOAP = 'application/soap+xml';
+const SOAP_BODY = { description: 'A SOAP 1.2 envelope', schema: { type: 'string', format: 'xml' } };
+const FAULTS =
+  'A SOAP fault (HTTP 500 by default, ENROLLMENT_FAULT_HTTP_STATUS): s:MessageFormat (unreadable, ' +
+  'DOCTYPE/entity, oversized), a:InvalidSecurity, s:Authentication (wrong secret or invitation, too ' +
+  'many failures), s:Authorization (unknown e-mail domain), s:CertificateRequest (CSR refused), ' +
+  'a:InternalServiceFault; Detail/DeviceEnrollmentServiceError/TraceId = X-Request-Id';
+
+/**
+ * MS-MDE2 enrollment (enrollment.md §3-5): discovery, policy and enrollment, SOAP 1.2 over the
+ * device listener. Public: the device has no token yet; the RST carries its own credential.
+ */
+@ApiTags('Device protocols')
+@Public()
+@RawResponse()
+@Controller('EnrollmentServer')
+export class EnrollmentController {
+  constructor(private readonly soap: EnrollmentSoapService) {}
+
+  /** §3.1: the probe gets 200 with an empty body. */
+  @Get('Discovery.svc')
+  @ApiOperation({ summary: 'Enrollment discovery probe (MS-MDE2): 200 with an empty body' })
+  @ApiResponse({ status: 200, description: 'Empty body, Content-Length: 0' })
+  probe(@Res() res: Response): void {
+    res
+      .status(200)
+      .set('Content-Type', 'text/html; charset=utf-8')
+      .set('Cache-Control', 'no-cache');
+    res.send(Buffer.alloc(0));
+  }
+
+  @Post('Discovery.svc')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Enrollment discovery (MS-MDE2 Discover), for Windows devices',
+    description:
+      'Unauthenticated. Answers AuthPolicy OnPremise, EnrollmentVersion 4.0 and the policy and ' +
+      'enrollment URLs on PUBLIC_BASE_URL, whatever the RequestVersion.',
+  })
+  @ApiConsumes(SOAP)
+  @ApiProduces(SOAP)
+  @ApiBody(SOAP_BODY)
+  @ApiResponse({ status: 200, description: 'DiscoverResponse' })
+  @ApiResponse({ status: 500, description: FAULTS })
+  async discover(@Req() req: SoapRequest, @Res() res: Response): Promise<void> {
+    send(res, await this.soap.discover(body(req), context(req)));
+  }
+
+  @Post('Policy.svc')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Certificate enrollment policy (MS-XCEP GetPolicies), for Windows devices',
+    description:
+      'WS-Security UsernameToken: the user e-mail and the enterprise enrollment secret or a ' +
+      'one-time invitation token (checked, not consumed).',
+  })
+  @ApiConsumes(SOAP)
+  @ApiProduces(SOAP)
+  @ApiBody(SOAP_BODY)
+  @ApiResponse({ status: 200, description: 'GetPoliciesResponse (RSA 2048+, SHA-256)' })
+  @ApiResponse({ status: 500, description: FAULTS })
+  async policy(@Req() req: SoapRequest, @Res() res: Response): Promise<void> {
+    send(res, await this.soap.getPolicies(body(req), context(req)));
+  }
+
+  @Post('Enrollment.svc')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Device enrollment (MS-WSTEP RequestSecurityToken), for Windows devices',
+    description:
+      'Authenticates like the policy service (an invitation is consumed here), verifies the PKCS#10, ' +
+      'issues the client certificate from the enterprise CA, creates or re-enrolls the device and ' +
+      'answers with the wap-provisioningdoc (CA, client certificate, w7 APPLICATION, DMClient).',
+  })
+  @ApiConsumes(SOAP)
+  @ApiProduces(SOAP)
+  @ApiBody(SOAP_BODY)
+  @ApiResponse({ status: 200, description: 'RequestSecurityTokenResponseCollection' })
+  @ApiResponse({ status: 500, description: FAULTS })
+  async enroll(@Req() req: SoapRequest, @Res() res: Response): Promise<void> {
+    send(res, await this.soap.requestSecurityToken(body(req), context(req)));
+  }
+}
+
+function body(req: SoapRequest): Buffer | undefined {
+  return !req.soapBodyError && Buffer.isBuffer(req.body) ? req.body : undefined;
+}
+
+function context(req: SoapRequest): SoapCallContext {
+  return {
+    requestId: req.id ?? randomUUID(),
+    sourceIp: (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, ''),
+    now: new Date(),
+  };
+}
+
+/** One Buffer: Express sets Content-Length, never chunked (enrollment.md §1). */
+function send(res: Response, reply: SoapReply): void {
+  res.status(reply.status).set('Content-Type', reply.contentType).set('Cache-Control', 'no-store');
+  res.send(Buffer.from(reply.body, 'utf8'));
+}

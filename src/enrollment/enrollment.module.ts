@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { DevicesModule } from '../devices/devices.module';
+import { EnrollmentAdminController } from './enrollment-admin.controller';
+import { EnrollmentAdminService } from './enrollment-admin.service';
+import { EnrollmentAuthService } from './enrollment-auth.service';
+import { EnrollmentController } from './enrollment.controller';
+import { EnrollmentRepository } from './enrollment.repository';
+import {
+  EnrollmentInvitationDoc,
+  EnrollmentInvitationSchema,
+  MdmUserDoc,
+  MdmUserSchema,
+} from './enrollment.schemas';
+import { EnrollmentSoapService } from './enrollment-soap.service';
+
+@Module({
+  imports: [
+    DevicesModule,
+    MongooseModule.forFeature([
+      { name: MdmUserDoc.name, schema: MdmUserSchema },
+      { name: EnrollmentInvitationDoc.name, schema: EnrollmentInvitationSchema },
+    ]),
+  ],
+  controllers: [EnrollmentController, EnrollmentAdminController],
+  providers: [
+    EnrollmentRepository,
+    EnrollmentAuthService,
+    EnrollmentAdminService,
+    EnrollmentSoapService,
+  ],
+})
+export class EnrollmentModule {}

@@ -1,0 +1,57 @@
+/**
+ * Counts failed enrollment authentications per key (`ip:…`, `user:…`) in fixed windows. Kept in
+ * process memory: with several instances behind a load balancer each enforces its own count, so
+ * the effective limit is multiplied by the instance count (acceptable for a password that is a
+ * 140/160-bit random value; the limit is against noise and lockout-free guessing, not for
+ * secrecy).
+ */
+export class FailureLimiter {
+  private readonly entries = new Map<string, { count: number; since: number }>();
+
+  constructor(
+    private readonly windowMs: number,
+    /** Bound on remembered keys: a flood of distinct usernames cannot grow memory without end. */
+    private readonly maxKeys = 100_000,
+  ) {}
+
+  isBlocked(key: string, max: number, now: number): boolean {
+    const e = this.entries.get(key);
+    if (!e) return false;
+    if (now - e.since >= this.windowMs) {
+      this.entries.delete(key);
+      return false;
+    }
+    return e.count >= max;
+  }
+
+  fail(key: string, now: number): number {
+    const e = this.entries.get(key);
+    if (e && now - e.since < this.windowMs) {
+      e.count++;
+      return e.count;
+    }
+    if (e) this.entries.delete(key);
+    if (this.entries.size >= this.maxKeys) this.evict(now);
+    this.entries.set(key, { count: 1, since: now });
+    return 1;
+  }
+
+  reset(key: string): void {
+    this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private evict(now: number): void {
+    for (const [key, e] of this.entries) {
+      if (now - e.since >= this.windowMs) this.entries.delete(key);
+    }
+    // Still full: drop the oldest windows (Map keeps insertion order).
+    for (const key of this.entries.keys()) {
+      if (this.entries.size < this.maxKeys) break;
+      this.entries.delete(key);
+    }
+  }
+}

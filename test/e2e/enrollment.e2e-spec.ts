@@ -1,0 +1,783 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
+import { Types } from 'mongoose';
+import { APP_CONFIG, AppConfig } from '../../src/config/app-config';
+import {
+  issueDeviceCertificate,
+  openPrivateKey,
+  verifyClientCertificate,
+} from '../../src/enrollment/pki';
+import { freeLoopbackPort } from '../../src/store/free-port';
+import { SimulatedDevice, SimulatorError, type DeviceIdentity } from '../../src/simulator';
+import {
+  createDeviceCsr,
+  enrollDevice,
+  EnrollmentFaultError,
+  generateDeviceKey,
+  type EnrollOptions,
+} from '../../src/simulator/enroll';
+import {
+  discoverRequest,
+  newMessageId,
+  readFault,
+  rstRequest,
+  windowsContext,
+} from '../../src/simulator/enroll-messages';
+import { runSimulate } from '../../scripts/simulate';
+import { bearer, startTestApp, TestApp } from '../support/app';
+import { makeDeviceCredentials } from '../support/device-certs';
+import { uniqueDeviceId, uniqueSlug } from '../support/seed';
+
+interface RawReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function rawPost(
+  t: TestApp,
+  path: string,
+  body: string | Buffer,
+  method = 'POST',
+): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      `${t.deviceBaseUrl}${path}`,
+      {
+        method,
+        rejectUnauthorized: false,
+        headers: method === 'POST' ? { 'Content-Type': 'application/soap+xml; charset=utf-8' } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Every enrollment answer: one piece with an exact Content-Length (enrollment.md §1). */
+function expectFramed(r: RawReply): void {
+  expect(r.headers['transfer-encoding']).toBeUndefined();
+  expect(Number(r.headers['content-length'])).toBe(Buffer.byteLength(r.body, 'utf8'));
+}
+
+async function expectFault(
+  p: Promise<unknown>,
+  subcode: string,
+  step?: string,
+): Promise<EnrollmentFaultError> {
+  const e = await p.then(
+    () => {
+      throw new Error(`expected a ${subcode} fault`);
+    },
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(EnrollmentFaultError);
+  const f = e as EnrollmentFaultError;
+  expect(f.fault.subcode).toBe(subcode);
+  if (step) expect(f.step).toBe(step);
+  expect(f.exchange.status).toBe(500);
+  expect(f.fault.traceId).toEqual(expect.any(String));
+  return f;
+}
+
+const ENROLLMENT_URL = '/EnrollmentServer/Enrollment.svc';
+
+describe('MS-MDE2 enrollment over the device listener', () => {
+  let t: TestApp;
+  let slug: string;
+  let domain: string;
+  let secret: string;
+  let token: string;
+  let enterpriseId: string;
+  let orgId: string;
+  let caPem: string;
+  const api = (path = '') => `/v1/organizations/${slug}/mdm/windows/enterprise${path}`;
+  const enrollOpts = (over: Partial<EnrollOptions> = {}): EnrollOptions => ({
+    server: t.deviceBaseUrl,
+    email: `user@${domain}`,
+    password: secret,
+    insecure: true,
+    ...over,
+  });
+  const deviceOf = (id: DeviceIdentity) =>
+    new SimulatedDevice({
+      ...id,
+      serverUrl: `${t.deviceBaseUrl}/ManagementServer/MDM.svc`,
+      insecure: true,
+    });
+  const getDevice = async (deviceId: string) => {
+    const r = await t.http.get(api(`/devices/${deviceId}`)).set(bearer(token));
+    expect(r.status).toBe(200);
+    return r.body.data;
+  };
+  const queue = async (deviceId: string, path = './DevDetail/SwV') => {
+    const r = await t.http
+      .post(api(`/devices/${deviceId}/commands`))
+      .set(bearer(token))
+      .send({ commands: [{ config: { path, action: 'Get', format: 'chr' } }] });
+    expect(r.status).toBe(200);
+    return r.body.data as { id: string; commands: { cmdId: string; status: string }[] };
+  };
+  const batchStatus = async (deviceId: string, batchId: string) => {
+    const r = await t.http.get(api(`/devices/${deviceId}/commands/${batchId}`)).set(bearer(token));
+    expect(r.status).toBe(200);
+    return r.body.data.commands[0].status as string;
+  };
+
+  beforeAll(async () => {
+    const port = await freeLoopbackPort();
+    t = await startTestApp(__filename, {
+      DEVICE_PORT: String(port),
+      PUBLIC_BASE_URL: `https://127.0.0.1:${port}`,
+      ENROLLMENT_MAX_FAILURES_PER_USER: '5',
+      ENROLLMENT_MAX_FAILURES_PER_IP: '1000',
+    });
+    token = t.token();
+    slug = uniqueSlug('enr');
+    domain = `${slug}.example.com`;
+    const org = await t.http
+      .post('/v1/organizations')
+      .set(bearer(token))
+      .send({ name: `Org ${slug}`, slug });
+    expect(org.status).toBe(200);
+    orgId = org.body.data.id;
+    const ent = await t.http
+      .post(api())
+      .set(bearer(token))
+      .send({ name: 'Contoso PCs', domains: [domain.toUpperCase()] });
+    expect(ent.status).toBe(200);
+    enterpriseId = ent.body.data.id;
+    expect(ent.body.data.domains).toEqual([domain]);
+    const s = await t.http.post(api('/enrollment-secret')).set(bearer(token)).send();
+    expect(s.status).toBe(200);
+    expect(s.headers['cache-control']).toBe('no-store');
+    secret = s.body.data.secret;
+  });
+  afterAll(() => t.close());
+
+  describe('the enterprise PKI and secrets', () => {
+    it('shows the CA certificate and thumbprint, never the key or the secret', async () => {
+      const r = await t.http.get(api()).set(bearer(token));
+      expect(r.status).toBe(200);
+      const ca = r.body.data.ca;
+      const cert = new X509Certificate(ca.certificatePem);
+      expect(cert.ca).toBe(true);
+      expect(ca.thumbprint).toBe(createHash('sha1').update(cert.raw).digest('hex').toUpperCase());
+      expect(r.body.data.enrollmentSecretRotatedAt).toEqual(expect.any(String));
+      const json = JSON.stringify(r.body);
+      expect(json).not.toMatch(/PRIVATE KEY|sealed|enrollmentSecretHash/i);
+      caPem = ca.certificatePem;
+
+      const stored = await t.db
+        .collection('win_enterprises')
+        .findOne({ _id: new Types.ObjectId(enterpriseId) });
+      expect(stored?.ca.sealedPrivateKey).toMatch(/^v1:/);
+      const config = t.app.get<AppConfig>(APP_CONFIG);
+      const key = openPrivateKey(
+        stored?.ca.sealedPrivateKey,
+        config.enrollment.masterKey.reveal(),
+        enterpriseId,
+      );
+      expect(key).toContain('BEGIN PRIVATE KEY');
+      expect(JSON.stringify(stored)).not.toContain(secret.replace(/-/g, ''));
+      expect(stored?.enrollmentSecretHash).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it('creates a CA on first read for an enterprise stored without one', async () => {
+      const s2 = uniqueSlug('noca');
+      const o = await t.http
+        .post('/v1/organizations')
+        .set(bearer(token))
+        .send({ name: 'Old', slug: s2 });
+      await t.http
+        .post(`/v1/organizations/${s2}/mdm/windows/enterprise`)
+        .set(bearer(token))
+        .send({});
+      await t.db
+        .collection('win_enterprises')
+        .updateOne({ organizationId: new Types.ObjectId(o.body.data.id) }, { $unset: { ca: '' } });
+      const r = await t.http
+        .get(`/v1/organizations/${s2}/mdm/windows/enterprise`)
+        .set(bearer(token));
+      expect(r.status).toBe(200);
+      expect(r.body.data.ca.certificatePem).toContain('BEGIN CERTIFICATE');
+      const stored = await t.db
+        .collection('win_enterprises')
+        .findOne({ organizationId: new Types.ObjectId(o.body.data.id) });
+      expect(stored?.ca.thumbprint).toBe(r.body.data.ca.thumbprint);
+    });
+
+    it('refuses a domain another enterprise already has (409) and validates domains', async () => {
+      const s2 = uniqueSlug('dom');
+      await t.http.post('/v1/organizations').set(bearer(token)).send({ name: 'Dom', slug: s2 });
+      const clash = await t.http
+        .post(`/v1/organizations/${s2}/mdm/windows/enterprise`)
+        .set(bearer(token))
+        .send({ domains: [domain] });
+      expect(clash.status).toBe(409);
+      expect(clash.body.error.code).toBe(4009);
+      const bad = await t.http
+        .patch(api())
+        .set(bearer(token))
+        .send({ domains: ['not a domain'] });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBe(5091);
+      const same = await t.http
+        .patch(api())
+        .set(bearer(token))
+        .send({ domains: [domain, `${domain}.`] });
+      expect(same.status).toBe(200);
+      expect(same.body.data.domains).toEqual([domain]);
+    });
+
+    it('validates invitations: e-mails, at most 100, bounded duration, permission', async () => {
+      const post = (body: object, tk = token) =>
+        t.http.post(api('/enrollment-tokens')).set(bearer(tk)).send(body);
+      for (const body of [
+        { userEmails: [] },
+        { userEmails: ['not-an-email'] },
+        { userEmails: Array.from({ length: 101 }, (_, i) => `u${i}@${domain}`) },
+        { userEmails: [`a@${domain}`], duration: '10y' },
+        { userEmails: [`a@${domain}`], duration: '90d' },
+        { userEmails: [`a@${domain}`], duration: 30 },
+        { userEmails: [`a@${domain}`], extra: 1 },
+      ]) {
+        const r = await post(body);
+        expect({ body, status: r.status, code: r.body.error?.code }).toEqual({
+          body,
+          status: 400,
+          code: 5091,
+        });
+      }
+      const denied = await post(
+        { userEmails: [`a@${domain}`] },
+        t.token({ permissions: ['mdm.windows.enterprise.get'] }),
+      );
+      expect(denied.status).toBe(403);
+      const secretDenied = await t.http
+        .post(api('/enrollment-secret'))
+        .set(bearer(t.token({ permissions: ['mdm.windows.enrollment.create'] })));
+      expect(secretDenied.status).toBe(403);
+      expect(await t.db.collection('win_enrollment_invitations').countDocuments({})).toBe(0);
+    });
+  });
+
+  describe('discovery', () => {
+    it('answers the GET probe with 200 and an empty body', async () => {
+      const r = await rawPost(t, '/EnrollmentServer/Discovery.svc', '', 'GET');
+      expect(r.status).toBe(200);
+      expect(r.body).toBe('');
+      expect(r.headers['content-length']).toBe('0');
+    });
+
+    it('answers Discover with OnPremise and URLs on the public base URL, echoing the MessageID', async () => {
+      const messageId = newMessageId();
+      const body = discoverRequest({
+        messageId,
+        to: 'https://x/EnrollmentServer/Discovery.svc',
+        email: 'a@unknown.test',
+        requestVersion: '9.0',
+      });
+      const r = await rawPost(t, '/EnrollmentServer/Discovery.svc', body);
+      expect(r.status).toBe(200);
+      expect(r.headers['content-type']).toBe('application/soap+xml; charset=utf-8');
+      expectFramed(r);
+      expect(r.body).toContain(`<a:RelatesTo>${messageId}</a:RelatesTo>`);
+      expect(r.body).toContain('<AuthPolicy>OnPremise</AuthPolicy>');
+      expect(r.body).toContain(
+        `<EnrollmentPolicyServiceUrl>${t.deviceBaseUrl}/EnrollmentServer/Policy.svc</EnrollmentPolicyServiceUrl>`,
+      );
+      expect(r.body).toContain(
+        `<EnrollmentServiceUrl>${t.deviceBaseUrl}${ENROLLMENT_URL}</EnrollmentServiceUrl>`,
+      );
+    });
+  });
+
+  describe('enrollment with the enterprise secret, then management', () => {
+    let enrolled: Awaited<ReturnType<typeof enrollDevice>>;
+    let winDeviceId: string;
+    let firstBatch: string;
+
+    it('issues a certificate from the enterprise CA and creates the device, active', async () => {
+      enrolled = await enrollDevice(enrollOpts({ email: `Alice@${domain.toUpperCase()}` }));
+      const deviceId = enrolled.identity.deviceId;
+      expect(enrolled.managementUrl).toBe(`${t.deviceBaseUrl}/ManagementServer/MDM.svc`);
+      expect(enrolled.providerId).toBe('mullion');
+      expect(enrolled.caCertPem.replace(/\s/g, '')).toBe(caPem.replace(/\s/g, ''));
+      expect(enrolled.provisioningDoc).toContain('PrivateKeyContainer');
+      expect(enrolled.provisioningDoc).toContain(`Subject=CN%3D${deviceId}&amp;Stores=My%5CUser`);
+      const check = verifyClientCertificate(enrolled.identity.cert, caPem, new Date());
+      expect(check).toMatchObject({
+        ok: true,
+        subjectCn: deviceId,
+        thumbprint: enrolled.clientThumbprint,
+      });
+      // Every answer echoed its request's MessageID and was framed (checked by the client too).
+      for (const ex of enrolled.exchanges.slice(1)) expect(ex.status).toBe(200);
+
+      const d = await getDevice(deviceId);
+      winDeviceId = d.id;
+      expect(d).toMatchObject({
+        deviceId,
+        status: 'active',
+        certificate: { thumbprint: enrolled.clientThumbprint, source: 'enrollment' },
+        enrollment: { type: 'Full', userEmail: `alice@${domain}`, via: 'secret' },
+      });
+      const user = await t.db
+        .collection('mdm_users')
+        .findOne({ organizationId: new Types.ObjectId(orgId), email: `alice@${domain}` });
+      expect(user?._id.toHexString()).toBe(d.mdmUserId);
+    });
+
+    it('runs the first management session with the issued identity: DevInfo, a command and its status', async () => {
+      const deviceId = enrolled.identity.deviceId;
+      const batch = await queue(deviceId);
+      firstBatch = batch.id;
+      const device = deviceOf(enrolled.identity);
+      const session = await device.runSession();
+      expect(session.transcript.map((c) => [c.verb, c.target, c.answeredStatus])).toEqual([
+        ['Get', './DevDetail/SwV', '200'],
+      ]);
+      const d = await getDevice(deviceId);
+      expect(d.inventory).toMatchObject({
+        devId: deviceId,
+        manufacturer: 'Mullion',
+        model: 'Simulated PC',
+      });
+      expect(d.lastSeenAt).toEqual(expect.any(String));
+      expect(await batchStatus(deviceId, batch.id)).toBe('Acknowledged');
+    });
+
+    it('refuses an enrolled-source certificate that does not chain to the CA or is out of validity', async () => {
+      const deviceId = uniqueDeviceId();
+      const foreign = await makeDeviceCredentials(deviceId);
+      const r = await t.http
+        .post(api('/devices'))
+        .set(bearer(token))
+        .send({ deviceId, certificate: foreign.certPem });
+      expect(r.status).toBe(200);
+      const sim = deviceOf({ deviceId, cert: foreign.certPem, key: foreign.keyPem });
+      await sim.runSession(); // admin-registered: trusted by thumbprint
+      await t.db
+        .collection('win_devices')
+        .updateOne({ deviceId }, { $set: { 'certificate.source': 'enrollment' } });
+      await expect(sim.runSession()).rejects.toMatchObject({ kind: 'http', httpStatus: 401 });
+
+      // Issued by the enterprise CA, but expired.
+      const config = t.app.get<AppConfig>(APP_CONFIG);
+      const stored = await t.db
+        .collection('win_enterprises')
+        .findOne({ _id: new Types.ObjectId(enterpriseId) });
+      const keys = await generateDeviceKey();
+      const old = await issueDeviceCertificate({
+        ca: {
+          certificatePem: caPem,
+          privateKeyPkcs8Pem: openPrivateKey(
+            stored?.ca.sealedPrivateKey,
+            config.enrollment.masterKey.reveal(),
+            enterpriseId,
+          ),
+        },
+        csrPublicKey: keys.publicKey,
+        deviceId,
+        now: new Date(Date.now() - 3 * 86400_000),
+        validityDays: 1,
+      });
+      await t.db.collection('win_devices').updateOne(
+        { deviceId },
+        {
+          $set: {
+            certificateThumbprint: old.thumbprint,
+            'certificate.thumbprint': old.thumbprint,
+          },
+        },
+      );
+      const expired = deviceOf({
+        deviceId,
+        cert: old.certificatePem,
+        key: keys.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      });
+      await expect(expired.runSession()).rejects.toMatchObject({ kind: 'http', httpStatus: 401 });
+    });
+
+    it('unenrolls by administrator: pending commands cancelled, check-in refused with 401', async () => {
+      const deviceId = enrolled.identity.deviceId;
+      const pending = await queue(deviceId, './DevDetail/OEM');
+      const r = await t.http
+        .post(api(`/devices/${deviceId}/unenroll`))
+        .set(bearer(token))
+        .send();
+      expect(r.status).toBe(200);
+      expect(r.body.data).toMatchObject({
+        id: winDeviceId,
+        status: 'unenrolled',
+        unenrolledAt: expect.any(String),
+      });
+      expect(await batchStatus(deviceId, pending.id)).toBe('Cancel');
+      const again = await t.http
+        .post(api(`/devices/${deviceId}/unenroll`))
+        .set(bearer(token))
+        .send();
+      expect(again.body.data.status).toBe('unenrolled');
+      const err = await deviceOf(enrolled.identity)
+        .runSession()
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SimulatorError);
+      expect((err as SimulatorError).httpStatus).toBe(401);
+      const queued = await t.http
+        .post(api(`/devices/${deviceId}/commands`))
+        .set(bearer(token))
+        .send({
+          commands: [{ config: { path: './DevDetail/SwV', action: 'Get', format: 'chr' } }],
+        });
+      expect(queued.body.error?.code).toBe(5142);
+    });
+
+    it('re-enrolls the same device id: same device, new certificate, history kept, old certificate refused', async () => {
+      const deviceId = enrolled.identity.deviceId;
+      const again = await enrollDevice(enrollOpts({ email: `alice@${domain}`, deviceId }));
+      expect(again.clientThumbprint).not.toBe(enrolled.clientThumbprint);
+      const d = await getDevice(deviceId);
+      expect(d).toMatchObject({
+        id: winDeviceId,
+        status: 'active',
+        certificate: { thumbprint: again.clientThumbprint, source: 'enrollment' },
+      });
+      expect(d.unenrolledAt).toBeUndefined();
+      const history = await t.http.get(api(`/devices/${deviceId}/commands`)).set(bearer(token));
+      expect(history.status).toBe(200);
+      const ids = (history.body.data.docs as { id: string }[]).map((b) => b.id);
+      expect(ids).toContain(firstBatch);
+      expect(ids).toHaveLength(2);
+      expect(await batchStatus(deviceId, firstBatch)).toBe('Acknowledged');
+      await expect(deviceOf(enrolled.identity).runSession()).rejects.toMatchObject({
+        httpStatus: 401,
+      });
+      const session = await deviceOf(again.identity).runSession();
+      expect(session.outcome).toBe('completed');
+      expect(await t.db.collection('win_devices').countDocuments({ deviceId })).toBe(1);
+    });
+  });
+
+  describe('one-time invitations', () => {
+    it('enrolls a user of an unclaimed domain once; the second use is an Authentication fault', async () => {
+      const email = `Bob@elsewhere-${slug}.test`;
+      const r = await t.http
+        .post(api('/enrollment-tokens'))
+        .set(bearer(token))
+        .send({ userEmails: [email], duration: '1h' });
+      expect(r.status).toBe(200);
+      const [inv] = r.body.data;
+      const lower = email.toLowerCase();
+      expect(inv).toMatchObject({
+        email: lower,
+        token: expect.stringMatching(/^([0-9A-Z]{4}-){6}[0-9A-Z]{4}$/),
+      });
+      expect(inv.deepLink).toBe(
+        `ms-device-enrollment:?mode=mdm&username=${lower}&servername=${t.deviceBaseUrl}`,
+      );
+      expect(Math.abs(new Date(inv.expiresAt).getTime() - Date.now() - 3600_000)).toBeLessThan(
+        60_000,
+      );
+      const stored = await t.db.collection('win_enrollment_invitations').findOne({ email: lower });
+      expect(stored?.tokenHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(JSON.stringify(stored)).not.toContain(inv.token.replace(/-/g, ''));
+
+      // Typed the way a user would: lower case, no dashes.
+      const first = await enrollDevice(
+        enrollOpts({ email, password: inv.token.replace(/-/g, '').toLowerCase() }),
+      );
+      const d = await getDevice(first.identity.deviceId);
+      expect(d).toMatchObject({
+        status: 'active',
+        mdmUserId: inv.mdmUserId,
+        enrollment: { via: 'invitation', userEmail: lower },
+      });
+      const used = await t.db.collection('win_enrollment_invitations').findOne({ email: lower });
+      expect(used?.usedAt).toBeInstanceOf(Date);
+      expect(used?.usedByDeviceId).toBe(first.identity.deviceId);
+
+      const f = await expectFault(
+        enrollDevice(enrollOpts({ email, password: inv.token })),
+        's:Authentication',
+        'policy',
+      );
+      expect(f.fault.reason).toMatch(/already used/);
+    });
+
+    it('lets exactly one of two concurrent enrollments consume a token', async () => {
+      const email = `carol@${domain}`;
+      const [inv] = (
+        await t.http
+          .post(api('/enrollment-tokens'))
+          .set(bearer(token))
+          .send({ userEmails: [email] })
+      ).body.data;
+      const results = await Promise.allSettled(
+        [1, 2].map(() => enrollDevice(enrollOpts({ email, password: inv.token }))),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(rejected.reason).toBeInstanceOf(EnrollmentFaultError);
+      expect((rejected.reason as EnrollmentFaultError).fault.subcode).toBe('s:Authentication');
+    });
+
+    it("refuses another user's invitation", async () => {
+      const [inv] = (
+        await t.http
+          .post(api('/enrollment-tokens'))
+          .set(bearer(token))
+          .send({ userEmails: [`dave@${domain}`] })
+      ).body.data;
+      await expectFault(
+        enrollDevice(enrollOpts({ email: `eve@${domain}`, password: inv.token })),
+        's:Authentication',
+        'policy',
+      );
+    });
+  });
+
+  describe('npm run simulate -- --enroll', () => {
+    it('enrolls, stores the identity (key 0600) and runs a session; a fault exits 1', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mullion-sim-'));
+      try {
+        const lines: string[] = [];
+        const errors: string[] = [];
+        const io = { out: (x: string) => lines.push(x), err: (x: string) => errors.push(x) };
+        const deviceId = uniqueDeviceId();
+        const args = [
+          '--enroll',
+          '--server',
+          t.deviceBaseUrl,
+          '--email',
+          `sim@${domain}`,
+          '--secret',
+          secret,
+          '--insecure',
+          '--out',
+          dir,
+        ];
+        expect(await runSimulate([...args, '--device', deviceId], io)).toBe(0);
+        expect(errors).toEqual([]);
+        const out = lines.join('\n');
+        expect(out).toContain(`enrolled device ${deviceId}`);
+        expect(out).toMatch(/session .*completed|completed/);
+        expect(statSync(join(dir, `${deviceId}.key`)).mode & 0o777).toBe(0o600);
+        const cert = readFileSync(join(dir, `${deviceId}.crt`), 'utf8');
+        expect(verifyClientCertificate(cert, caPem, new Date())).toMatchObject({
+          ok: true,
+          subjectCn: deviceId,
+        });
+        expect((await getDevice(deviceId)).lastSeenAt).toEqual(expect.any(String));
+
+        const code = await runSimulate(
+          [
+            '--enroll',
+            '--server',
+            t.deviceBaseUrl,
+            '--email',
+            `sim2@${domain}`,
+            '--secret',
+            'WRONG',
+            '--insecure',
+            '--out',
+            dir,
+            '--no-session',
+          ],
+          io,
+        );
+        expect(code).toBe(1);
+        expect(errors.join('\n')).toMatch(/s:Authentication/);
+        expect(await runSimulate(['--enroll', '--server', 'http://x'], io)).toBe(2);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('faults', () => {
+    const rst = (
+      password: string,
+      csrBase64: string,
+      deviceId = uniqueDeviceId(),
+      messageId = newMessageId(),
+    ) =>
+      rstRequest({
+        messageId,
+        to: `${t.deviceBaseUrl}${ENROLLMENT_URL}`,
+        username: `frank@${domain}`,
+        password,
+        csrBase64,
+        context: windowsContext(deviceId, { hwDevId: 'AB'.repeat(32), deviceName: 'PC-F' }),
+      });
+
+    it('answers a wrong secret with an Authentication fault', async () => {
+      await expectFault(
+        enrollDevice(
+          enrollOpts({
+            email: `grace@${domain}`,
+            password: 'AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH',
+          }),
+        ),
+        's:Authentication',
+        'policy',
+      );
+    });
+
+    it('answers an unknown e-mail domain with an Authorization fault', async () => {
+      await expectFault(
+        enrollDevice(enrollOpts({ email: `heidi@nobody-${slug}.test` })),
+        's:Authorization',
+        'policy',
+      );
+    });
+
+    it('answers a malformed envelope, an empty body and a SOAP 1.1 envelope with MessageFormat', async () => {
+      for (const body of [
+        '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><oops></s:Body>',
+        '',
+        '<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body/></e:Envelope>',
+      ]) {
+        const r = await rawPost(t, ENROLLMENT_URL, body);
+        expect(r.status).toBe(500);
+        expectFramed(r);
+        expect(readFault(r.body)?.subcode).toBe('s:MessageFormat');
+      }
+    });
+
+    it('answers a CSR whose signature does not verify with CertificateRequest, creating nothing', async () => {
+      const keys = await generateDeviceKey();
+      const deviceId = uniqueDeviceId();
+      const der = Buffer.from(await createDeviceCsr(deviceId, keys), 'base64');
+      der[der.length - 1] ^= 0xff;
+      const messageId = newMessageId();
+      const r = await rawPost(
+        t,
+        ENROLLMENT_URL,
+        rst(secret, der.toString('base64'), deviceId, messageId),
+      );
+      expect(r.status).toBe(500);
+      expectFramed(r);
+      const fault = readFault(r.body);
+      expect(fault).toMatchObject({ subcode: 's:CertificateRequest', relatesTo: messageId });
+      expect(fault?.reason).toMatch(/bad-signature/);
+      expect(await t.db.collection('win_devices').countDocuments({ deviceId })).toBe(0);
+    });
+
+    it('maps other refusals to their faults, echoing the MessageID', async () => {
+      const csr = await createDeviceCsr('DEV', await generateDeviceKey());
+      const federatedOnly = newMessageId();
+      const cases: [string, string, string, string | undefined][] = [
+        [
+          '/EnrollmentServer/Discovery.svc',
+          discoverRequest({
+            messageId: federatedOnly,
+            to: 'x',
+            email: `a@${domain}`,
+            authPolicies: ['Federated'],
+          }),
+          's:Authorization',
+          'DeviceNotSupported',
+        ],
+        [
+          ENROLLMENT_URL,
+          rst(secret, csr).replace(/<wsse:Password[^>]*>[^<]*<\/wsse:Password>/, ''),
+          'a:InvalidSecurity',
+          undefined,
+        ],
+        [
+          ENROLLMENT_URL,
+          rst(secret, csr).replace(/<wsse:Security[\s\S]*<\/wsse:Security>/, ''),
+          's:Authentication',
+          undefined,
+        ],
+        [
+          ENROLLMENT_URL,
+          rst(secret, csr).replace('ws-trust/200512/Issue', 'ws-trust/200512/Renew'),
+          's:Authorization',
+          'NotEligibleToRenew',
+        ],
+        [
+          ENROLLMENT_URL,
+          rst(secret, csr).replace(
+            /<(?:ac:)?ContextItem Name="DeviceID">[\s\S]*?<\/(?:ac:)?ContextItem>/,
+            '',
+          ),
+          's:MessageFormat',
+          'InvalidEnrollmentData',
+        ],
+        [ENROLLMENT_URL, rst(secret, csr, 'OTHER-DEVICE'), 's:CertificateRequest', undefined],
+      ];
+      for (const [path, body, subcode, errorType] of cases) {
+        const messageId = /<a:MessageID>([^<]+)<\/a:MessageID>/.exec(body)?.[1];
+        const r = await rawPost(t, path, body);
+        expectFramed(r);
+        expect({ subcode, got: readFault(r.body) }).toMatchObject({
+          subcode,
+          got: { subcode, errorType, relatesTo: messageId },
+        });
+      }
+      expect(
+        await t.db.collection('win_devices').countDocuments({ deviceId: 'OTHER-DEVICE' }),
+      ).toBe(0);
+    });
+
+    it('refuses XXE without expanding it (MessageFormat)', async () => {
+      const xxe = `<?xml version="1.0"?><!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]>${rst(secret, 'AAAA').replace('frank@', '&x;frank@')}`;
+      const r = await rawPost(t, ENROLLMENT_URL, xxe);
+      expect(r.status).toBe(500);
+      expect(readFault(r.body)?.subcode).toBe('s:MessageFormat');
+      expect(r.body).not.toMatch(/root:/);
+    });
+
+    it('answers an oversized body with MessageFormat', async () => {
+      const r = await rawPost(t, ENROLLMENT_URL, `<x>${'a'.repeat(70 * 1024)}</x>`);
+      expect(r.status).toBe(500);
+      expect(readFault(r.body)?.subcode).toBe('s:MessageFormat');
+    });
+
+    it('rate-limits a username after repeated failures, even with the right secret', async () => {
+      const email = `ivan@${domain}`;
+      for (let i = 0; i < 5; i++) {
+        await expectFault(
+          enrollDevice(enrollOpts({ email, password: `WRONG-${i}` })),
+          's:Authentication',
+        );
+      }
+      const f = await expectFault(
+        enrollDevice(enrollOpts({ email })),
+        's:Authentication',
+        'policy',
+      );
+      expect(f.fault.reason).toMatch(/Too many failed attempts/);
+      // Another user from the same address is unaffected.
+      await enrollDevice(enrollOpts({ email: `judy@${domain}` }));
+    });
+
+    it('stops accepting the previous secret once rotated', async () => {
+      const old = secret;
+      const r = await t.http.post(api('/enrollment-secret')).set(bearer(token)).send();
+      secret = r.body.data.secret;
+      expect(secret).not.toBe(old);
+      await expectFault(
+        enrollDevice(enrollOpts({ email: `ken@${domain}`, password: old })),
+        's:Authentication',
+      );
+      await enrollDevice(enrollOpts({ email: `ken@${domain}` }));
+    });
+  });
+});
