@@ -65,25 +65,50 @@ export class CommandDeliveryRepository {
    */
   async applyStatuses(winDeviceId: string, transitions: StatusTransition[]): Promise<number> {
     if (!transitions.length) return 0;
-    const ops: AnyBulkWriteOperation<WinCommandDoc>[] = transitions.map((t) => {
-      const set: Record<string, unknown> = {
-        status: t.to,
-        statusCode: t.statusCode,
-        receivedAt: t.receivedAt,
-      };
-      if (t.data) set.data = t.data;
-      return {
-        updateOne: {
+    // Transitions that set the same values (e.g. ten Replaces answered 200) share one updateMany
+    // over their cmdIds: the same conditions per document, fewer statements (on FerretDB's SQLite
+    // backend each statement scans the collection). Gets carrying data stay one update each.
+    const groups = new Map<string, StatusTransition[]>();
+    const ops: AnyBulkWriteOperation<WinCommandDoc>[] = [];
+    for (const t of transitions) {
+      if (t.data) {
+        ops.push({
+          updateOne: {
+            filter: {
+              winDeviceId,
+              cmdId: t.cmdId,
+              status: CommandStatus.Awaiting,
+              'config.action': t.action,
+            },
+            update: {
+              $set: {
+                status: t.to,
+                statusCode: t.statusCode,
+                receivedAt: t.receivedAt,
+                data: t.data,
+              },
+            },
+          },
+        });
+        continue;
+      }
+      const key = JSON.stringify([t.action, t.to, t.statusCode, t.receivedAt.getTime()]);
+      groups.set(key, [...(groups.get(key) ?? []), t]);
+    }
+    for (const group of groups.values()) {
+      const t = group[0];
+      ops.push({
+        updateMany: {
           filter: {
             winDeviceId,
-            cmdId: t.cmdId,
+            cmdId: { $in: group.map((g) => g.cmdId) },
             status: CommandStatus.Awaiting,
             'config.action': t.action,
           },
-          update: { $set: set },
+          update: { $set: { status: t.to, statusCode: t.statusCode, receivedAt: t.receivedAt } },
         },
-      };
-    });
+      });
+    }
     const res = await this.commands.bulkWrite(ops, { ordered: false });
     return res.modifiedCount;
   }
@@ -115,7 +140,12 @@ export class CommandDeliveryRepository {
     now: Date,
     sessionRef?: string,
   ): Promise<{ requeued: number; expired: number }> {
-    const base: Record<string, unknown> = { winDeviceId, status: CommandStatus.Awaiting };
+    // 101 (in progress): the device is still executing; sending it again would run it twice.
+    const base: Record<string, unknown> = {
+      winDeviceId,
+      status: CommandStatus.Awaiting,
+      statusCode: { $ne: '101' },
+    };
     if (sessionRef) base.sessionRef = sessionRef;
     const res = await this.commands.bulkWrite(
       [
@@ -153,14 +183,49 @@ export class CommandDeliveryRepository {
     return { requeued: total - expired, expired };
   }
 
-  /** Pending → Cancel for the whole queue of a device (unenrollment). */
-  async cancelAllPending(winDeviceId: string, now: Date): Promise<number> {
+  /**
+   * Unenrollment closes the queue: Pending → Cancel; Awaiting (sent, never to be answered) →
+   * ExpectedMessageNotReceivedInRequiredPeriodOfTime. One round trip.
+   */
+  async closeQueue(winDeviceId: string, now: Date): Promise<{ canceled: number; expired: number }> {
+    const res = await this.commands.bulkWrite(
+      [
+        {
+          updateMany: {
+            filter: { winDeviceId, status: CommandStatus.Pending },
+            update: { $set: { status: CommandStatus.Cancel, canceledAt: now } },
+          },
+        },
+        {
+          updateMany: {
+            filter: { winDeviceId, status: CommandStatus.Awaiting },
+            update: {
+              $set: {
+                status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
+                receivedAt: now,
+              },
+            },
+          },
+        },
+      ],
+      { ordered: true },
+    );
+    const total = res.modifiedCount;
+    if (!total) return { canceled: 0, expired: 0 };
+    const canceled = await this.commands
+      .countDocuments({ winDeviceId, status: CommandStatus.Cancel, canceledAt: now })
+      .exec();
+    return { canceled, expired: total - canceled };
+  }
+
+  /** Pending → RequestItemTooLong: the command cannot fit any message the device accepts. */
+  async failTooLong(winDeviceId: string, id: string, now: Date): Promise<boolean> {
     const res = await this.commands
-      .updateMany(
-        { winDeviceId, status: CommandStatus.Pending },
-        { $set: { status: CommandStatus.Cancel, canceledAt: now } },
+      .updateOne(
+        { _id: id, winDeviceId, status: CommandStatus.Pending },
+        { $set: { status: CommandStatus.RequestItemTooLong, receivedAt: now } },
       )
       .exec();
-    return res.modifiedCount;
+    return res.modifiedCount === 1;
   }
 }

@@ -173,9 +173,35 @@ export class CommandDeliveryService {
     );
   }
 
-  async cancelQueue(device: DeviceRef, now: Date): Promise<number> {
-    const n = await this.repo.cancelAllPending(device.id, now);
-    if (n) this.logger.log(`Cancelled ${n} pending commands of unenrolled device ${device.id}`);
-    return n;
+  /** Unenrollment: nothing more will be delivered or answered. */
+  async closeQueue(device: DeviceRef, now: Date): Promise<void> {
+    const { canceled, expired } = await this.repo.closeQueue(device.id, now);
+    if (canceled || expired) {
+      this.logger.log(
+        `Unenrolled device ${device.id}: ${canceled} commands cancelled, ${expired} unanswered expired`,
+      );
+    }
+  }
+
+  async failUndeliverable(
+    device: DeviceRef,
+    command: WinCommand,
+    now: Date,
+    why: string,
+  ): Promise<void> {
+    if (!(await this.repo.failTooLong(device.id, command.id, now))) return;
+    this.logger.warn(
+      `Command ${command.cmdId} of device ${device.id} can never be delivered: ${why}`,
+    );
+    this.events.emit('command.status.changed', {
+      organizationId: device.organizationId,
+      winDeviceId: device.id,
+      batchId: command.batchId,
+      cmdId: command.cmdId,
+      from: CommandStatus.Pending,
+      to: CommandStatus.RequestItemTooLong,
+      statusCode: null,
+      at: now,
+    });
   }
 }

@@ -16,6 +16,8 @@ export const CommandStatus = {
   UnexpectedError: 'UnexpectedError',
   ExpectedMessageNotReceivedInRequiredPeriodOfTime:
     'ExpectedMessageNotReceivedInRequiredPeriodOfTime',
+  /** Set by the server (no device code): larger than any message the device accepts. */
+  RequestItemTooLong: 'RequestItemTooLong',
 } as const;
 
 const NAMES: Record<number, string> = {

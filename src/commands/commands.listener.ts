@@ -23,6 +23,6 @@ export class CommandsListener {
 
   @OnEvent('device.unenrolled', { promisify: true, suppressErrors: false })
   async onUnenrolled(e: EventMap['device.unenrolled']): Promise<void> {
-    await this.delivery.cancelQueue({ id: e.winDeviceId, organizationId: e.organizationId }, e.at);
+    await this.delivery.closeQueue({ id: e.winDeviceId, organizationId: e.organizationId }, e.at);
   }
 }

@@ -15,9 +15,10 @@ export interface SyncmlSessionState {
   lastRequestHash: string;
   /** The exact bytes answered to that request (UTF-8 text). */
   lastResponse: string;
-  /** Commands sent in this session that have not been answered yet. */
-  outstanding: number;
-  /** cmdId → verb of those commands: only a final Status for one of them counts as an answer. */
+  /**
+   * Commands this session sent that have no final Status yet: cmdId → verb (only a final Status
+   * for one of them, of that verb, counts as an answer).
+   */
   awaiting?: Record<string, string>;
   /** queueSeq observed when the queue was last found empty (-1: unknown). */
   drainedSeq: number;

@@ -74,7 +74,8 @@ export class DeviceSessionsRepository {
           $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }],
         },
         { $set: { lockedUntil: new Date(now.getTime() + lockMs), lockToken } },
-        { new: true },
+        // Locking is bookkeeping, not a change of the device: updatedAt stays as it was.
+        { new: true, timestamps: false },
       )
       .lean<WinDeviceDoc>()
       .exec();
@@ -109,14 +110,20 @@ export class DeviceSessionsRepository {
         set.status = DeviceStatus.Unenrolled;
         set.unenrolledAt = patch.unenrolled;
       }
+      // updatedAt moves only when something an administrator sees changed.
+      if (patch.inventory || patch.unenrolled) set.updatedAt = new Date();
     }
-    const res = await this.model.updateOne({ _id: deviceId, lockToken }, { $set: set }).exec();
+    const res = await this.model
+      .updateOne({ _id: deviceId, lockToken }, { $set: set }, { timestamps: false })
+      .exec();
     return res.matchedCount === 1;
   }
 
   /** Called after commands are queued for the device. */
   async bumpQueue(deviceId: string): Promise<void> {
-    await this.model.updateOne({ _id: deviceId }, { $inc: { queueSeq: 1 } }).exec();
+    await this.model
+      .updateOne({ _id: deviceId }, { $inc: { queueSeq: 1 } }, { timestamps: false })
+      .exec();
   }
 
   /** Ends the device's management: used by administrator unenrollment. */

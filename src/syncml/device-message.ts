@@ -29,6 +29,8 @@ export interface DeviceMessageDigest {
   /** 1224 client events and 1226 generic alerts, to store. */
   alerts: DeviceAlert[];
   sessionStart: boolean;
+  /** Alert 1222: the device asks for the next message of our package (OMA-P §6.2). */
+  nextMessage: boolean;
   abort: boolean;
   unenroll: boolean;
   loginStatus?: string;
@@ -42,6 +44,20 @@ const DEVINFO: Record<string, keyof DeviceInventory> = {
   './DevInfo/DmV': 'dmVersion',
   './DevInfo/Lang': 'language',
 };
+
+/**
+ * CmdIDs of the server's own keep-alive Gets: never a queued command (those are `<batch>-<n>`),
+ * so their Status and Results are dropped here instead of being reported as unknown.
+ */
+export const KEEPALIVE_PREFIX = 'keepalive-';
+
+export function keepAliveGet(serverMsgId: number): SyncmlCommand {
+  return {
+    kind: 'Get',
+    cmdId: `${KEEPALIVE_PREFIX}${serverMsgId}`,
+    items: [{ target: './DevInfo/DevId' }],
+  };
+}
 
 function noteInventory(
   d: DeviceMessageDigest,
@@ -89,6 +105,7 @@ export function digestDeviceMessage(msg: SyncmlMessage, firstCmdId = 2): DeviceM
     results: [],
     alerts: [],
     sessionStart: false,
+    nextMessage: false,
     abort: false,
     unenroll: false,
     inventory: {},
@@ -102,13 +119,18 @@ export function digestDeviceMessage(msg: SyncmlMessage, firstCmdId = 2): DeviceM
     switch (cmd.kind) {
       case 'Status':
         // CmdRef 0 answers our SyncHdr: nothing to record. A Status is never answered (OMA-P §6.1).
-        if (cmd.cmdRef !== SYNCHDR_CMD_REF && cmd.cmd !== SYNCHDR_CMD) {
+        if (
+          cmd.cmdRef !== SYNCHDR_CMD_REF &&
+          cmd.cmd !== SYNCHDR_CMD &&
+          !cmd.cmdRef.startsWith(KEEPALIVE_PREFIX)
+        ) {
           d.reports.push({ cmdRef: cmd.cmdRef, msgRef: cmd.msgRef, cmd: cmd.cmd, code: cmd.data });
         }
         break;
       case 'Results':
         // A Get on ./DevInfo or ./DevDetail also refreshes the inventory.
         for (const i of cmd.items) noteInventory(d, i.source ?? i.target, i.data);
+        if (cmd.cmdRef.startsWith(KEEPALIVE_PREFIX)) break;
         d.results.push({
           cmdRef: cmd.cmdRef,
           msgRef: cmd.msgRef,
@@ -126,6 +148,7 @@ export function digestDeviceMessage(msg: SyncmlMessage, firstCmdId = 2): DeviceM
         if (code === AlertCode.ClientInitiatedMgmt || code === AlertCode.ServerInitiatedMgmt)
           d.sessionStart = true;
         if (code === AlertCode.SessionAbort) d.abort = true;
+        if (code === AlertCode.NextMessage) d.nextMessage = true;
         if (code === AlertCode.ClientEvent || code === AlertCode.GenericAlert) {
           for (const item of cmd.items.length ? cmd.items : [{}]) {
             const i = item as (typeof cmd.items)[number];

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { CommandDeliveryService } from '../commands/command-delivery.service';
+import { CommandDeliveryService, DeviceRef } from '../commands/command-delivery.service';
 import type { WinCommand } from '../commands/commands.types';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { CheckinContext, SyncmlSessionState } from '../devices/device-session.types';
 import { DeviceSessionsService } from '../devices/device-sessions.service';
-import { DeviceInventory, DeviceStatus } from '../devices/devices.types';
+import { DeviceStatus } from '../devices/devices.types';
 import { verifyClientCertificate } from '../enrollment/pki/verify';
 import { EventBus } from '../events/event-bus';
 import {
@@ -14,20 +14,32 @@ import {
   envelopeBytes,
   measureCommand,
   parseSyncml,
-  SYNCHDR_CMD,
-  SYNCHDR_CMD_REF,
   SyncmlDecodeError,
-  SyncmlStatus,
   type SyncmlCommand,
   type SyncmlHeaderInput,
   type SyncmlMessage,
 } from './codec';
 import { ClientIdentity } from './client-identity';
 import { toSyncmlCommand } from './command-encoding';
-import { DeviceMessageDigest, digestDeviceMessage } from './device-message';
+import { DeviceMessageDigest, digestDeviceMessage, keepAliveGet } from './device-message';
+import {
+  hasUnanswered,
+  mergeInventory,
+  noteAnswers,
+  noteHeader,
+  placeMessage,
+  startSession,
+  syncHdrStatus,
+} from './session-state';
 import { plain, SYNCML_CONTENT_TYPE, SyncmlHttpResult } from './syncml-session.types';
 
 const BUSY_RETRY_MS = [25, 50, 100, 200, 400, 800, 1000, 1000, 1000, 1000];
+
+interface Delivery {
+  sent: WinCommand[];
+  /** Queued commands remain that could not go in this message although none went. */
+  more: boolean;
+}
 
 /** One management message in, one answer out (management-session.md §3, §6). */
 @Injectable()
@@ -51,11 +63,9 @@ export class SyncmlSessionService {
     try {
       msg = parseSyncml(body, { maxBytes: this.config.syncml.bodyLimitBytes });
     } catch (e) {
-      if (e instanceof SyncmlDecodeError) {
-        this.logger.warn(`Refused SyncML from ${identity.thumbprint}: ${e.reason} (${e.message})`);
-        return plain(e.xmlReason === 'too-large' ? 413 : 400, `Invalid SyncML: ${e.message}`);
-      }
-      throw e;
+      if (!(e instanceof SyncmlDecodeError)) throw e;
+      this.logger.warn(`Refused SyncML from ${identity.thumbprint}: ${e.reason} (${e.message})`);
+      return plain(e.xmlReason === 'too-large' ? 413 : 400, `Invalid SyncML: ${e.message}`);
     }
     const acquired = await this.acquire(identity.thumbprint, now);
     if (acquired.kind !== 'ok') {
@@ -64,7 +74,7 @@ export class SyncmlSessionService {
       return plain(401, 'Unknown or unenrolled device certificate');
     }
     const ctx = acquired.ctx;
-    let released = false;
+    let saved = false;
     try {
       if (!(await this.certificateTrusted(ctx, identity, now))) {
         return plain(401, 'Unknown or unenrolled device certificate');
@@ -76,23 +86,29 @@ export class SyncmlSessionService {
         return plain(403, 'SyncHdr Source does not match the client certificate');
       }
       const hash = createHash('sha256').update(body).digest('hex');
-      const prev = ctx.session;
-      if (
-        prev &&
-        prev.sessionId === msg.header.sessionId &&
-        prev.lastMsgId === msg.header.msgId &&
-        prev.lastRequestHash === hash
-      ) {
+      const digest = digestDeviceMessage(msg);
+      const place = placeMessage(ctx.session, msg.header, hash, digest.sessionStart);
+      const prev = ctx.session as SyncmlSessionState;
+      if (place === 'replay') {
         this.logger.log(
-          `Replayed message ${msg.header.sessionId}/${msg.header.msgId} from ${ctx.device.deviceId}: stored answer`,
+          `Replayed message ${msg.header.sessionId}/${msg.header.msgId} from ${ctx.device.deviceId}`,
         );
         return this.xml(prev.lastResponse);
       }
-      const result = await this.process(msg, ctx, hash, now);
-      released = true;
+      if (place === 'late') {
+        // §6 "Order and gaps": acknowledge the header, apply nothing.
+        this.logger.warn(
+          `Late message ${msg.header.sessionId}/${msg.header.msgId} from ${ctx.device.deviceId}`,
+        );
+        return this.xml(
+          this.build(msg, String(prev.serverMsgId), [syncHdrStatus(msg.header.msgId)], true),
+        );
+      }
+      const result = await this.process(msg, digest, place, ctx, hash, now);
+      saved = true;
       return result;
     } finally {
-      if (!released) await this.sessions.release(ctx.device.id, ctx.lockToken);
+      if (!saved) await this.sessions.release(ctx.device.id, ctx.lockToken);
     }
   }
 
@@ -109,7 +125,7 @@ export class SyncmlSessionService {
   /**
    * Issue 4 §4: a certificate issued at enrollment must also chain to its enterprise's CA and be
    * within its validity (the thumbprint lookup alone would take an expired one). Certificates an
-   * administrator registered are trusted by their stored thumbprint, as before.
+   * administrator registered are trusted by their stored thumbprint.
    */
   private async certificateTrusted(
     ctx: CheckinContext,
@@ -128,42 +144,22 @@ export class SyncmlSessionService {
     return false;
   }
 
-  private xml(text: string): SyncmlHttpResult {
-    return { status: 200, body: text, contentType: SYNCML_CONTENT_TYPE };
-  }
-
   private async process(
     msg: SyncmlMessage,
+    digest: DeviceMessageDigest,
+    place: 'new-session' | 'next',
     ctx: CheckinContext,
     hash: string,
     now: Date,
   ): Promise<SyncmlHttpResult> {
     const { device } = ctx;
-    const hdr = msg.header;
-    const digest = digestDeviceMessage(msg);
-    const prev = ctx.session;
-    const newSession =
-      !prev || prev.sessionId !== hdr.sessionId || (digest.sessionStart && hdr.msgId === '1');
-    const deviceRef = { id: device.id, organizationId: device.organizationId };
+    const ref: DeviceRef = { id: device.id, organizationId: device.organizationId };
     let session: SyncmlSessionState;
-    if (newSession) {
-      session = {
-        sessionId: hdr.sessionId,
-        sessionRef: `${hdr.sessionId}@${now.toISOString()}`,
-        startedAt: now,
-        lastMsgId: hdr.msgId,
-        serverMsgId: 0,
-        lastRequestHash: hash,
-        lastResponse: '',
-        outstanding: 0,
-        awaiting: {},
-        drainedSeq: prev?.drainedSeq ?? -1,
-        loginStatus: prev?.loginStatus,
-        endedAt: null,
-      };
-      if (prev && prev.outstanding > 0) {
+    if (place === 'new-session') {
+      session = startSession(ctx.session, msg.header, hash, now);
+      if (hasUnanswered(ctx.session)) {
         // §6 "Sessions that stop mid-way": commands the last session left unanswered.
-        const r = await this.delivery.requeueUnanswered(deviceRef, now);
+        const r = await this.delivery.requeueUnanswered(ref, now);
         if (r.requeued) session.drainedSeq = -1;
         if (r.requeued || r.expired) {
           this.logger.log(
@@ -172,68 +168,39 @@ export class SyncmlSessionService {
         }
       }
     } else {
-      // §6 "Order and gaps": a MsgID below the last one is a late duplicate we no longer have the
-      // answer for. The same MsgID with another body (an identical one was replayed above) is
-      // processed like a new message: its transitions are idempotent.
-      if (prev && Number(hdr.msgId) < Number(prev.lastMsgId)) {
-        this.logger.warn(
-          `Late message ${hdr.sessionId}/${hdr.msgId} from ${device.deviceId}: acknowledged, not applied`,
-        );
-        await this.sessions.release(device.id, ctx.lockToken);
-        return this.lateAnswer(msg, prev);
-      }
-      session = { ...(prev as SyncmlSessionState), lastMsgId: hdr.msgId, lastRequestHash: hash };
+      session = {
+        ...(ctx.session as SyncmlSessionState),
+        lastMsgId: msg.header.msgId,
+        lastRequestHash: hash,
+      };
     }
-    if (digest.loginStatus) session.loginStatus = digest.loginStatus;
-    const maxMsgSize = Number(hdr.meta?.maxMsgSize);
-    // MS-MDM 2.2.5.3: the device's limit for our messages (Win 8.1/10 1507 send none).
-    if (Number.isInteger(maxMsgSize) && maxMsgSize > 0) session.maxMsgSize = maxMsgSize;
+    noteHeader(session, msg.header, digest);
+    await this.record(digest, device, session, now);
 
-    await this.record(digest, ctx, session, now);
-    let unenrolled: Date | undefined;
-    if (digest.unenroll) {
-      unenrolled = now;
+    const unenrolled = digest.unenroll ? now : undefined;
+    if (unenrolled) {
+      this.logger.log(`Device ${device.deviceId} asked to unenroll (alert 1226)`);
       await this.events.emitAndWait('device.unenrolled', {
         organizationId: device.organizationId,
         winDeviceId: device.id,
         reason: 'device-request',
         at: now,
       });
-      this.logger.log(`Device ${device.deviceId} asked to unenroll (alert 1226)`);
     }
     if (digest.abort) {
       // Alert 1223: commands sent in this session without a status return to Pending.
-      await this.delivery.requeueUnanswered(deviceRef, now, session.sessionRef);
-      session.outstanding = 0;
+      await this.delivery.requeueUnanswered(ref, now, session.sessionRef);
       session.awaiting = {};
       session.drainedSeq = -1;
     }
 
     session.serverMsgId += 1;
-    const header: SyncmlHeaderInput = {
-      sessionId: hdr.sessionId,
-      msgId: String(session.serverMsgId),
-      target: hdr.source,
-      source: hdr.target || `${this.config.device.publicBaseUrl}/ManagementServer/MDM.svc`,
-    };
-    const statuses: SyncmlCommand[] = [
-      {
-        kind: 'Status',
-        cmdId: '1',
-        msgRef: hdr.msgId,
-        cmdRef: SYNCHDR_CMD_REF,
-        cmd: SYNCHDR_CMD,
-        targetRef: [],
-        sourceRef: [],
-        data: SyncmlStatus.Ok,
-        items: [],
-      },
-      ...digest.statuses,
-    ];
-    let out: SyncmlCommand[] = statuses;
+    const header = this.header(msg, String(session.serverMsgId));
+    const statuses: SyncmlCommand[] = [syncHdrStatus(msg.header.msgId), ...digest.statuses];
+    let out = statuses;
     let final = true;
-    if (!msg.final) {
-      // OMA-P §6.2: the device's package continues; ask for its next message, no Final.
+    if (!msg.final && !digest.nextMessage) {
+      // OMA-P §6.2: the device's package continues; ask for its next message, without Final.
       out = [
         ...statuses,
         {
@@ -245,27 +212,29 @@ export class SyncmlSessionService {
       ];
       final = false;
     } else if (!digest.abort && !unenrolled && device.status === DeviceStatus.Active) {
-      const sent = await this.deliver(ctx, session, header, statuses, now);
+      const { sent, more } = await this.deliver(ctx, session, header, statuses, now);
       out = [...statuses, ...sent.map(toSyncmlCommand)];
-      session.outstanding += sent.length;
-      session.awaiting ??= {};
-      for (const c of sent) session.awaiting[c.cmdId] = c.config.action;
+      for (const c of sent) (session.awaiting ??= {})[c.cmdId] = c.config.action;
+      // Nothing fitted beside this message's Statuses, but the head fits a message of its own.
+      // A message with only Statuses would end the session (§3.4; Windows also ends it without
+      // Final), so a tiny Get keeps it going: the next message carries only the SyncHdr Status.
+      if (more) out = [...out, keepAliveGet(session.serverMsgId)];
     }
     const response = buildSyncml({ header, commands: out, final });
     session.lastResponse = response;
-    if (final && out.length === statuses.length) session.endedAt = now;
-    const inventory = this.mergeInventory(device.inventory, digest);
+    session.endedAt = final && out.length === statuses.length ? now : null;
+    const inventory = mergeInventory(device.inventory, digest);
     const seenDue =
       !device.lastSeenAt ||
       now.getTime() - new Date(device.lastSeenAt).getTime() >=
         this.config.syncml.lastSeenIntervalMs;
-    const saved = await this.sessions.release(device.id, ctx.lockToken, {
+    const kept = await this.sessions.release(device.id, ctx.lockToken, {
       session,
       inventory,
       lastSeenAt: seenDue || inventory ? now : undefined,
       unenrolled,
     });
-    if (!saved)
+    if (!kept)
       this.logger.error(
         `Lost the lock of device ${device.deviceId} while processing: state not saved`,
       );
@@ -275,11 +244,10 @@ export class SyncmlSessionService {
   /** Statuses, Results and alerts of the message, persisted before the answer is sent. */
   private async record(
     d: DeviceMessageDigest,
-    ctx: CheckinContext,
+    device: DeviceRef,
     session: SyncmlSessionState,
     now: Date,
   ) {
-    const { device } = ctx;
     if (d.alerts.length) {
       await this.sessions.recordEvents(
         device.organizationId,
@@ -295,32 +263,19 @@ export class SyncmlSessionService {
         });
       }
     }
-    if (!d.reports.length && !d.results.length) return;
     const answered = new Set(d.reports.map((r) => r.cmdRef));
-    const joined = d.results.filter((r) => answered.has(r.cmdRef));
-    const late = d.results.filter((r) => !answered.has(r.cmdRef));
     if (d.reports.length) {
       await this.events.emitAndWait('syncml.status.received', {
         organizationId: device.organizationId,
         winDeviceId: device.id,
         sessionRef: session.sessionRef,
         statuses: d.reports,
-        results: joined,
+        results: d.results.filter((r) => answered.has(r.cmdRef)),
         receivedAt: now,
       });
-      // Only final Statuses for commands this session sent (and of their verb) count: one for an
-      // unknown, earlier or already answered command must not hide a command left unanswered
-      // from the requeue at the next session start.
-      const awaiting = session.awaiting ?? {};
-      for (const r of d.reports) {
-        const verb = awaiting[r.cmdRef];
-        if (verb === undefined || (r.cmd && r.cmd !== verb)) continue;
-        if (r.code === SyncmlStatus.InProgress || r.code === SyncmlStatus.ChunkedItemAccepted)
-          continue;
-        delete awaiting[r.cmdRef];
-        session.outstanding = Math.max(0, session.outstanding - 1);
-      }
+      noteAnswers(session, d.reports);
     }
+    const late = d.results.filter((r) => !answered.has(r.cmdRef));
     if (late.length) {
       await this.events.emitAndWait('syncml.results.received', {
         organizationId: device.organizationId,
@@ -331,79 +286,73 @@ export class SyncmlSessionService {
     }
   }
 
-  /** Takes queued commands within the device's MaxMsgSize and the per-message cap (§3.8). */
+  /**
+   * Takes queued commands within the device's MaxMsgSize and the per-message cap (§3.8), FIFO:
+   * a command that does not fit stops the message, so none overtakes another.
+   */
   private async deliver(
     ctx: CheckinContext,
     session: SyncmlSessionState,
     header: SyncmlHeaderInput,
     statuses: SyncmlCommand[],
     now: Date,
-  ): Promise<WinCommand[]> {
-    if (session.drainedSeq === ctx.queueSeq) return [];
-    const maxMsgSize = session.maxMsgSize ?? this.config.syncml.defaultMaxMsgSize;
-    let bytes = envelopeBytes(header, true) + statuses.reduce((n, s) => n + measureCommand(s), 0);
+  ): Promise<Delivery> {
+    if (session.drainedSeq === ctx.queueSeq) return { sent: [], more: false };
+    const limit = session.maxMsgSize ?? this.config.syncml.defaultMaxMsgSize;
+    const envelope = envelopeBytes(header, true);
     const max = this.config.syncml.maxCommandsPerMessage;
-    let considered = 0;
-    const sent = await this.delivery.takeForDelivery(
-      { id: ctx.device.id, organizationId: ctx.device.organizationId },
-      session.sessionRef,
-      now,
-      {
+    const device = { id: ctx.device.id, organizationId: ctx.device.organizationId };
+    for (let attempt = 0; ; attempt++) {
+      let bytes = envelope + statuses.reduce((n, s) => n + measureCommand(s), 0);
+      let considered = 0;
+      let blocked: { command: WinCommand; size: number } | undefined;
+      const sent = await this.delivery.takeForDelivery(device, session.sessionRef, now, {
         maxCommands: max,
-        fits: (c) => {
+        fits: (command) => {
           considered++;
-          const size = measureCommand(toSyncmlCommand(c));
-          if (bytes + size > maxMsgSize) return false;
+          const size = measureCommand(toSyncmlCommand(command));
+          if (bytes + size > limit) {
+            blocked = { command, size };
+            return false;
+          }
           bytes += size;
           return true;
         },
-      },
-    );
-    // Nothing was waiting: remember the queue sequence so idle check-ins skip the query.
-    if (considered === 0) session.drainedSeq = ctx.queueSeq;
-    else if (considered < max && sent.length === considered) session.drainedSeq = ctx.queueSeq;
-    else session.drainedSeq = -1;
-    return sent;
+      });
+      // Everything waiting went (or nothing was waiting): idle check-ins may skip the query
+      // until the queue sequence moves.
+      session.drainedSeq = considered < max && sent.length === considered ? ctx.queueSeq : -1;
+      const head = blocked as { command: WinCommand; size: number } | undefined;
+      if (sent.length || !head) return { sent, more: false };
+      // A command that no message can carry would block the queue forever: it fails, and the
+      // next ones get their turn in this message.
+      const alone = envelope + measureCommand(syncHdrStatus('1')) + head.size;
+      if (alone <= limit) return { sent, more: true };
+      const why = `${alone} bytes > MaxMsgSize ${limit}`;
+      await this.delivery.failUndeliverable(device, head.command, now, why);
+      if (attempt >= 2) return { sent, more: true };
+    }
   }
 
-  private mergeInventory(
-    current: DeviceInventory | undefined,
-    d: DeviceMessageDigest,
-  ): DeviceInventory | undefined {
-    const inv = d.inventory;
-    if (!Object.keys(inv).length) return undefined;
-    const merged: DeviceInventory = {
-      ...current,
-      ...inv,
-      details: { ...current?.details, ...inv.details },
+  private header(msg: SyncmlMessage, msgId: string): SyncmlHeaderInput {
+    return {
+      sessionId: msg.header.sessionId,
+      msgId,
+      target: msg.header.source,
+      source: msg.header.target || `${this.config.device.publicBaseUrl}/ManagementServer/MDM.svc`,
     };
-    if (!merged.details || !Object.keys(merged.details).length) delete merged.details;
-    return JSON.stringify(merged) === JSON.stringify(current ?? {}) ? undefined : merged;
   }
 
-  private lateAnswer(msg: SyncmlMessage, prev: SyncmlSessionState): SyncmlHttpResult {
-    const response = buildSyncml({
-      header: {
-        sessionId: msg.header.sessionId,
-        msgId: String(prev.serverMsgId),
-        target: msg.header.source,
-        source: msg.header.target,
-      },
-      commands: [
-        {
-          kind: 'Status',
-          cmdId: '1',
-          msgRef: msg.header.msgId,
-          cmdRef: '0',
-          cmd: 'SyncHdr',
-          targetRef: [],
-          sourceRef: [],
-          data: SyncmlStatus.Ok,
-          items: [],
-        },
-      ],
-      final: true,
-    });
-    return this.xml(response);
+  private build(
+    msg: SyncmlMessage,
+    msgId: string,
+    commands: SyncmlCommand[],
+    final: boolean,
+  ): string {
+    return buildSyncml({ header: this.header(msg, msgId), commands, final });
+  }
+
+  private xml(text: string): SyncmlHttpResult {
+    return { status: 200, body: text, contentType: SYNCML_CONTENT_TYPE };
   }
 }

@@ -1,0 +1,120 @@
+import type { DeviceStatusReport } from '../events/event-map';
+import type { SyncmlSessionState } from '../devices/device-session.types';
+import type { DeviceInventory } from '../devices/devices.types';
+import {
+  SYNCHDR_CMD,
+  SYNCHDR_CMD_REF,
+  SyncmlStatus,
+  type SyncmlHeader,
+  type SyncmlStatusCommand,
+} from './codec';
+import type { DeviceMessageDigest } from './device-message';
+
+/** How a device message relates to the stored session (management-session.md §3.5, §6). */
+export type MessagePlace = 'replay' | 'new-session' | 'next' | 'late';
+
+export function placeMessage(
+  prev: SyncmlSessionState | null,
+  hdr: SyncmlHeader,
+  requestHash: string,
+  sessionStart: boolean,
+): MessagePlace {
+  if (!prev) return 'new-session';
+  if (
+    prev.sessionId === hdr.sessionId &&
+    prev.lastMsgId === hdr.msgId &&
+    prev.lastRequestHash === requestHash
+  ) {
+    return 'replay';
+  }
+  // SessionIDs wrap: MsgID 1 with a session-start alert is a new session even with an old id.
+  if (prev.sessionId !== hdr.sessionId || (sessionStart && hdr.msgId === '1')) return 'new-session';
+  // A MsgID below the last one is a late duplicate we no longer have the answer for. The same
+  // MsgID with another body is processed like a new message: its transitions are idempotent.
+  return Number(hdr.msgId) < Number(prev.lastMsgId) ? 'late' : 'next';
+}
+
+export function startSession(
+  prev: SyncmlSessionState | null,
+  hdr: SyncmlHeader,
+  requestHash: string,
+  now: Date,
+): SyncmlSessionState {
+  return {
+    sessionId: hdr.sessionId,
+    sessionRef: `${hdr.sessionId}@${now.toISOString()}`,
+    startedAt: now,
+    lastMsgId: hdr.msgId,
+    serverMsgId: 0,
+    lastRequestHash: requestHash,
+    lastResponse: '',
+    awaiting: {},
+    drainedSeq: prev?.drainedSeq ?? -1,
+    maxMsgSize: prev?.maxMsgSize,
+    loginStatus: prev?.loginStatus,
+    endedAt: null,
+  };
+}
+
+/** Whether the previous session left commands it sent without a final Status. */
+export function hasUnanswered(session: SyncmlSessionState | null): boolean {
+  return !!session && Object.keys(session.awaiting ?? {}).length > 0;
+}
+
+/** Folds what the message says about the session into it (LoginStatus, MaxMsgSize). */
+export function noteHeader(
+  session: SyncmlSessionState,
+  hdr: SyncmlHeader,
+  d: DeviceMessageDigest,
+): void {
+  if (d.loginStatus) session.loginStatus = d.loginStatus;
+  const maxMsgSize = Number(hdr.meta?.maxMsgSize);
+  // MS-MDM 2.2.5.3: the device's limit for our messages (Win 8.1/10 1507 send none).
+  if (Number.isInteger(maxMsgSize) && maxMsgSize > 0) session.maxMsgSize = maxMsgSize;
+}
+
+/**
+ * Only final Statuses for commands this session sent, of the verb sent, count as answers: one for
+ * an unknown, earlier or already answered command must not hide an unanswered command from the
+ * requeue at the next session start. 101 and 213 are not final.
+ */
+export function noteAnswers(session: SyncmlSessionState, reports: DeviceStatusReport[]): void {
+  const awaiting = (session.awaiting ??= {});
+  for (const r of reports) {
+    const verb = awaiting[r.cmdRef];
+    if (verb === undefined || (r.cmd && r.cmd !== verb)) continue;
+    if (r.code === SyncmlStatus.InProgress || r.code === SyncmlStatus.ChunkedItemAccepted) continue;
+    delete awaiting[r.cmdRef];
+  }
+}
+
+/** MS-MDM 2.2.6.1: the server's first Status answers the device's SyncHdr (CmdRef 0). */
+export function syncHdrStatus(msgRef: string): SyncmlStatusCommand {
+  return {
+    kind: 'Status',
+    cmdId: '1',
+    msgRef,
+    cmdRef: SYNCHDR_CMD_REF,
+    cmd: SYNCHDR_CMD,
+    targetRef: [],
+    sourceRef: [],
+    data: SyncmlStatus.Ok,
+    items: [],
+  };
+}
+
+/** The inventory after this message, or undefined when nothing changed. */
+export function mergeInventory(
+  current: DeviceInventory | undefined,
+  d: DeviceMessageDigest,
+): DeviceInventory | undefined {
+  const inv = d.inventory;
+  if (!Object.keys(inv).length) return undefined;
+  const merged: DeviceInventory = {
+    ...current,
+    ...inv,
+    details: { ...current?.details, ...inv.details },
+  };
+  if (!merged.details || !Object.keys(merged.details).length) delete merged.details;
+  return JSON.stringify(merged) === JSON.stringify(current ?? {}) ? undefined : merged;
+}

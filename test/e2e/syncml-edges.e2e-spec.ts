@@ -1,0 +1,136 @@
+import { bearer, startTestApp, TestApp } from '../support/app';
+import {
+  commandDoc,
+  managedDevice,
+  queue,
+  readBatch,
+  responseOf,
+  simulate,
+} from '../support/syncml-device';
+
+const EXPIRED = 'ExpectedMessageNotReceivedInRequiredPeriodOfTime';
+const LONG = (n: number) => 'v'.repeat(n);
+
+describe('SyncML sessions: edges of delivery', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(__filename);
+  });
+  afterAll(() => t.close());
+
+  it('fails a command no message within MaxMsgSize can carry, and delivers the next one at once', async () => {
+    const d = await managedDevice(t);
+    const b = await queue(t, d, [
+      { path: './Vendor/MSFT/Test/Big', action: 'Replace', format: 'chr', value: LONG(500) },
+      { path: './DevInfo/Man', action: 'Get', format: 'chr' },
+    ]);
+    const sim = simulate(t, d, { maxMsgSize: 900 });
+    try {
+      const s = await sim.runSession();
+      expect(s.outcome).toBe('completed');
+      expect(s.warnings).toEqual([]);
+      const got = await readBatch(t, d, b.id);
+      expect(got.commands.map((c) => [c.status, c.statusCode])).toEqual([
+        ['RequestItemTooLong', null],
+        ['Acknowledged', '200'],
+      ]);
+      expect(s.transcript.map((e) => [e.msgId, e.target])).toEqual([['1', './DevInfo/Man']]);
+      for (const x of s.exchanges)
+        expect(Buffer.byteLength(x.responseBody)).toBeLessThanOrEqual(900);
+    } finally {
+      sim.close();
+    }
+  });
+
+  it("keeps the session going for a command that fits only without package 1's statuses", async () => {
+    const d = await managedDevice(t);
+    const b = await queue(t, d, [
+      { path: './Vendor/MSFT/Test/Wide', action: 'Replace', format: 'chr', value: LONG(400) },
+    ]);
+    const sim = simulate(t, d, { maxMsgSize: 1200 });
+    try {
+      const s = await sim.runSession();
+      expect(s.warnings).toEqual([]);
+      // Package 2 carries the statuses and a keep-alive Get; the command follows alone.
+      expect(s.transcript.map((e) => [e.verb, e.target])).toEqual([
+        ['Get', './DevInfo/DevId'],
+        ['Replace', './Vendor/MSFT/Test/Wide'],
+      ]);
+      expect(
+        responseOf(s.exchanges[1])
+          .commands.filter((c) => c.kind === 'Replace')
+          .map((c) => c.cmdId),
+      ).toEqual([b.commands[0].cmdId]);
+      expect((await readBatch(t, d, b.id)).commands[0].status).toBe('Acknowledged');
+      for (const x of s.exchanges)
+        expect(Buffer.byteLength(x.responseBody)).toBeLessThanOrEqual(1200);
+      // The keep-alive is no command of ours: nothing about it was stored.
+      expect(await t.db.collection('win_commands').countDocuments({ cmdId: /^keepalive-/ })).toBe(
+        0,
+      );
+    } finally {
+      sim.close();
+    }
+  });
+
+  it('does not send again a command the device reported in progress (101)', async () => {
+    const d = await managedDevice(t);
+    const b = await queue(t, d, [
+      { path: './Vendor/MSFT/Test/Install', action: 'Exec', format: 'chr' },
+    ]);
+    const sim = simulate(t, d, { behaviour: { execStatus: '101' } });
+    try {
+      const s1 = await sim.runSession();
+      expect(s1.transcript.map((e) => e.answeredStatus)).toEqual(['101']);
+      const s2 = await sim.runSession();
+      expect(s2.transcript).toEqual([]);
+      const c = (await readBatch(t, d, b.id)).commands[0];
+      expect([c.status, c.statusCode]).toEqual(['Awaiting', '101']);
+      expect((await commandDoc(t, c.cmdId)).attempts).toBe(1);
+    } finally {
+      sim.close();
+    }
+  });
+
+  it('administrator unenrollment cancels Pending commands and expires those sent but unanswered', async () => {
+    const d = await managedDevice(t);
+    const sent = await queue(t, d, [
+      { path: './Vendor/MSFT/Test/A', action: 'Get', format: 'chr' },
+    ]);
+    const sim = simulate(t, d, { dropAnswerForMessage: 1 });
+    try {
+      const s = await sim.runSession();
+      expect(s.outcome).toBe('dropped');
+    } finally {
+      sim.close();
+    }
+    const waiting = await queue(t, d, [
+      { path: './Vendor/MSFT/Test/B', action: 'Get', format: 'chr' },
+    ]);
+    const r = await t.http
+      .post(`/v1/organizations/${d.slug}/mdm/windows/enterprise/devices/${d.deviceId}/unenroll`)
+      .set(bearer(d.token))
+      .send({});
+    expect(r.status).toBe(200);
+    const a = (await readBatch(t, d, sent.id)).commands[0];
+    expect(a.status).toBe(EXPIRED);
+    const p = (await readBatch(t, d, waiting.id)).commands[0];
+    expect(p.status).toBe('Cancel');
+    expect(p.canceledAt).not.toBeNull();
+  });
+
+  it('an idle check-in leaves the device updatedAt alone (locking is bookkeeping)', async () => {
+    const d = await managedDevice(t);
+    const sim = simulate(t, d);
+    try {
+      await sim.runSession();
+      const before = await t.db.collection('win_devices').findOne({ deviceId: d.deviceId });
+      await sim.runSession();
+      const after = await t.db.collection('win_devices').findOne({ deviceId: d.deviceId });
+      expect(after?.updatedAt).toEqual(before?.updatedAt);
+      expect(after?.syncml.sessionId).not.toEqual(before?.syncml.sessionId);
+    } finally {
+      sim.close();
+    }
+  });
+});
