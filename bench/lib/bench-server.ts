@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { INestApplication } from '@nestjs/common';
-import { getConnectionToken } from '@nestjs/mongoose';
+import { getConnectionToken, MongooseModuleOptions } from '@nestjs/mongoose';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -12,24 +12,12 @@ import { mintToken } from '../../src/auth/token';
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { resolveMongoUri, withDatabase, type ResolvedMongo } from '../../src/store';
-
-// The signals Nest's enableShutdownHooks() listens to (@nestjs/common ShutdownSignal).
-const SIGNALS: NodeJS.Signals[] = [
-  'SIGHUP',
-  'SIGINT',
-  'SIGQUIT',
-  'SIGILL',
-  'SIGTRAP',
-  'SIGABRT',
-  'SIGBUS',
-  'SIGFPE',
-  'SIGSEGV',
-  'SIGUSR2',
-  'SIGTERM',
-];
+import { DeviceListener, startDeviceListener } from '../../src/tls/device-listener';
 
 export interface BenchServer {
   baseUrl: string;
+  /** The HTTPS device listener, when asked for (`deviceListener: true`). */
+  devices: DeviceListener | null;
   /** e.g. `ferretdb (embedded, MongoDB 7.0.77 / FerretDB v1.24.2)`. */
   storeDescription: string;
   storeKind: ResolvedMongo['source'];
@@ -40,8 +28,12 @@ export interface BenchServer {
 }
 
 export interface BenchServerOptions {
-  /** COMMANDS_MAX_PER_BATCH for this app. */
-  maxCommandsPerBatch: number;
+  /** Extra environment for loadConfig (e.g. COMMANDS_MAX_PER_BATCH). */
+  env?: Record<string, string>;
+  /** Driver options, e.g. `{ monitorCommands: true }` to count round trips. */
+  mongo?: MongooseModuleOptions;
+  /** Also start the HTTPS device listener on a free loopback port. */
+  deviceListener?: boolean;
   log: (message: string) => void;
 }
 
@@ -52,15 +44,20 @@ export interface BenchServerOptions {
  */
 export async function startBenchServer(opts: BenchServerOptions): Promise<BenchServer> {
   const secret = randomBytes(32).toString('hex');
+  const tmp = await mkdtemp(join(tmpdir(), 'mullion-bench-'));
   const config = loadConfig({
     JWT_SECRET: secret,
     LOG_REQUESTS: 'false',
-    COMMANDS_MAX_PER_BATCH: String(opts.maxCommandsPerBatch),
+    DATA_DIR: join(tmp, 'app'),
+    DEVICE_PORT: '0',
+    DEVICE_HOST: '127.0.0.1',
+    ENROLLMENT_CA_KEY_BITS: '2048',
+    ...opts.env,
   });
   const external = Boolean(process.env.MONGODB_URI?.trim());
-  const dataDir = external ? undefined : await mkdtemp(join(tmpdir(), 'mullion-bench-store-'));
   let store: ResolvedMongo | undefined;
   let app: INestApplication | undefined;
+  let devices: DeviceListener | null = null;
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -72,35 +69,31 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
         .catch((e: unknown) => opts.log(`could not drop the bench database: ${String(e)}`));
     }
     // Load generators keep their keep-alive connections busy; app.close() would wait for them.
+    devices?.server.closeAllConnections();
+    await devices?.close().catch(() => undefined);
     (app?.getHttpServer() as Server | undefined)?.closeAllConnections();
     await app?.close().catch(() => undefined);
     await store?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
   };
 
   try {
     // With MONGODB_URI set, resolveMongoUri starts nothing and ignores dataDir.
-    store = await resolveMongoUri(process.env, { dataDir: dataDir ?? '.', log: opts.log });
+    store = await resolveMongoUri(process.env, { dataDir: join(tmp, 'store'), log: opts.log });
     // Never write into the database MONGODB_URI names: a fresh one, dropped at the end.
     const uri = external
       ? withDatabase(store.uri, `mullion_bench_${randomBytes(4).toString('hex')}`)
       : store.uri;
-    const before = new Map(SIGNALS.map((sig) => [sig, process.listeners(sig)]));
-    app = await createApp(config, uri, { logger: ['error', 'warn'] });
-    // createApp() enables Nest's shutdown hooks, whose handler closes the app and then re-raises
-    // the signal, killing the process before the store is stopped. The caller handles signals.
-    for (const sig of SIGNALS) {
-      for (const listener of process.listeners(sig)) {
-        if (!before.get(sig)?.includes(listener)) process.removeListener(sig, listener);
-      }
-    }
+    app = await createApp(config, uri, { logger: ['error', 'warn'], mongo: opts.mongo });
     await app.init();
     const db = app.get<Connection>(getConnectionToken());
     await Promise.all(Object.values(db.models).map((m) => m.init()));
     await app.listen(0, '127.0.0.1');
+    if (opts.deviceListener) devices = await startDeviceListener(app, config);
     const { port } = app.getHttpServer().address() as AddressInfo;
     return {
       baseUrl: `http://127.0.0.1:${port}`,
+      devices,
       storeDescription: await describeStore(db, store.source),
       storeKind: store.source,
       token: mintToken(secret, { subject: 'bench', organizations: ['*'], permissions: ['*'] }),

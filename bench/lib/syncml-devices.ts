@@ -22,7 +22,11 @@ import {
   syncHdrStatus,
 } from '../../src/simulator/messages';
 import { CommandResponder } from '../../src/simulator/responder';
-import { DEFAULT_READ_ONLY_PATHS, DeviceTree, windowsDefaultValues } from '../../src/simulator/tree';
+import {
+  DEFAULT_READ_ONLY_PATHS,
+  DeviceTree,
+  windowsDefaultValues,
+} from '../../src/simulator/tree';
 
 export interface BenchIdentity {
   deviceId: string;
@@ -38,6 +42,9 @@ export interface Step {
 }
 
 const CONTENT_TYPE = 'application/vnd.syncml.dm+xml';
+/** Generous: on a saturated store a message waits long, and a device that gave up would come
+ * back while the server still works on its message (the lock would then be taken over). */
+const TIMEOUT_MS = 180_000;
 
 /**
  * Talks like the simulator's SimulatedDevice (same package 1, same responder and tree) but one
@@ -162,7 +169,9 @@ export class BenchDevice {
           );
         },
       );
-      req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
+      req.setTimeout(TIMEOUT_MS, () =>
+        req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`)),
+      );
       req.on('error', reject);
       req.end(payload);
     });

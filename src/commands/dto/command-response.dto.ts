@@ -1,3 +1,4 @@
+import { PageOf } from '../../common/pagination/pagination';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { COMMAND_ACTIONS, COMMAND_FORMATS } from '../commands.types';
 import { ALL_COMMAND_STATUSES } from '../command-status';
@@ -62,25 +63,9 @@ export class CommandBatchSummaryDto {
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
 }
 
-export class CommandBatchPageDto {
-  @ApiProperty({ type: [CommandBatchSummaryDto] }) docs!: CommandBatchSummaryDto[];
-  @ApiProperty() totalDocs!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() page!: number;
-  @ApiProperty() totalPages!: number;
-  @ApiProperty() hasNextPage!: boolean;
-  @ApiProperty() hasPrevPage!: boolean;
-}
+export class CommandBatchPageDto extends PageOf(CommandBatchSummaryDto) {}
 
-export class CommandPageDto {
-  @ApiProperty({ type: [CommandResponseDto] }) docs!: CommandResponseDto[];
-  @ApiProperty() totalDocs!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() page!: number;
-  @ApiProperty() totalPages!: number;
-  @ApiProperty() hasNextPage!: boolean;
-  @ApiProperty() hasPrevPage!: boolean;
-}
+export class CommandPageDto extends PageOf(CommandResponseDto) {}
 
 export class CancelResultItemDto {
   @ApiProperty() cmdId!: string;

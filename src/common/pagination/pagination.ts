@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { invalidData } from '../errors';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
@@ -77,4 +77,22 @@ export function toPage<T>(docs: T[], totalDocs: number, req: PageRequest): Page<
     hasNextPage: req.page < totalPages,
     hasPrevPage: req.page > 1,
   };
+}
+
+/**
+ * The OpenAPI model of a page of `item` (Swagger needs a class per item type). The class is
+ * named `<Item>Page`, e.g. DeviceResponseDtoPage.
+ */
+export function PageOf<T>(item: new (...args: never[]) => T) {
+  class PageModel {
+    @ApiProperty({ type: [item] }) docs!: T[];
+    @ApiProperty({ example: 1 }) totalDocs!: number;
+    @ApiProperty({ example: 20 }) limit!: number;
+    @ApiProperty({ example: 1 }) page!: number;
+    @ApiProperty({ example: 1 }) totalPages!: number;
+    @ApiProperty({ example: false }) hasNextPage!: boolean;
+    @ApiProperty({ example: false }) hasPrevPage!: boolean;
+  }
+  Object.defineProperty(PageModel, 'name', { value: `${item.name}Page` });
+  return PageModel;
 }

@@ -9,7 +9,7 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
-import { PageQueryDto } from '../../common/pagination/pagination';
+import { PageOf, PageQueryDto } from '../../common/pagination/pagination';
 import { OrganizationParamsDto } from '../../organizations/dto/create-organization.dto';
 import { DeviceStatus } from '../devices.types';
 
@@ -128,15 +128,7 @@ export class DeviceResponseDto {
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
 }
 
-export class DevicePageDto {
-  @ApiProperty({ type: [DeviceResponseDto] }) docs!: DeviceResponseDto[];
-  @ApiProperty() totalDocs!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() page!: number;
-  @ApiProperty() totalPages!: number;
-  @ApiProperty() hasNextPage!: boolean;
-  @ApiProperty() hasPrevPage!: boolean;
-}
+export class DevicePageDto extends PageOf(DeviceResponseDto) {}
 
 /** RFC 1035 host name with at least two labels; matched case-insensitively, stored lower-case. */
 export const EMAIL_DOMAIN =
