@@ -183,6 +183,20 @@ export class CommandDeliveryRepository {
     return { requeued: total - expired, expired };
   }
 
+  /** Commands taken for an answer that was never sent: back to Pending as they were. */
+  async returnUnsent(winDeviceId: string, sessionRef: string, sentAt: Date): Promise<number> {
+    const res = await this.commands
+      .updateMany(
+        { winDeviceId, status: CommandStatus.Awaiting, sessionRef, sentAt },
+        {
+          $set: { status: CommandStatus.Pending, sessionRef: null, sentAt: null },
+          $inc: { attempts: -1 },
+        },
+      )
+      .exec();
+    return res.modifiedCount;
+  }
+
   /**
    * Unenrollment closes the queue: Pending → Cancel; Awaiting (sent, never to be answered) →
    * ExpectedMessageNotReceivedInRequiredPeriodOfTime. One round trip.

@@ -117,6 +117,10 @@ export class CommandDeliveryService {
         );
         continue;
       }
+      if (answered.has(c.cmdId)) {
+        this.logger.warn(`A second Status for ${c.cmdId} in one message: ignored`);
+        continue;
+      }
       answered.add(c.cmdId);
       const to = NON_FINAL_CODES.has(s.code) ? CommandStatus.Awaiting : statusNameForCode(s.code);
       const data = c.config.action === 'Get' ? toData(resultsByRef.get(c.cmdId)) : undefined;
@@ -132,14 +136,33 @@ export class CommandDeliveryService {
       });
     }
     const modified = await this.repo.applyStatuses(e.winDeviceId, transitions);
+    let applied = transitions;
     if (modified !== transitions.length) {
+      // Something moved a command meanwhile (unenrollment, a concurrent message): announce only
+      // the transitions that really happened.
       this.logger.warn(
         `Expected ${transitions.length} status updates for ${e.winDeviceId}, applied ${modified}`,
       );
+      const now = new Map(
+        (
+          await this.repo.findForDevice(
+            e.winDeviceId,
+            transitions.map((t) => t.cmdId),
+          )
+        ).map((c) => [c.cmdId, c]),
+      );
+      applied = transitions.filter((t) => {
+        const c = now.get(t.cmdId);
+        return (
+          c?.status === t.to &&
+          c.statusCode === t.statusCode &&
+          c.receivedAt?.getTime() === t.receivedAt.getTime()
+        );
+      });
     }
     const late = e.results.filter((r) => !answered.has(r.cmdRef) && known.has(r.cmdRef));
     if (late.length) await this.attachLateResults(e.winDeviceId, late);
-    for (const t of transitions) {
+    for (const t of applied) {
       if (t.to === CommandStatus.Awaiting) continue;
       this.events.emit('command.status.changed', {
         organizationId: e.organizationId,
@@ -171,6 +194,14 @@ export class CommandDeliveryService {
       now,
       sessionRef,
     );
+  }
+
+  async returnUnsent(device: DeviceRef, sessionRef: string, sentAt: Date): Promise<void> {
+    const n = await this.repo.returnUnsent(device.id, sessionRef, sentAt);
+    if (n)
+      this.logger.warn(
+        `${n} commands of ${device.id} returned to the queue: their answer was not sent`,
+      );
   }
 
   /** Unenrollment: nothing more will be delivered or answered. */

@@ -16,8 +16,9 @@ export function omaUriProblem(path: string): string | null {
 }
 
 const INT = /^[+-]?\d{1,19}$/;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 64n - 1n;
+// Signed 64-bit minimum to unsigned 64-bit maximum: CSP integers are DWORDs, QWORDs or signed.
+const INT_MIN = -(2n ** 63n);
+const INT_MAX = 2n ** 64n - 1n;
 const FLOAT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -47,7 +48,7 @@ export function valueFormatProblem(format: CommandConfig['format'], value: strin
     case 'int': {
       if (!INT.test(value)) return 'must be a decimal integer for format int';
       const n = BigInt(value);
-      return n < INT64_MIN || n > INT64_MAX ? 'is out of the 64-bit integer range' : null;
+      return n < INT_MIN || n > INT_MAX ? 'is outside -2^63 … 2^64-1' : null;
     }
     case 'bool':
       return value === 'true' || value === 'false' ? null : 'must be true or false for format bool';

@@ -224,22 +224,23 @@ export class CommandsRepository {
     return [docs.map(toCommand), total];
   }
 
-  /** Pending → Cancel, conditional on the command still being Pending. */
+  /** Pending → Cancel for the listed commands of the batch (all when none listed), each conditional. */
   async cancelPending(
     orgId: string,
     batchId: string,
-    cmdId: string,
     now: Date,
-  ): Promise<WinCommand | null> {
-    const doc = await this.commands
-      .findOneAndUpdate(
-        { cmdId, batchId, organizationId: orgId, status: CommandStatus.Pending },
-        { $set: { status: CommandStatus.Cancel, canceledAt: now } },
-        { new: true },
-      )
-      .lean<WinCommandDoc>()
+    cmdIds?: string[],
+  ): Promise<number> {
+    const filter: FilterQuery<WinCommandDoc> = {
+      batchId,
+      organizationId: orgId,
+      status: CommandStatus.Pending,
+    };
+    if (cmdIds) filter.cmdId = { $in: cmdIds };
+    const res = await this.commands
+      .updateMany(filter, { $set: { status: CommandStatus.Cancel, canceledAt: now } })
       .exec();
-    return doc ? toCommand(doc) : null;
+    return res.modifiedCount;
   }
 
   async findCommandsByCmdId(

@@ -100,7 +100,8 @@ export class CommandsService {
     // A fresh batch is answered from what was just written (no read-back: on stores without
     // index pushdown, such as FerretDB's SQLite backend, a read-back scans every command). A
     // batch that already existed (Idempotency-Key retry, racing duplicate) is read back.
-    const view = fresh ? this.freshView(batch, configs) : await this.view(organization.id, batch);
+    if (!fresh) return this.view(organization.id, batch);
+    const view = this.freshView(batch, configs);
     this.logger.log(
       JSON.stringify({
         msg: 'command batch queued',
@@ -109,6 +110,7 @@ export class CommandsService {
         commands: configs.length,
       }),
     );
+    // Announced once: a retried Idempotency-Key answers the same batch without a new event.
     this.events.emit('command.batch.created', {
       batchId,
       organizationId: organization.id,
@@ -244,38 +246,38 @@ export class CommandsService {
       winDeviceId,
     );
     assertFound(await this.repo.findBatch(organization.id, device.id, batchId));
-    const all = await this.repo.commandsOfBatch(organization.id, batchId);
-    const wanted = cmdIds ? [...new Set(cmdIds)] : all.map((c) => c.cmdId);
     const now = new Date();
-    const results = await Promise.all(
-      wanted.map(async (cmdId): Promise<CancelOutcome> => {
-        const updated = await this.repo.cancelPending(organization.id, batchId, cmdId, now);
-        if (updated) {
-          this.events.emit('command.status.changed', {
-            organizationId: organization.id,
-            winDeviceId: device.id,
-            batchId,
-            cmdId,
-            from: CommandStatus.Pending,
-            to: CommandStatus.Cancel,
-            statusCode: null,
-            at: now,
-          });
-          return { cmdId, canceled: true, status: CommandStatus.Cancel };
-        }
-        const [current] = await this.repo.findCommandsByCmdId(organization.id, batchId, [cmdId]);
-        if (!current) return { cmdId, canceled: false, status: 'NotFound', reason: 'not-found' };
-        const reason =
-          current.status === CommandStatus.Cancel
-            ? 'already-canceled'
-            : current.status === CommandStatus.Awaiting
-              ? 'already-sent'
-              : isFinalStatus(current.status)
-                ? 'finished'
-                : 'already-sent';
-        return { cmdId, canceled: false, status: current.status, reason };
-      }),
-    );
+    // One conditional update (Pending → Cancel, per document), then one read to explain the rest.
+    const unique = cmdIds ? [...new Set(cmdIds)] : undefined;
+    await this.repo.cancelPending(organization.id, batchId, now, unique);
+    const current = unique
+      ? await this.repo.findCommandsByCmdId(organization.id, batchId, unique)
+      : await this.repo.commandsOfBatch(organization.id, batchId);
+    const byId = new Map(current.map((c) => [c.cmdId, c]));
+    const results = (unique ?? current.map((c) => c.cmdId)).map((cmdId): CancelOutcome => {
+      const c = byId.get(cmdId);
+      if (!c) return { cmdId, canceled: false, status: 'NotFound', reason: 'not-found' };
+      if (c.status === CommandStatus.Cancel && c.canceledAt?.getTime() === now.getTime()) {
+        this.events.emit('command.status.changed', {
+          organizationId: organization.id,
+          winDeviceId: device.id,
+          batchId,
+          cmdId,
+          from: CommandStatus.Pending,
+          to: CommandStatus.Cancel,
+          statusCode: null,
+          at: now,
+        });
+        return { cmdId, canceled: true, status: CommandStatus.Cancel };
+      }
+      const reason =
+        c.status === CommandStatus.Cancel
+          ? 'already-canceled'
+          : isFinalStatus(c.status)
+            ? 'finished'
+            : 'already-sent';
+      return { cmdId, canceled: false, status: c.status, reason };
+    });
     return { id: batchId, results };
   }
 }

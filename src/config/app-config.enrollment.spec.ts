@@ -15,7 +15,6 @@ describe('loadConfig: enrollment and MASTER_KEY', () => {
     const a = loadConfig({ DATA_DIR: dir });
     const file = join(dir, 'master.key');
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(a.enrollment.masterKeySource).toBe('file');
     expect(a.enrollment.masterKey.reveal()).toHaveLength(32);
     const b = loadConfig({ DATA_DIR: dir });
     expect(b.enrollment.masterKey.reveal().equals(a.enrollment.masterKey.reveal())).toBe(true);
@@ -30,7 +29,6 @@ describe('loadConfig: enrollment and MASTER_KEY', () => {
     const key = Buffer.alloc(32, 9);
     for (const value of [key.toString('hex'), key.toString('base64')]) {
       const c = loadConfig({ DATA_DIR: dir, MASTER_KEY: value });
-      expect(c.enrollment.masterKeySource).toBe('env');
       expect(c.enrollment.masterKey.reveal().equals(key)).toBe(true);
     }
     expect(() => statSync(join(dir, 'master.key'))).toThrow();

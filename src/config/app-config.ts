@@ -54,8 +54,6 @@ export interface AppConfig {
 export interface EnrollmentConfig {
   /** Seals the enterprise CA keys (AES-256-GCM). Never logged: see SecretBytes. */
   masterKey: SecretBytes;
-  /** Where the master key came from: MASTER_KEY, or the generated `<dataDir>/master.key`. */
-  masterKeySource: 'env' | 'file';
   /** w7 PROVIDER-ID and DMClient provider node name (must stay stable for enrolled devices). */
   providerId: string;
   /** w7 NAME shown to the user; defaults to the enterprise name. */
@@ -178,10 +176,10 @@ function loadMasterKey(
   env: Env,
   nodeEnv: string,
   dataDir: string,
-): Pick<EnrollmentConfig, 'masterKey' | 'masterKeySource'> {
+): Pick<EnrollmentConfig, 'masterKey'> {
   try {
     if (env.MASTER_KEY?.trim()) {
-      return { masterKey: new SecretBytes(parseMasterKey(env.MASTER_KEY)), masterKeySource: 'env' };
+      return { masterKey: new SecretBytes(parseMasterKey(env.MASTER_KEY)) };
     }
     if (nodeEnv === 'production') {
       throw new ConfigError(
@@ -201,7 +199,6 @@ function loadMasterKey(
     }
     return {
       masterKey: new SecretBytes(parseMasterKey(readFileSync(file, 'utf8'), file)),
-      masterKeySource: 'file',
     };
   } catch (e) {
     if (e instanceof MasterKeyError) throw new ConfigError(e.message);
@@ -265,6 +262,10 @@ function loadEnrollmentConfig(env: Env, nodeEnv: string, dataDir: string): Enrol
   };
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 const DEV_SECRET = 'mullion-local-development-secret-change-me';
 
 export function loadConfig(rawEnv: Env = process.env): AppConfig {
@@ -280,6 +281,14 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     if (nodeEnv === 'production') {
       throw new ConfigError(
         'JWT_SECRET or JWT_PUBLIC_KEY(_FILE) is required when NODE_ENV=production',
+      );
+    }
+    // The development secret is public (it is in this repository): it only ever signs tokens
+    // for a server nobody else can reach.
+    const exposed = [env.HOST, env.DEVICE_HOST].filter((h) => h !== undefined && !isLoopback(h));
+    if (exposed.length) {
+      throw new ConfigError(
+        `JWT_SECRET (or JWT_PUBLIC_KEY) is required when listening beyond loopback (${exposed.join(', ')})`,
       );
     }
     secret = DEV_SECRET;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Types } from 'mongoose';
 import { OrganizationsService } from '../organizations/organizations.service';
 import {
   DeviceEnrollmentInfo,
@@ -6,6 +7,7 @@ import {
   WinDevice,
   WinEnterprise,
 } from './devices.types';
+import { DeviceCertificatesRepository } from './device-certificates.repository';
 import { CaSigningMaterial, EnterpriseCaService } from './enterprise-ca.service';
 import { WinDevicesRepository } from './win-devices.repository';
 import { WinEnterprisesRepository } from './win-enterprises.repository';
@@ -36,6 +38,7 @@ export class DeviceEnrollmentService {
     private readonly enterprises: WinEnterprisesRepository,
     private readonly devices: WinDevicesRepository,
     private readonly cas: EnterpriseCaService,
+    private readonly certificates: DeviceCertificatesRepository,
   ) {}
 
   findEnterpriseById(id: string): Promise<WinEnterprise | null> {
@@ -71,13 +74,43 @@ export class DeviceEnrollmentService {
     return this.cas.signingMaterial(enterprise);
   }
 
-  enrollDevice(
+  /** The enterprise's device with this Windows device id, if any (re-enrollment checks). */
+  findEnrolledDevice(enterprise: WinEnterprise, deviceId: string): Promise<WinDevice | null> {
+    return this.devices.findByDeviceId(enterprise.id, deviceId);
+  }
+
+  /**
+   * Stores the enrolled device: its new certificate is bound to it first (a thumbprint opens
+   * sessions for one device only), the one it replaces is released afterwards.
+   */
+  async enrollDevice(
     enterprise: WinEnterprise,
     input: EnrollDeviceInput,
   ): Promise<{ device: WinDevice; created: boolean }> {
-    return this.devices.upsertEnrolled(enterprise.organizationId, enterprise.id, {
-      ...input,
-      certificate: { ...input.certificate, source: 'enrollment' },
-    });
+    const certificate: DeviceCertificateInfo = { ...input.certificate, source: 'enrollment' };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await this.devices.findByDeviceId(enterprise.id, input.deviceId);
+      const id = existing?.id ?? new Types.ObjectId().toHexString();
+      await this.certificates.bind(certificate.thumbprint, id, enterprise.organizationId);
+      const result = await this.devices
+        .upsertEnrolled(
+          enterprise.organizationId,
+          enterprise.id,
+          { ...input, id, certificate },
+          existing,
+        )
+        .catch(async (e: unknown) => {
+          await this.certificates.unbind(certificate.thumbprint, id);
+          throw e;
+        });
+      if (!result) {
+        await this.certificates.unbind(certificate.thumbprint, id);
+        continue; // changed concurrently: read it again
+      }
+      const old = existing?.certificate?.thumbprint;
+      if (old && old !== certificate.thumbprint) await this.certificates.unbind(old, id);
+      return result;
+    }
+    throw new Error(`device ${input.deviceId} kept changing during enrollment`);
   }
 }

@@ -34,6 +34,11 @@ export interface CheckinContext {
   session: SyncmlSessionState | null;
   queueSeq: number;
   lockToken: string;
+  /**
+   * The previous holder never released the lock (it crashed, or outlived SYNCML_LOCK_MS): what it
+   * sent may be Awaiting without being in the saved session.
+   */
+  staleLock: boolean;
 }
 
 export type AcquireResult =

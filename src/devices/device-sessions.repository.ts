@@ -74,8 +74,9 @@ export class DeviceSessionsRepository {
           $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }],
         },
         { $set: { lockedUntil: new Date(now.getTime() + lockMs), lockToken } },
+        // The document as it was: its lockToken tells whether the last holder released the lock.
         // Locking is bookkeeping, not a change of the device: updatedAt stays as it was.
-        { new: true, timestamps: false },
+        { new: false, timestamps: false },
       )
       .lean<WinDeviceDoc>()
       .exec();
@@ -87,6 +88,7 @@ export class DeviceSessionsRepository {
           session: (doc.syncml as SyncmlSessionState | undefined) ?? null,
           queueSeq: doc.queueSeq ?? 0,
           lockToken,
+          staleLock: !!doc.lockToken,
         },
       };
     }
@@ -135,14 +137,5 @@ export class DeviceSessionsRepository {
       )
       .exec();
     return res.modifiedCount === 1;
-  }
-
-  async sessionOf(deviceId: string): Promise<SyncmlSessionState | null> {
-    const doc = await this.model
-      .findById(deviceId)
-      .select({ syncml: 1 })
-      .lean<WinDeviceDoc>()
-      .exec();
-    return (doc?.syncml as SyncmlSessionState | undefined) ?? null;
   }
 }

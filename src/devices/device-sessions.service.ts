@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AcquireResult, CheckinPatch, SyncmlSessionState } from './device-session.types';
+import { AcquireResult, CheckinPatch } from './device-session.types';
 import { DeviceEvent } from './device-event.schema';
 import { DeviceSessionsRepository } from './device-sessions.repository';
 import { EnterpriseCaService } from './enterprise-ca.service';
@@ -39,9 +39,5 @@ export class DeviceSessionsService {
     events: Omit<DeviceEvent, 'id' | 'winDeviceId'>[],
   ): Promise<void> {
     return this.repo.recordEvents(orgId, deviceId, events);
-  }
-
-  sessionOf(deviceId: string): Promise<SyncmlSessionState | null> {
-    return this.repo.sessionOf(deviceId);
   }
 }

@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { OrganizationsModule } from '../organizations/organizations.module';
+import {
+  DeviceCertificateDoc,
+  DeviceCertificateSchema,
+  DeviceCertificatesRepository,
+} from './device-certificates.repository';
 import { DeviceEventDoc, DeviceEventSchema } from './device-event.schema';
 import { DevicesController, EnterpriseController } from './devices.controller';
 import { DeviceSessionsRepository } from './device-sessions.repository';
@@ -20,6 +25,7 @@ import { WinEnterprisesRepository } from './win-enterprises.repository';
       { name: WinEnterpriseDoc.name, schema: WinEnterpriseSchema },
       { name: WinDeviceDoc.name, schema: WinDeviceSchema },
       { name: DeviceEventDoc.name, schema: DeviceEventSchema },
+      { name: DeviceCertificateDoc.name, schema: DeviceCertificateSchema },
     ]),
   ],
   controllers: [EnterpriseController, DevicesController],
@@ -27,6 +33,7 @@ import { WinEnterprisesRepository } from './win-enterprises.repository';
     DevicesService,
     DeviceSessionsService,
     DeviceSessionsRepository,
+    DeviceCertificatesRepository,
     DeviceEnrollmentService,
     EnterpriseCaService,
     WinEnterprisesRepository,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Types } from 'mongoose';
 import { AuthUser } from '../auth/auth-user';
 import { DomainError, ErrorCode, assertFound } from '../common/errors';
 import { Page, PageRequest, toPage } from '../common/pagination/pagination';
@@ -6,6 +7,10 @@ import { Organization } from '../organizations/organization';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { EventBus } from '../events/event-bus';
 import { certificateInfoFromPem } from './client-certificate';
+import {
+  CertificateInUseError,
+  DeviceCertificatesRepository,
+} from './device-certificates.repository';
 import { DeviceSessionsService } from './device-sessions.service';
 import { DeviceStatus, WinDevice, WinEnterprise } from './devices.types';
 import {
@@ -33,6 +38,7 @@ export class DevicesService {
     private readonly cas: EnterpriseCaService,
     private readonly sessions: DeviceSessionsService,
     private readonly events: EventBus,
+    private readonly certificates: DeviceCertificatesRepository,
   ) {}
 
   /** Creates the enterprise, then its device CA (only the request that won the insert pays for it). */
@@ -110,20 +116,41 @@ export class DevicesService {
     dto: CreateDeviceDto,
   ): Promise<WinDevice> {
     const { organization, enterprise } = await this.enterpriseScope(user, orgIdOrSlug);
+    const certificate = dto.certificate ? certificateInfoFromPem(dto.certificate) : undefined;
+    const id = new Types.ObjectId().toHexString();
+    if (certificate) await this.bindCertificate(certificate.thumbprint, id, organization.id);
     try {
       return await this.devices.create(organization.id, enterprise.id, {
+        id,
         deviceId: dto.deviceId,
         name: dto.name,
         mdmUserId: dto.mdmUserId,
-        certificate: dto.certificate ? certificateInfoFromPem(dto.certificate) : undefined,
+        certificate,
       });
     } catch (e) {
+      if (certificate) await this.certificates.unbind(certificate.thumbprint, id);
       if (e instanceof DuplicateDeviceError) {
         throw new DomainError(ErrorCode.Conflict, 'A device with this deviceId already exists', [
           { field: 'deviceId', message: `device ${dto.deviceId} is already registered` },
         ]);
       }
       throw e;
+    }
+  }
+
+  /** A certificate identifies one device: another device's certificate is refused (409). */
+  private async bindCertificate(
+    thumbprint: string,
+    deviceId: string,
+    orgId: string,
+  ): Promise<void> {
+    try {
+      await this.certificates.bind(thumbprint, deviceId, orgId);
+    } catch (e) {
+      if (!(e instanceof CertificateInUseError)) throw e;
+      throw new DomainError(ErrorCode.Conflict, 'Certificate already in use', [
+        { field: 'certificate', message: 'this certificate already identifies another device' },
+      ]);
     }
   }
 
@@ -171,13 +198,25 @@ export class DevicesService {
       );
     }
     const certificate = dto.certificate ? certificateInfoFromPem(dto.certificate) : undefined;
-    const updated = await this.devices.update(
-      organization.id,
-      device.id,
-      { status: dto.status, name: dto.name, certificate },
-      // Unenrollment may have raced this request: never resurrect an unenrolled device.
-      dto.status ? [DeviceStatus.Active, DeviceStatus.Inactive] : undefined,
-    );
+    const previous = device.certificate?.thumbprint;
+    const rebind = certificate && certificate.thumbprint !== previous;
+    if (rebind) await this.bindCertificate(certificate.thumbprint, device.id, organization.id);
+    const updated = await this.devices
+      .update(
+        organization.id,
+        device.id,
+        { status: dto.status, name: dto.name, certificate },
+        // Unenrollment may have raced this request: never resurrect an unenrolled device.
+        dto.status ? [DeviceStatus.Active, DeviceStatus.Inactive] : undefined,
+      )
+      .catch(async (e: unknown) => {
+        if (rebind) await this.certificates.unbind(certificate.thumbprint, device.id);
+        throw e;
+      });
+    if (rebind) {
+      if (updated && previous) await this.certificates.unbind(previous, device.id);
+      if (!updated) await this.certificates.unbind(certificate.thumbprint, device.id);
+    }
     return assertFound(updated);
   }
 
@@ -193,14 +232,15 @@ export class DevicesService {
     now = new Date(),
   ): Promise<WinDevice> {
     const { organization, device } = await this.resolveDevice(user, orgIdOrSlug, winDeviceId);
-    if (await this.sessions.markUnenrolled(organization.id, device.id, now)) {
-      await this.events.emitAndWait('device.unenrolled', {
-        organizationId: organization.id,
-        winDeviceId: device.id,
-        reason: 'administrator',
-        at: now,
-      });
-    }
+    await this.sessions.markUnenrolled(organization.id, device.id, now);
+    // Every call closes the queue (idempotent): a retry after a failure between the two steps
+    // still cancels what the first attempt left Pending.
+    await this.events.emitAndWait('device.unenrolled', {
+      organizationId: organization.id,
+      winDeviceId: device.id,
+      reason: 'administrator',
+      at: now,
+    });
     return assertFound(await this.devices.findInOrganization(organization.id, device.id));
   }
 }

@@ -44,6 +44,8 @@ export interface EnrolledDevice {
 }
 
 export interface NewDevice {
+  /** The device's id, chosen before insert so a certificate can be bound to it first. */
+  id?: string;
   deviceId: string;
   name?: string;
   mdmUserId?: string;
@@ -57,6 +59,7 @@ export class WinDevicesRepository {
   async create(orgId: string, winEnterpriseId: string, input: NewDevice): Promise<WinDevice> {
     try {
       const doc = await this.model.create({
+        ...(input.id && { _id: input.id }),
         organizationId: orgId,
         winEnterpriseId,
         deviceId: input.deviceId,
@@ -133,23 +136,37 @@ export class WinDevicesRepository {
     return doc ? toWinDevice(doc) : null;
   }
 
+  /** The device with this Windows device id in the enterprise (device-facing code, no tenant user). */
+  async findByDeviceId(winEnterpriseId: string, deviceId: string): Promise<WinDevice | null> {
+    const doc = await this.model
+      .findOne({ winEnterpriseId, deviceId })
+      .select(ADMIN_PROJECTION)
+      .lean<WinDeviceDoc>()
+      .exec();
+    return doc ? toWinDevice(doc) : null;
+  }
+
   /**
-   * Enrollment: a new device, or the same Windows device id again in this enterprise (re-enrollment
-   * replaces its certificate and reactivates it; its commands and events stay). One conditional
-   * update, or one insert; a concurrent insert of the same id turns into the update.
+   * Enrollment: `existing` (as read just before) re-enrolled — its certificate replaced, an
+   * unenrolled device active again, an inactive one left inactive; its commands and events stay —
+   * or, without `existing`, a new device with the given id. Conditional on the device still
+   * being in the state read, so a concurrent change is never overwritten; null when it was.
    */
   async upsertEnrolled(
     orgId: string,
     winEnterpriseId: string,
-    input: EnrolledDevice,
-  ): Promise<{ device: WinDevice; created: boolean }> {
-    for (let attempt = 0; attempt < 3; attempt++) {
+    input: EnrolledDevice & { id: string },
+    existing: WinDevice | null,
+  ): Promise<{ device: WinDevice; created: boolean } | null> {
+    if (existing) {
+      const status =
+        existing.status === DeviceStatus.Inactive ? DeviceStatus.Inactive : DeviceStatus.Active;
       const doc = await this.model
         .findOneAndUpdate(
-          { winEnterpriseId, deviceId: input.deviceId, organizationId: orgId },
+          { _id: existing.id, organizationId: orgId, status: existing.status },
           {
             $set: {
-              status: DeviceStatus.Active,
+              status,
               mdmUserId: input.mdmUserId,
               certificate: input.certificate,
               certificateThumbprint: input.certificate.thumbprint,
@@ -161,24 +178,26 @@ export class WinDevicesRepository {
         )
         .lean<WinDeviceDoc>()
         .exec();
-      if (doc) return { device: toWinDevice(doc), created: false };
-      try {
-        const created = await this.model.create({
-          organizationId: orgId,
-          winEnterpriseId,
-          deviceId: input.deviceId,
-          name: input.name,
-          mdmUserId: input.mdmUserId,
-          status: DeviceStatus.Active,
-          certificate: input.certificate,
-          certificateThumbprint: input.certificate.thumbprint,
-          enrollment: input.enrollment,
-        });
-        return { device: toWinDevice(created.toObject()), created: true };
-      } catch (e) {
-        if ((e as { code?: number }).code !== 11000) throw e;
-      }
+      return doc ? { device: toWinDevice(doc), created: false } : null;
     }
-    throw new DuplicateDeviceError(input.deviceId);
+    try {
+      const created = await this.model.create({
+        _id: input.id,
+        organizationId: orgId,
+        winEnterpriseId,
+        deviceId: input.deviceId,
+        name: input.name,
+        mdmUserId: input.mdmUserId,
+        status: DeviceStatus.Active,
+        certificate: input.certificate,
+        certificateThumbprint: input.certificate.thumbprint,
+        enrollment: input.enrollment,
+      });
+      return { device: toWinDevice(created.toObject()), created: true };
+    } catch (e) {
+      // A concurrent enrollment of the same id created it first: the caller reads it again.
+      if ((e as { code?: number }).code === 11000) return null;
+      throw e;
+    }
   }
 }

@@ -51,6 +51,11 @@ const DEVINFO: Record<string, keyof DeviceInventory> = {
  */
 export const KEEPALIVE_PREFIX = 'keepalive-';
 
+/** Bounds on what a device can make us store per message (inventory details, alerts). */
+export const MAX_DETAILS = 200;
+export const MAX_VALUE = 1024;
+export const MAX_ALERTS = 100;
+
 export function keepAliveGet(serverMsgId: number): SyncmlCommand {
   return {
     kind: 'Get',
@@ -67,10 +72,16 @@ function noteInventory(
   if (!path || data === undefined) return;
   const key = DEVINFO[path];
   if (key) (d.inventory as Record<string, string>)[key] = data;
-  else if (path.startsWith('./DevDetail/') && path.length > 12) {
+  else if (path.startsWith('./DevDetail/') && path.length > 12 && path.length <= 256) {
     // Keys may not contain '.' or start with '$' (portable Mongo subset).
     const name = path.slice('./DevDetail/'.length).replace(/[.$]/g, '_');
-    d.inventory.details = { ...d.inventory.details, [name]: data };
+    // Device-supplied keys and values are bounded: the inventory lives on the device document.
+    if (
+      Object.keys(d.inventory.details ?? {}).length >= MAX_DETAILS &&
+      !(name in (d.inventory.details ?? {}))
+    )
+      return;
+    d.inventory.details = { ...d.inventory.details, [name]: data.slice(0, MAX_VALUE) };
   }
 }
 
@@ -161,13 +172,14 @@ export function digestDeviceMessage(msg: SyncmlMessage, firstCmdId = 2): DeviceM
               continue;
             }
             if (type === AlertType.UserUnenrollment) d.unenroll = true;
+            if (d.alerts.length >= MAX_ALERTS) continue;
             d.alerts.push({
               alertCode: code,
               type,
               format: i.meta?.format,
               mark: i.meta?.mark,
               source: i.source ?? i.target,
-              data: i.data,
+              data: i.data?.slice(0, 4 * MAX_VALUE),
             });
           }
         }

@@ -8,7 +8,7 @@ import {
   type SyncmlHeader,
   type SyncmlStatusCommand,
 } from './codec';
-import type { DeviceMessageDigest } from './device-message';
+import { MAX_DETAILS, type DeviceMessageDigest } from './device-message';
 
 /** How a device message relates to the stored session (management-session.md §3.5, §6). */
 export type MessagePlace = 'replay' | 'new-session' | 'next' | 'late';
@@ -110,11 +110,12 @@ export function mergeInventory(
 ): DeviceInventory | undefined {
   const inv = d.inventory;
   if (!Object.keys(inv).length) return undefined;
-  const merged: DeviceInventory = {
-    ...current,
-    ...inv,
-    details: { ...current?.details, ...inv.details },
-  };
+  // New DevDetail keys stop at MAX_DETAILS in all: known ones still update.
+  const details = { ...current?.details };
+  for (const [k, v] of Object.entries(inv.details ?? {})) {
+    if (k in details || Object.keys(details).length < MAX_DETAILS) details[k] = v;
+  }
+  const merged: DeviceInventory = { ...current, ...inv, details };
   if (!merged.details || !Object.keys(merged.details).length) delete merged.details;
   return JSON.stringify(merged) === JSON.stringify(current ?? {}) ? undefined : merged;
 }

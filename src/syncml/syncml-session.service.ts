@@ -87,6 +87,13 @@ export class SyncmlSessionService {
       }
       const hash = createHash('sha256').update(body).digest('hex');
       const digest = digestDeviceMessage(msg);
+      // §6 Identity: ./DevInfo/DevId, when sent, names the same device.
+      if (digest.inventory.devId !== undefined && digest.inventory.devId !== ctx.device.deviceId) {
+        this.logger.warn(
+          `DevInfo/DevId ${digest.inventory.devId} is not device ${ctx.device.deviceId}`,
+        );
+        return plain(403, './DevInfo/DevId does not match the client certificate');
+      }
       const place = placeMessage(ctx.session, msg.header, hash, digest.sessionStart);
       const prev = ctx.session as SyncmlSessionState;
       if (place === 'replay') {
@@ -132,7 +139,15 @@ export class SyncmlSessionService {
     identity: ClientIdentity,
     now: Date,
   ): Promise<boolean> {
-    if (ctx.device.certificate?.source !== 'enrollment') return true;
+    if (ctx.device.certificate?.source !== 'enrollment') {
+      // Registered by an administrator: the stored thumbprint matched; the certificate must
+      // still be within its validity.
+      const cert = identity.certificate;
+      const valid = now >= new Date(cert.validFrom) && now <= new Date(cert.validTo);
+      if (!valid)
+        this.logger.warn(`Refused certificate ${identity.thumbprint}: outside its validity`);
+      return valid;
+    }
     const caPem = await this.sessions.enterpriseCaPem(ctx.device.winEnterpriseId);
     const check = caPem
       ? verifyClientCertificate(identity.certificate.raw, caPem, now)
@@ -154,32 +169,27 @@ export class SyncmlSessionService {
   ): Promise<SyncmlHttpResult> {
     const { device } = ctx;
     const ref: DeviceRef = { id: device.id, organizationId: device.organizationId };
-    let session: SyncmlSessionState;
-    if (place === 'new-session') {
-      session = startSession(ctx.session, msg.header, hash, now);
-      if (hasUnanswered(ctx.session)) {
-        // §6 "Sessions that stop mid-way": commands the last session left unanswered.
-        const r = await this.delivery.requeueUnanswered(ref, now);
-        if (r.requeued) session.drainedSeq = -1;
-        if (r.requeued || r.expired) {
-          this.logger.log(
-            `Device ${device.deviceId}: ${r.requeued} commands requeued, ${r.expired} expired`,
-          );
-        }
-      }
-    } else {
-      session = {
-        ...(ctx.session as SyncmlSessionState),
-        lastMsgId: msg.header.msgId,
-        lastRequestHash: hash,
-      };
-    }
+    const session: SyncmlSessionState =
+      place === 'new-session'
+        ? startSession(ctx.session, msg.header, hash, now)
+        : {
+            ...(ctx.session as SyncmlSessionState),
+            lastMsgId: msg.header.msgId,
+            lastRequestHash: hash,
+          };
     noteHeader(session, msg.header, digest);
+    // Statuses first (§6: a message that ends a session may still carry them), then what the
+    // last session left unanswered goes back to the queue.
     await this.record(digest, device, session, now);
+    if (ctx.staleLock || (place === 'new-session' && hasUnanswered(ctx.session))) {
+      await this.requeue(ref, session, now);
+    }
 
     const unenrolled = digest.unenroll ? now : undefined;
     if (unenrolled) {
       this.logger.log(`Device ${device.deviceId} asked to unenroll (alert 1226)`);
+      // The status first, then the queue: nothing can be queued for it in between.
+      await this.sessions.markUnenrolled(device.organizationId, device.id, now);
       await this.events.emitAndWait('device.unenrolled', {
         organizationId: device.organizationId,
         winDeviceId: device.id,
@@ -187,58 +197,86 @@ export class SyncmlSessionService {
         at: now,
       });
     }
-    if (digest.abort) {
-      // Alert 1223: commands sent in this session without a status return to Pending.
-      await this.delivery.requeueUnanswered(ref, now, session.sessionRef);
-      session.awaiting = {};
-      session.drainedSeq = -1;
-    }
+    if (digest.abort) await this.requeue(ref, session, now, session.sessionRef);
 
     session.serverMsgId += 1;
     const header = this.header(msg, String(session.serverMsgId));
     const statuses: SyncmlCommand[] = [syncHdrStatus(msg.header.msgId), ...digest.statuses];
     let out = statuses;
     let final = true;
+    let sent: WinCommand[] = [];
     if (!msg.final && !digest.nextMessage) {
       // OMA-P §6.2: the device's package continues; ask for its next message, without Final.
-      out = [
-        ...statuses,
-        {
-          kind: 'Alert',
-          cmdId: String(statuses.length + 1),
-          data: AlertCode.NextMessage,
-          items: [],
-        },
-      ];
+      const next: SyncmlCommand = {
+        kind: 'Alert',
+        cmdId: String(statuses.length + 1),
+        data: AlertCode.NextMessage,
+        items: [],
+      };
+      out = [...statuses, next];
       final = false;
     } else if (!digest.abort && !unenrolled && device.status === DeviceStatus.Active) {
-      const { sent, more } = await this.deliver(ctx, session, header, statuses, now);
+      const delivery = await this.deliver(ctx, session, header, statuses, now);
+      sent = delivery.sent;
       out = [...statuses, ...sent.map(toSyncmlCommand)];
       for (const c of sent) (session.awaiting ??= {})[c.cmdId] = c.config.action;
       // Nothing fitted beside this message's Statuses, but the head fits a message of its own.
       // A message with only Statuses would end the session (§3.4; Windows also ends it without
       // Final), so a tiny Get keeps it going: the next message carries only the SyncHdr Status.
-      if (more) out = [...out, keepAliveGet(session.serverMsgId)];
+      if (delivery.more) out = [...out, keepAliveGet(session.serverMsgId)];
     }
-    const response = buildSyncml({ header, commands: out, final });
-    session.lastResponse = response;
-    session.endedAt = final && out.length === statuses.length ? now : null;
-    const inventory = mergeInventory(device.inventory, digest);
-    const seenDue =
-      !device.lastSeenAt ||
-      now.getTime() - new Date(device.lastSeenAt).getTime() >=
-        this.config.syncml.lastSeenIntervalMs;
-    const kept = await this.sessions.release(device.id, ctx.lockToken, {
-      session,
-      inventory,
-      lastSeenAt: seenDue || inventory ? now : undefined,
-      unenrolled,
-    });
-    if (!kept)
+    try {
+      const response = buildSyncml({ header, commands: out, final });
+      session.lastResponse = response;
+      session.endedAt = final && out.length === statuses.length ? now : null;
+      const inventory = mergeInventory(device.inventory, digest);
+      const seenDue =
+        !device.lastSeenAt ||
+        now.getTime() - new Date(device.lastSeenAt).getTime() >=
+          this.config.syncml.lastSeenIntervalMs;
+      const kept = await this.sessions.release(device.id, ctx.lockToken, {
+        session,
+        inventory,
+        lastSeenAt: seenDue || inventory ? now : undefined,
+        unenrolled,
+      });
+      if (!kept) {
+        // Another message took the lock after it expired: this answer's state was not saved, so
+        // the device must not see it; it retries.
+        this.logger.error(`Lost the lock of device ${device.deviceId}: answer withheld`);
+        await this.unsend(ref, session, sent, now);
+        return plain(503, 'Device session changed meanwhile, retry', { 'Retry-After': '1' });
+      }
+      return this.xml(response);
+    } catch (e) {
+      await this.unsend(ref, session, sent, now);
+      throw e;
+    }
+  }
+
+  /** Commands this session (or, without `sessionRef`, the device) left unanswered return to Pending. */
+  private async requeue(
+    ref: DeviceRef,
+    session: SyncmlSessionState,
+    now: Date,
+    sessionRef?: string,
+  ) {
+    const r = await this.delivery.requeueUnanswered(ref, now, sessionRef);
+    session.awaiting = {};
+    session.drainedSeq = -1;
+    if (r.requeued || r.expired) {
+      this.logger.log(`Device ${ref.id}: ${r.requeued} commands requeued, ${r.expired} expired`);
+    }
+  }
+
+  /** The commands taken for an answer that is not sent go back to Pending, untouched. */
+  private async unsend(ref: DeviceRef, session: SyncmlSessionState, sent: WinCommand[], now: Date) {
+    if (!sent.length) return;
+    await this.delivery.returnUnsent(ref, session.sessionRef, now).catch((e: unknown) => {
       this.logger.error(
-        `Lost the lock of device ${device.deviceId} while processing: state not saved`,
+        `Could not return ${sent.length} unsent commands of ${ref.id}: ${String(e)}`,
       );
-    return this.xml(response);
+    });
   }
 
   /** Statuses, Results and alerts of the message, persisted before the answer is sent. */

@@ -1,10 +1,17 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config';
 import { createSelfSignedServerCertificate } from './self-signed';
+
+/**
+ * Path prefixes served on the device listener (compared lower-case, as Express routes are): the
+ * device protocols, and the health checks a load balancer in front of this port needs.
+ */
+export const DEVICE_PATHS = ['/managementserver/', '/enrollmentserver/', '/health'];
 
 export interface DeviceListener {
   server: Server;
@@ -53,9 +60,20 @@ export async function startDeviceListener(
   const logger = new Logger('DeviceListener');
   if (config.device.port === null) return null;
   const { cert, key } = await serverCredentials(config, logger);
+  const express = app.getHttpAdapter().getInstance() as (
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => void;
+  // Devices reach only the device protocols (and health) here: the admin API and Swagger UI stay
+  // on the admin listener (PORT), even when this one faces the internet.
+  const devicesOnly = (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '').toLowerCase();
+    if (DEVICE_PATHS.some((p) => path.startsWith(p))) return express(req, res);
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found');
+  };
   const server = createServer(
     { cert, key, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
-    app.getHttpAdapter().getInstance(),
+    devicesOnly,
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

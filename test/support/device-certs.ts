@@ -10,7 +10,10 @@ export interface DeviceCredentials {
 let caPromise: ReturnType<typeof createEnterpriseCa> | null = null;
 
 /** A client certificate for `deviceId`, as an administrator would register it (one test CA). */
-export async function makeDeviceCredentials(deviceId: string): Promise<DeviceCredentials> {
+export async function makeDeviceCredentials(
+  deviceId: string,
+  issuedAt = new Date(),
+): Promise<DeviceCredentials> {
   caPromise ??= createEnterpriseCa({
     commonName: 'mullion test CA',
     now: new Date(),
@@ -22,7 +25,7 @@ export async function makeDeviceCredentials(deviceId: string): Promise<DeviceCre
     ca: { certificatePem: ca.certificatePem, privateKeyPkcs8Pem: ca.privateKeyPkcs8Pem },
     csrPublicKey: publicKey,
     deviceId,
-    now: new Date(),
+    now: issuedAt,
   });
   return {
     certPem: cert.certificatePem,

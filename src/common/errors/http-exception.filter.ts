@@ -48,7 +48,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     }
     if (isBodyParserError(exception)) {
       const status = exception.status ?? 400;
-      const code = status === 413 ? ErrorCode.InvalidData : ErrorCode.InvalidData;
+      const code = ErrorCode.InvalidData;
       const message = status === 413 ? 'Request body too large' : 'Malformed request body';
       return [status, { status: false, error: { code, message } }];
     }
