@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { AnyBulkWriteOperation, Model } from 'mongoose';
+import { AnyBulkWriteOperation, FilterQuery, Model } from 'mongoose';
 import { CommandStatus } from './command-status';
 import { CommandDataItem, WinCommand } from './commands.types';
 import { WinCommandDoc } from './command.schemas';
 import { toCommand } from './commands.repository';
+
+const USER_SCOPE = /^\.\/User\//;
 
 export interface StatusTransition {
   cmdId: string;
@@ -22,9 +24,12 @@ export class CommandDeliveryRepository {
   constructor(@InjectModel(WinCommandDoc.name) private readonly commands: Model<WinCommandDoc>) {}
 
   /** The device's Pending commands, FIFO: batch time, batch, position. */
-  async nextPending(winDeviceId: string, limit: number): Promise<WinCommand[]> {
+  async nextPending(winDeviceId: string, limit: number, userScope = true): Promise<WinCommand[]> {
+    const filter: FilterQuery<WinCommandDoc> = { winDeviceId, status: CommandStatus.Pending };
+    // management-session.md §3.11: ./User/… nodes only while the enrolled user is logged on.
+    if (!userScope) filter['config.path'] = { $not: USER_SCOPE };
     const docs = await this.commands
-      .find({ winDeviceId, status: CommandStatus.Pending })
+      .find(filter)
       .sort({ queuedAt: 1, batchId: 1, position: 1 })
       .limit(limit)
       .lean<WinCommandDoc[]>()

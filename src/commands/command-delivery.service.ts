@@ -13,6 +13,8 @@ export interface DeviceRef {
 
 export interface DeliveryBudget {
   maxCommands: number;
+  /** Whether ./User/… commands may go (LoginStatus `user`, §3.11). */
+  userScope: boolean;
   /** Whether the command still fits in the message being built (it then counts against it). */
   fits(command: WinCommand): boolean;
 }
@@ -49,7 +51,7 @@ export class CommandDeliveryService {
     now: Date,
     budget: DeliveryBudget,
   ): Promise<WinCommand[]> {
-    const candidates = await this.repo.nextPending(device.id, budget.maxCommands);
+    const candidates = await this.repo.nextPending(device.id, budget.maxCommands, budget.userScope);
     const chosen: WinCommand[] = [];
     for (const c of candidates) {
       if (!budget.fits(c)) break; // FIFO: never let a later command overtake one that did not fit

@@ -22,6 +22,8 @@ export interface SyncmlSessionState {
   awaiting?: Record<string, string>;
   /** queueSeq observed when the queue was last found empty (-1: unknown). */
   drainedSeq: number;
+  /** Whether that empty queue included ./User/… commands (false: they were held back). */
+  drainedUserScope?: boolean;
   /** The device's MaxMsgSize (bytes) from its SyncHdr Meta. */
   maxMsgSize?: number;
   /** LoginStatus from Alert 1224 (user | others | none). */

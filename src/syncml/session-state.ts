@@ -50,6 +50,7 @@ export function startSession(
     lastResponse: '',
     awaiting: {},
     drainedSeq: prev?.drainedSeq ?? -1,
+    drainedUserScope: prev?.drainedUserScope,
     maxMsgSize: prev?.maxMsgSize,
     loginStatus: prev?.loginStatus,
     endedAt: null,

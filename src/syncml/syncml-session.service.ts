@@ -335,7 +335,12 @@ export class SyncmlSessionService {
     statuses: SyncmlCommand[],
     now: Date,
   ): Promise<Delivery> {
-    if (session.drainedSeq === ctx.queueSeq) return { sent: [], more: false };
+    // §3.11: user-scope commands wait while the enrolled user is not logged on (Windows that
+    // never reports LoginStatus gets them).
+    const userScope = session.loginStatus === undefined || session.loginStatus === 'user';
+    const drained =
+      session.drainedSeq === ctx.queueSeq && (session.drainedUserScope !== false || !userScope);
+    if (drained) return { sent: [], more: false };
     const limit = session.maxMsgSize ?? this.config.syncml.defaultMaxMsgSize;
     const envelope = envelopeBytes(header, true);
     const max = this.config.syncml.maxCommandsPerMessage;
@@ -346,6 +351,7 @@ export class SyncmlSessionService {
       let blocked: { command: WinCommand; size: number } | undefined;
       const sent = await this.delivery.takeForDelivery(device, session.sessionRef, now, {
         maxCommands: max,
+        userScope,
         fits: (command) => {
           considered++;
           const size = measureCommand(toSyncmlCommand(command));
@@ -360,6 +366,7 @@ export class SyncmlSessionService {
       // Everything waiting went (or nothing was waiting): idle check-ins may skip the query
       // until the queue sequence moves.
       session.drainedSeq = considered < max && sent.length === considered ? ctx.queueSeq : -1;
+      session.drainedUserScope = userScope;
       const head = blocked as { command: WinCommand; size: number } | undefined;
       if (sent.length || !head) return { sent, more: false };
       // A command that no message can carry would block the queue forever: it fails, and the

@@ -92,6 +92,43 @@ describe('SyncML sessions: edges of delivery', () => {
     }
   });
 
+  it('holds ./User/ commands back until the enrolled user is logged on (LoginStatus)', async () => {
+    const d = await managedDevice(t);
+    const b = await queue(t, d, [
+      {
+        path: './User/Vendor/MSFT/Policy/Config/Start/HideShutDown',
+        action: 'Replace',
+        format: 'int',
+        value: '1',
+      },
+      {
+        path: './Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera',
+        action: 'Replace',
+        format: 'int',
+        value: '0',
+      },
+    ]);
+    const sim = simulate(t, d);
+    try {
+      const away = await sim.runSession({ loginStatus: 'none' });
+      expect(away.transcript.map((e) => e.target)).toEqual([
+        './Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera',
+      ]);
+      // Idle again while nobody is logged on: still nothing for the user.
+      expect((await sim.runSession({ loginStatus: 'others' })).transcript).toEqual([]);
+      const home = await sim.runSession({ loginStatus: 'user' });
+      expect(home.transcript.map((e) => e.target)).toEqual([
+        './User/Vendor/MSFT/Policy/Config/Start/HideShutDown',
+      ]);
+    } finally {
+      sim.close();
+    }
+    expect((await readBatch(t, d, b.id)).commands.map((c) => c.status)).toEqual([
+      'Acknowledged',
+      'Acknowledged',
+    ]);
+  });
+
   it('administrator unenrollment cancels Pending commands and expires those sent but unanswered', async () => {
     const d = await managedDevice(t);
     const sent = await queue(t, d, [
