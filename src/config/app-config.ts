@@ -67,8 +67,9 @@ export interface EnrollmentConfig {
   tokenMaxTtlSeconds: number;
   tokenDefaultTtlSeconds: number;
   /**
-   * Failed authentications tolerated per username and per source IP within the window; more
-   * are refused without checking. Per IP is higher: offices enroll from behind one NAT address.
+   * Failed authentications tolerated per username and per source IP within the window; beyond
+   * them failures are answered only as a wrong password, while correct credentials always pass.
+   * Per IP is higher: offices enroll from behind one NAT address.
    */
   maxFailuresPerUser: number;
   maxFailuresPerIp: number;

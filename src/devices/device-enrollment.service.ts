@@ -86,10 +86,12 @@ export class DeviceEnrollmentService {
   async enrollDevice(
     enterprise: WinEnterprise,
     input: EnrollDeviceInput,
+    authorize: (existing: WinDevice | null) => Promise<void> = async () => undefined,
   ): Promise<{ device: WinDevice; created: boolean }> {
     const certificate: DeviceCertificateInfo = { ...input.certificate, source: 'enrollment' };
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await this.devices.findByDeviceId(enterprise.id, input.deviceId);
+      await authorize(existing);
       const id = existing?.id ?? new Types.ObjectId().toHexString();
       await this.certificates.bind(certificate.thumbprint, id, enterprise.organizationId);
       const result = await this.devices

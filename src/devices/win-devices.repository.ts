@@ -163,7 +163,14 @@ export class WinDevicesRepository {
         existing.status === DeviceStatus.Inactive ? DeviceStatus.Inactive : DeviceStatus.Active;
       const doc = await this.model
         .findOneAndUpdate(
-          { _id: existing.id, organizationId: orgId, status: existing.status },
+          {
+            _id: existing.id,
+            organizationId: orgId,
+            // Exactly as read: status, owner and certificate (null also matches a missing field).
+            status: existing.status,
+            mdmUserId: existing.mdmUserId ?? null,
+            certificateThumbprint: existing.certificate?.thumbprint ?? null,
+          },
           {
             $set: {
               status,

@@ -1,7 +1,11 @@
 import { loadConfig } from '../config/app-config';
 import type { DeviceEnrollmentService, DomainLookup } from '../devices/device-enrollment.service';
 import type { WinEnterprise } from '../devices/devices.types';
-import { EnrollmentAuthError, EnrollmentAuthService } from './enrollment-auth.service';
+import {
+  EnrollmentAuthError,
+  EnrollmentAuthService,
+  WRONG_CREDENTIALS,
+} from './enrollment-auth.service';
 import {
   generateEnrollmentSecret,
   generateInvitationToken,
@@ -158,34 +162,69 @@ describe('EnrollmentAuthService', () => {
     }
   });
 
-  it('blocks a username after its failures, without a lookup, and resets it on success', async () => {
-    const { auth, state, secret } = setup({ maxUser: 3 });
-    for (let i = 0; i < 2; i++)
-      await refusal(auth.authenticate('a@contoso.com', 'nope', 'ip1', NOW));
-    await auth.authenticate('a@contoso.com', secret, 'ip1', NOW); // success resets the count
-    for (let i = 0; i < 3; i++)
-      await refusal(auth.authenticate('a@contoso.com', 'nope', 'ip2', NOW));
-    const lookups = state.lookups;
-    const e = await refusal(auth.authenticate('a@contoso.com', secret, 'ip3', NOW));
-    expect(e.message).toMatch(/Too many/);
-    expect(state.lookups).toBe(lookups);
-    await auth.authenticate('b@contoso.com', secret, 'ip3', NOW);
-    // The window passes.
-    const later = new Date(NOW.getTime() + 16 * 60_000);
-    await expect(auth.authenticate('a@contoso.com', secret, 'ip3', later)).resolves.toMatchObject({
-      via: 'secret',
-    });
+  it('never locks a user out: the right secret passes over the limit and clears the count', async () => {
+    const { auth, secret } = setup({ maxUser: 3 });
+    for (let i = 0; i < 10; i++)
+      await refusal(auth.authenticate('a@contoso.com', 'nope', `ip${i}`, NOW));
+    const mistyped = () => auth.authenticate('a@contoso.com', generateInvitationToken(), 'ip', NOW);
+    expect((await refusal(mistyped())).message).toBe(WRONG_CREDENTIALS);
+    await expect(auth.authenticate('A@contoso.com', secret, 'ip-real', NOW)).resolves.toMatchObject(
+      { email: 'a@contoso.com', via: 'secret' },
+    );
+    // The success cleared the username's count: its failures are told apart again.
+    expect((await refusal(mistyped())).message).toMatch(/mistyped/);
   });
 
-  it('blocks a source address after its failures, for every username', async () => {
+  it('beyond a username’s limit answers every failure as a wrong password, logging the reason', async () => {
+    const { auth, invite } = setup({ maxUser: 2 });
+    const used = invite('u@gmail.com', { usedAt: NOW });
+    for (let i = 0; i < 2; i++)
+      await refusal(auth.authenticate('u@gmail.com', 'nope', `ip${i}`, NOW));
+    const e = await refusal(auth.authenticate('u@gmail.com', used, 'ip9', NOW));
+    expect({ fault: e.fault, message: e.message }).toEqual({
+      fault: 'Authentication',
+      message: WRONG_CREDENTIALS,
+    });
+    expect(e.opts.logDetail).toMatch(/already used.*over the failure limit/);
+    // The window passes: the real reason is told again.
+    const later = new Date(NOW.getTime() + 16 * 60_000);
+    expect((await refusal(auth.authenticate('u@gmail.com', used, 'ip9', later))).message).toMatch(
+      /already used/,
+    );
+  });
+
+  it('counts failures per source address: beyond its limit its failures say nothing more', async () => {
     const { auth, secret } = setup({ maxUser: 100, maxIp: 4 });
     for (let i = 0; i < 4; i++)
       await refusal(auth.authenticate(`u${i}@contoso.com`, 'nope', '203.0.113.9', NOW));
-    expect(
-      (await refusal(auth.authenticate('new@contoso.com', secret, '203.0.113.9', NOW))).message,
-    ).toMatch(/Too many/);
+    // Over the limit: an unknown domain is no longer told apart from a wrong password…
+    const masked = await refusal(auth.authenticate('x@fabrikam.com', 'nope', '203.0.113.9', NOW));
+    expect({ fault: masked.fault, message: masked.message }).toEqual({
+      fault: 'Authentication',
+      message: WRONG_CREDENTIALS,
+    });
+    // …but the right secret still passes from there, and other addresses are unaffected.
     await expect(
-      auth.authenticate('new@contoso.com', secret, '198.51.100.1', NOW),
+      auth.authenticate('new@contoso.com', secret, '203.0.113.9', NOW),
     ).resolves.toMatchObject({ via: 'secret' });
+    expect(
+      (await refusal(auth.authenticate('x@fabrikam.com', 'nope', '198.51.100.1', NOW))).fault,
+    ).toBe('Authorization');
+  });
+
+  it('does not count a right password refused for another reason (suspended organization)', async () => {
+    const { auth, state, secret, contoso } = setup({ maxUser: 1, maxIp: 1 });
+    state.activeOrgs.delete(contoso.organizationId);
+    for (let i = 0; i < 3; i++) {
+      const e = await refusal(auth.authenticate('a@contoso.com', secret, 'ip', NOW));
+      expect({ fault: e.fault, message: e.message }).toEqual({
+        fault: 'Authorization',
+        message: 'The organization is not active',
+      });
+    }
+    // Nothing was counted: the first wrong password is still told apart.
+    expect((await refusal(auth.authenticate('a@fabrikam.com', 'x', 'ip', NOW))).fault).toBe(
+      'Authorization',
+    );
   });
 });

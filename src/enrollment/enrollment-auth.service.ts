@@ -25,10 +25,26 @@ export class EnrollmentAuthError extends Error {
     readonly fault: 'Authentication' | 'Authorization',
     /** For the log and the fault's Reason; never contains the password. */
     message: string,
+    readonly opts: {
+      /**
+       * False when the password was right and something else refused it (a suspended
+       * organization): not a failed guess, not counted.
+       */
+      counted?: boolean;
+      /** For the log only: what the caller is not told. */
+      logDetail?: string;
+    } = {},
   ) {
     super(message);
   }
+
+  get counted(): boolean {
+    return this.opts.counted ?? true;
+  }
 }
+
+/** The one answer to a wrong password, and to any failure beyond the limits. */
+export const WRONG_CREDENTIALS = 'Wrong enrollment secret or invitation';
 
 /** Plain enough for routing by domain; the real check is the password. */
 const EMAIL =
@@ -37,8 +53,15 @@ const EMAIL =
 /**
  * OnPremise UsernameToken authentication (enrollment.md §5.3): username = the user's e-mail,
  * password = the enterprise's enrollment secret (the e-mail's domain names the enterprise) or a
- * one-time invitation (which names it itself). Failures are counted per source IP and per
- * username; beyond the limits requests are refused before any lookup.
+ * one-time invitation (which names it itself).
+ *
+ * Failures are counted per client address and per username, but the credential is always
+ * checked first: a right one always passes (and clears that username's count), so a stranger's
+ * wrong passwords can lock no user — and no office behind one address — out. Beyond the limits a
+ * failure is only answered with the plain wrong-credentials fault, whatever the reason (unknown
+ * domain, used or expired invitation…), so a noisy source learns nothing more. This gives up no
+ * real protection: secrets (160 bits) and invitations (140 bits) are random, typed by nobody
+ * from memory, and cannot be guessed at any request rate, limited or not.
  */
 @Injectable()
 export class EnrollmentAuthService {
@@ -62,24 +85,23 @@ export class EnrollmentAuthService {
     const email = username.trim().toLowerCase();
     const ipKey = `ip:${sourceIp}`;
     const userKey = `user:${email.slice(0, 320)}`;
-    const t = now.getTime();
-    const limits = this.config.enrollment;
-    if (
-      this.failures.isBlocked(ipKey, limits.maxFailuresPerIp, t) ||
-      this.failures.isBlocked(userKey, limits.maxFailuresPerUser, t)
-    ) {
-      throw new EnrollmentAuthError('Authentication', 'Too many failed attempts; try again later');
-    }
     try {
       const principal = await this.check(email, password, now);
       this.failures.reset(userKey);
       return principal;
     } catch (e) {
-      if (e instanceof EnrollmentAuthError) {
-        this.failures.fail(ipKey, t);
-        this.failures.fail(userKey, t);
-      }
-      throw e;
+      if (!(e instanceof EnrollmentAuthError) || !e.counted) throw e;
+      const t = now.getTime();
+      const limits = this.config.enrollment;
+      const over =
+        this.failures.isBlocked(ipKey, limits.maxFailuresPerIp, t) ||
+        this.failures.isBlocked(userKey, limits.maxFailuresPerUser, t);
+      this.failures.fail(ipKey, t);
+      this.failures.fail(userKey, t);
+      if (!over) throw e;
+      throw new EnrollmentAuthError('Authentication', WRONG_CREDENTIALS, {
+        logDetail: `${e.fault}: ${e.message}; over the failure limit (user ${JSON.stringify(email.slice(0, 100))})`,
+      });
     }
   }
 
@@ -104,7 +126,7 @@ export class EnrollmentAuthService {
     const enterprise = lookup.enterprise;
     const stored = kind === 'secret' ? lookup.secretHash : null;
     if (!stored || !digestsEqual(stored, hash)) {
-      throw new EnrollmentAuthError('Authentication', 'Wrong enrollment secret or invitation');
+      throw new EnrollmentAuthError('Authentication', WRONG_CREDENTIALS);
     }
     await this.assertActive(enterprise);
     return { enterprise, email, via: 'secret' };
@@ -129,8 +151,11 @@ export class EnrollmentAuthService {
       throw new EnrollmentAuthError('Authentication', 'The invitation has expired');
     }
     const enterprise = await this.devices.findEnterpriseById(invitation.winEnterpriseId);
-    if (!enterprise)
-      throw new EnrollmentAuthError('Authorization', 'The invitation has no enterprise');
+    if (!enterprise) {
+      throw new EnrollmentAuthError('Authorization', 'The invitation has no enterprise', {
+        counted: false,
+      });
+    }
     await this.assertActive(enterprise);
     return {
       enterprise,
@@ -143,7 +168,9 @@ export class EnrollmentAuthService {
 
   private async assertActive(enterprise: WinEnterprise): Promise<void> {
     if (!(await this.devices.isOrganizationActive(enterprise.organizationId))) {
-      throw new EnrollmentAuthError('Authorization', 'The organization is not active');
+      throw new EnrollmentAuthError('Authorization', 'The organization is not active', {
+        counted: false,
+      });
     }
   }
 }

@@ -50,7 +50,7 @@ export function classifyFailure(e: unknown, sourceIp: string): ClassifiedFailure
         : SoapFaultSubcode.Authorization;
     return warn(
       new EnrollmentFault(subcode, e.message),
-      `${e.fault} refused from ${sourceIp}: ${e.message}`,
+      `${e.fault} refused from ${sourceIp}: ${e.opts.logDetail ?? e.message}`,
     );
   }
   if (e instanceof CsrError) {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DeviceEnrollmentService } from '../devices/device-enrollment.service';
+import { DeviceStatus, WinDevice } from '../devices/devices.types';
 import { MANAGEMENT_PATH } from '../syncml/syncml.controller';
 import { issueDeviceCertificate, parseAndVerifyCsr } from './pki';
 import {
@@ -21,6 +22,7 @@ import {
   parseDiscoverRequest,
   parseGetPoliciesRequest,
   parseRequestSecurityToken,
+  type ContextItem,
   type RequestSecurityTokenRequest,
   type WsSecurityCredential,
 } from './soap';
@@ -141,15 +143,19 @@ export class EnrollmentSoapService {
     ctx: SoapCallContext,
   ): Promise<string> {
     const context = req.additionalContext;
-    const deviceId = contextValue(context, 'DeviceID') ?? '';
+    const item = (name: string, max: number): string | undefined =>
+      contextValue(context, name)?.trim().slice(0, max) || undefined;
+    // §5.5 step 4: the three items every Windows enrollment sends, trimmed.
+    const deviceId = requiredItem(context, 'DeviceID', 64);
     if (!DEVICE_ID.test(deviceId)) {
       throw new EnrollmentFault(
         SoapFaultSubcode.MessageFormat,
-        'AdditionalContext DeviceID is missing or not 1-64 letters, digits, dashes, underscores or braces',
+        'AdditionalContext DeviceID must be 1-64 letters, digits, dashes, underscores or braces',
         EnrollmentErrorType.InvalidEnrollmentData,
       );
     }
-    const enrollmentType = contextValue(context, 'EnrollmentType') || 'Full';
+    const enrollmentType = requiredItem(context, 'EnrollmentType', 32);
+    const hwDevId = requiredItem(context, 'HWDevID', 128);
     const csr = parseAndVerifyCsr(req.token.base64);
     // The CSR is untrusted except for its key; a DeviceID extension that disagrees is a forgery or a bug.
     if (csr.deviceIdExtension !== undefined && csr.deviceIdExtension !== deviceId) {
@@ -158,6 +164,8 @@ export class EnrollmentSoapService {
         'The CSR DeviceID extension does not match the DeviceID',
       );
     }
+    // Before anything is consumed, created or issued.
+    await this.assertMayEnroll(principal, deviceId, hwDevId, ctx);
     const { enterprise } = principal;
     let consumedAt: Date | undefined;
     if (principal.invitationId) {
@@ -181,27 +189,33 @@ export class EnrollmentSoapService {
         now: ctx.now,
         validityDays: this.config.enrollment.certValidityDays,
       });
-      const { device, created } = await this.devices.enrollDevice(enterprise, {
-        deviceId,
-        name: contextValue(context, 'DeviceName')?.slice(0, 200) || undefined,
-        mdmUserId,
-        certificate: {
-          thumbprint: issued.thumbprint,
-          serialNumber: issued.serialNumber,
-          notBefore: issued.notBefore,
-          notAfter: issued.notAfter,
+      const { device, created } = await this.devices.enrollDevice(
+        enterprise,
+        {
+          deviceId,
+          name: item('DeviceName', 200),
+          mdmUserId,
+          certificate: {
+            thumbprint: issued.thumbprint,
+            serialNumber: issued.serialNumber,
+            notBefore: issued.notBefore,
+            notAfter: issued.notAfter,
+          },
+          enrollment: {
+            type: enrollmentType,
+            hwDevId,
+            deviceName: item('DeviceName', 200),
+            osVersion: item('OSVersion', 64),
+            osEdition: item('OSEdition', 16),
+            userEmail: principal.email,
+            via: principal.via,
+            enrolledAt: ctx.now,
+          },
         },
-        enrollment: {
-          type: enrollmentType,
-          hwDevId: contextValue(context, 'HWDevID')?.slice(0, 128) || undefined,
-          deviceName: contextValue(context, 'DeviceName')?.slice(0, 200) || undefined,
-          osVersion: contextValue(context, 'OSVersion')?.slice(0, 64) || undefined,
-          osEdition: contextValue(context, 'OSEdition')?.slice(0, 16) || undefined,
-          userEmail: principal.email,
-          via: principal.via,
-          enrolledAt: ctx.now,
-        },
-      });
+        // Checked again on the device as enrollDevice reads it: a concurrent enrollment between
+        // the early check and the update cannot slip through.
+        (existing) => this.authorizeOver(existing, principal, deviceId, hwDevId, ctx),
+      );
       const provisioningDocXml = buildProvisioningDoc({
         caCertificateDer: ca.certificateDer,
         clientCertificateDer: issued.certificateDer,
@@ -232,6 +246,54 @@ export class EnrollmentSoapService {
       }
       throw e;
     }
+  }
+
+  /**
+   * Enrolling a device id the enterprise already has replaces that device's certificate and user,
+   * so knowing the enterprise secret must not be enough to take a device over. Allowed when the
+   * device was unenrolled, when the enrolling user is the device's MDM user, or when the request
+   * comes from the same hardware (the HWDevID stored at the device's previous enrollment; absent
+   * on devices an administrator registered). Otherwise s:Authorization, and nothing changes.
+   */
+  private async assertMayEnroll(
+    principal: EnrollmentPrincipal,
+    deviceId: string,
+    hwDevId: string,
+    ctx: SoapCallContext,
+  ): Promise<void> {
+    const { enterprise } = principal;
+    const existing = await this.devices.findEnrolledDevice(enterprise, deviceId);
+    await this.authorizeOver(existing, principal, deviceId, hwDevId, ctx);
+  }
+
+  /** The rule itself, for the device as read (also re-applied when enrollDevice reads it again). */
+  private async authorizeOver(
+    existing: WinDevice | null,
+    principal: EnrollmentPrincipal,
+    deviceId: string,
+    hwDevId: string,
+    ctx: SoapCallContext,
+  ): Promise<void> {
+    const { enterprise } = principal;
+    if (!existing || existing.status === DeviceStatus.Unenrolled) return;
+    if (existing.enrollment?.hwDevId !== undefined && existing.enrollment.hwDevId === hwDevId) {
+      return;
+    }
+    if (existing.mdmUserId !== undefined) {
+      // Looked up, never created: a refused request leaves no user behind.
+      const userId =
+        principal.mdmUserId ??
+        (await this.repo.findUserId(enterprise.organizationId, principal.email));
+      if (userId === existing.mdmUserId) return;
+    }
+    this.logger.warn(
+      `[${ctx.requestId}] ${principal.email} may not re-enroll device ${deviceId} (${existing.id}, ` +
+        `${existing.status}) of enterprise ${enterprise.id}: not unenrolled, another user's, other HWDevID`,
+    );
+    throw new EnrollmentFault(
+      SoapFaultSubcode.Authorization,
+      'This device is enrolled by another user; an administrator must unenroll it before it can be enrolled again',
+    );
   }
 
   private async authenticate(
@@ -278,6 +340,19 @@ export class EnrollmentSoapService {
       };
     }
   }
+}
+
+/** A context item §5.5 requires, trimmed: MessageFormat when missing, empty or too long. */
+function requiredItem(context: readonly ContextItem[], name: string, max: number): string {
+  const value = contextValue(context, name)?.trim();
+  if (!value || value.length > max) {
+    throw new EnrollmentFault(
+      SoapFaultSubcode.MessageFormat,
+      `AdditionalContext ${name} is ${value ? `longer than ${max} characters` : 'missing'}`,
+      EnrollmentErrorType.InvalidEnrollmentData,
+    );
+  }
+  return value;
 }
 
 function requireBody(body: Buffer | undefined): Buffer {

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -12,6 +12,8 @@ import { raw } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Public } from '../auth/auth.decorators';
 import { RawResponse } from '../common/http/envelope.interceptor';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { enrollmentClientAddress } from './client-address';
 import { EnrollmentSoapService, SoapCallContext, SoapReply } from './enrollment-soap.service';
 
 type SoapRequest = Request & { id?: string; soapBodyError?: unknown };
@@ -38,8 +40,9 @@ const SOAP = 'application/soap+xml';
 const SOAP_BODY = { description: 'A SOAP 1.2 envelope', schema: { type: 'string', format: 'xml' } };
 const FAULTS =
   'A SOAP fault (HTTP 500 by default, ENROLLMENT_FAULT_HTTP_STATUS): s:MessageFormat (unreadable, ' +
-  'DOCTYPE/entity, oversized), a:InvalidSecurity, s:Authentication (wrong secret or invitation, too ' +
-  'many failures), s:Authorization (unknown e-mail domain), s:CertificateRequest (CSR refused), ' +
+  'DOCTYPE/entity, oversized), a:InvalidSecurity, s:Authentication (wrong secret or invitation), ' +
+  's:Authorization (unknown e-mail domain; a device id enrolled by another user), ' +
+  's:CertificateRequest (CSR refused), ' +
   'a:InternalServiceFault; Detail/DeviceEnrollmentServiceError/TraceId = X-Request-Id';
 
 /**
@@ -51,7 +54,10 @@ const FAULTS =
 @RawResponse()
 @Controller('EnrollmentServer')
 export class EnrollmentController {
-  constructor(private readonly soap: EnrollmentSoapService) {}
+  constructor(
+    private readonly soap: EnrollmentSoapService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   /** §3.1: the probe gets 200 with an empty body. */
   @Get('Discovery.svc')
@@ -79,7 +85,7 @@ export class EnrollmentController {
   @ApiResponse({ status: 200, description: 'DiscoverResponse' })
   @ApiResponse({ status: 500, description: FAULTS })
   async discover(@Req() req: SoapRequest, @Res() res: Response): Promise<void> {
-    send(res, await this.soap.discover(body(req), context(req)));
+    send(res, await this.soap.discover(body(req), this.context(req)));
   }
 
   @Post('Policy.svc')
@@ -96,7 +102,7 @@ export class EnrollmentController {
   @ApiResponse({ status: 200, description: 'GetPoliciesResponse (RSA 2048+, SHA-256)' })
   @ApiResponse({ status: 500, description: FAULTS })
   async policy(@Req() req: SoapRequest, @Res() res: Response): Promise<void> {
-    send(res, await this.soap.getPolicies(body(req), context(req)));
+    send(res, await this.soap.getPolicies(body(req), this.context(req)));
   }
 
   @Post('Enrollment.svc')
@@ -114,20 +120,24 @@ export class EnrollmentController {
   @ApiResponse({ status: 200, description: 'RequestSecurityTokenResponseCollection' })
   @ApiResponse({ status: 500, description: FAULTS })
   async enroll(@Req() req: SoapRequest, @Res() res: Response): Promise<void> {
-    send(res, await this.soap.requestSecurityToken(body(req), context(req)));
+    send(res, await this.soap.requestSecurityToken(body(req), this.context(req)));
+  }
+
+  private context(req: SoapRequest): SoapCallContext {
+    return {
+      requestId: req.id ?? randomUUID(),
+      sourceIp: enrollmentClientAddress(
+        req.socket.remoteAddress,
+        req.headers['x-forwarded-for'],
+        this.config.device.trustedProxies,
+      ),
+      now: new Date(),
+    };
   }
 }
 
 function body(req: SoapRequest): Buffer | undefined {
   return !req.soapBodyError && Buffer.isBuffer(req.body) ? req.body : undefined;
-}
-
-function context(req: SoapRequest): SoapCallContext {
-  return {
-    requestId: req.id ?? randomUUID(),
-    sourceIp: (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, ''),
-    now: new Date(),
-  };
 }
 
 /** One Buffer: Express sets Content-Length, never chunked (enrollment.md §1). */

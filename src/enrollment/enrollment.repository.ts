@@ -72,6 +72,16 @@ export class EnrollmentRepository {
     return doc._id.toHexString();
   }
 
+  /** The user's id if the user exists; creates nothing (checks before an enrollment is accepted). */
+  async findUserId(orgId: string, email: string): Promise<string | null> {
+    const doc = await this.users
+      .findOne({ organizationId: orgId, email })
+      .select({ _id: 1 })
+      .lean<Pick<MdmUserDoc, '_id'>>()
+      .exec();
+    return doc ? doc._id.toHexString() : null;
+  }
+
   async insertInvitations(
     orgId: string,
     items: NewInvitation[],

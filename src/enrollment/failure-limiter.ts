@@ -1,9 +1,12 @@
 /**
- * Counts failed enrollment authentications per key (`ip:…`, `user:…`) in fixed windows. Kept in
- * process memory: with several instances behind a load balancer each enforces its own count, so
- * the effective limit is multiplied by the instance count (acceptable for a password that is a
- * 140/160-bit random value; the limit is against noise and lockout-free guessing, not for
- * secrecy).
+ * Counts failed enrollment authentications per key (`ip:…`, `user:…`) in fixed windows; a key
+ * at its limit is "over the limit" until its window ends. What that means is decided by the
+ * caller (EnrollmentAuthService): credentials are always checked first and correct ones always
+ * pass, so nobody can lock a user out; beyond the limit a failure only stops telling why it
+ * failed. Kept in process memory: with several instances behind a load balancer each keeps its
+ * own counts, so the effective limits are multiplied by the instance count — acceptable, as the
+ * limits are against noise and probing for detail, not against guessing a 140/160-bit random
+ * password.
  */
 export class FailureLimiter {
   private readonly entries = new Map<string, { count: number; since: number }>();

@@ -17,10 +17,12 @@ import {
   enrollDevice,
   EnrollmentFaultError,
   generateDeviceKey,
+  randomHwDevId,
   type EnrollOptions,
 } from '../../src/simulator/enroll';
 import {
   discoverRequest,
+  getPoliciesRequest,
   newMessageId,
   readFault,
   rstRequest,
@@ -473,6 +475,162 @@ describe('MS-MDE2 enrollment over the device listener', () => {
     });
   });
 
+  describe('re-enrolling a device id the enterprise already has (no takeover)', () => {
+    const deviceId = uniqueDeviceId();
+    const ownerHw = randomHwDevId();
+    let owner: Awaited<ReturnType<typeof enrollDevice>>;
+    let ownerUserId: string;
+    const stored = () =>
+      t.db
+        .collection('win_devices')
+        .findOne({ winEnterpriseId: new Types.ObjectId(enterpriseId), deviceId });
+    const snapshot = async () => {
+      const d = await stored();
+      return {
+        status: d?.status,
+        mdmUserId: d?.mdmUserId?.toHexString(),
+        thumbprint: d?.certificateThumbprint,
+        enrollment: d?.enrollment,
+        updatedAt: d?.updatedAt,
+      };
+    };
+
+    beforeAll(async () => {
+      owner = await enrollDevice(
+        enrollOpts({ email: `owner@${domain}`, deviceId, hwDevId: ownerHw }),
+      );
+      ownerUserId = (await getDevice(deviceId)).mdmUserId;
+    });
+
+    it('refuses another user on other hardware with Authorization, changing nothing, with the secret', async () => {
+      const before = await snapshot();
+      const f = await expectFault(
+        enrollDevice(
+          enrollOpts({ email: `mallory@${domain}`, deviceId, hwDevId: randomHwDevId() }),
+        ),
+        's:Authorization',
+        'enrollment',
+      );
+      expect(f.fault.errorType).toBeUndefined();
+      expect(f.fault.reason).toMatch(/enrolled by another user/);
+      expect(f.fault.reason).not.toContain('owner@');
+      expect(await snapshot()).toEqual(before);
+      // The refused user was not even created.
+      expect(
+        await t.db.collection('mdm_users').countDocuments({
+          organizationId: new Types.ObjectId(orgId),
+          email: `mallory@${domain}`,
+        }),
+      ).toBe(0);
+      // The owner's certificate still opens sessions.
+      expect((await deviceOf(owner.identity).runSession()).outcome).toBe('completed');
+    });
+
+    it('refuses it with an invitation too, and leaves the invitation unused', async () => {
+      const email = `mallory2@${domain}`;
+      const [inv] = (
+        await t.http
+          .post(api('/enrollment-tokens'))
+          .set(bearer(token))
+          .send({ userEmails: [email] })
+      ).body.data;
+      const before = await snapshot();
+      await expectFault(
+        enrollDevice(
+          enrollOpts({ email, password: inv.token, deviceId, hwDevId: randomHwDevId() }),
+        ),
+        's:Authorization',
+        'enrollment',
+      );
+      expect(await snapshot()).toEqual(before);
+      const unused = await t.db.collection('win_enrollment_invitations').findOne({ email });
+      expect(unused?.usedAt).toBeNull();
+      // Still good for the user's own device.
+      await enrollDevice(enrollOpts({ email, password: inv.token }));
+    });
+
+    it("lets the device's own user re-enroll it from other hardware; an inactive device stays inactive", async () => {
+      const patched = await t.http
+        .patch(api(`/devices/${deviceId}`))
+        .set(bearer(token))
+        .send({ status: 'inactive' });
+      expect(patched.status).toBe(200);
+      const newHw = randomHwDevId();
+      const again = await enrollDevice(
+        enrollOpts({ email: `OWNER@${domain}`, deviceId, hwDevId: newHw }),
+      );
+      const d = await getDevice(deviceId);
+      expect(d).toMatchObject({
+        mdmUserId: ownerUserId,
+        certificate: { thumbprint: again.clientThumbprint },
+        enrollment: { hwDevId: newHw, userEmail: `owner@${domain}` },
+      });
+      // Needs the lead's upsertEnrolled change in src/devices (keep `inactive` on re-enrollment);
+      // fails with 'active' without it.
+      expect(d.status).toBe('inactive');
+      await t.http
+        .patch(api(`/devices/${deviceId}`))
+        .set(bearer(token))
+        .send({ status: 'active' })
+        .expect(200);
+    });
+
+    it('lets another user re-enroll the same hardware (the HWDevID stored at the last enrollment)', async () => {
+      const hw = (await getDevice(deviceId)).enrollment.hwDevId as string;
+      const heir = await enrollDevice(
+        enrollOpts({ email: `heir@${domain}`, deviceId, hwDevId: hw }),
+      );
+      const d = await getDevice(deviceId);
+      expect(d.mdmUserId).not.toBe(ownerUserId);
+      expect(d).toMatchObject({
+        status: 'active',
+        certificate: { thumbprint: heir.clientThumbprint },
+        enrollment: { userEmail: `heir@${domain}`, hwDevId: hw },
+      });
+      // The previous owner, now another user on other hardware, is refused in turn.
+      await expectFault(
+        enrollDevice(enrollOpts({ email: `owner@${domain}`, deviceId, hwDevId: ownerHw })),
+        's:Authorization',
+      );
+    });
+
+    it('lets anyone of the enterprise enroll a device once it is unenrolled', async () => {
+      await t.http
+        .post(api(`/devices/${deviceId}/unenroll`))
+        .set(bearer(token))
+        .send()
+        .expect(200);
+      const next = await enrollDevice(
+        enrollOpts({ email: `next@${domain}`, deviceId, hwDevId: randomHwDevId() }),
+      );
+      expect(await getDevice(deviceId)).toMatchObject({
+        status: 'active',
+        certificate: { thumbprint: next.clientThumbprint },
+        enrollment: { userEmail: `next@${domain}` },
+      });
+      expect(await t.db.collection('win_devices').countDocuments({ deviceId })).toBe(1);
+    });
+
+    it('refuses enrolling over a device an administrator registered (no user, no hardware id)', async () => {
+      const adminId = uniqueDeviceId();
+      const creds = await makeDeviceCredentials(adminId);
+      await t.http
+        .post(api('/devices'))
+        .set(bearer(token))
+        .send({ deviceId: adminId, certificate: creds.certPem })
+        .expect(200);
+      await expectFault(
+        enrollDevice(enrollOpts({ email: `mallory@${domain}`, deviceId: adminId })),
+        's:Authorization',
+        'enrollment',
+      );
+      expect(await getDevice(adminId)).toMatchObject({
+        status: 'active',
+        certificate: { source: 'admin' },
+      });
+    });
+  });
+
   describe('one-time invitations', () => {
     it('enrolls a user of an unclaimed domain once; the second use is an Authentication fault', async () => {
       const email = `Bob@elsewhere-${slug}.test`;
@@ -750,7 +908,7 @@ describe('MS-MDE2 enrollment over the device listener', () => {
       expect(readFault(r.body)?.subcode).toBe('s:MessageFormat');
     });
 
-    it('rate-limits a username after repeated failures, even with the right secret', async () => {
+    it('never locks the real user out: the right secret passes after failures; failures beyond the limit say nothing more', async () => {
       const email = `ivan@${domain}`;
       for (let i = 0; i < 5; i++) {
         await expectFault(
@@ -758,14 +916,78 @@ describe('MS-MDE2 enrollment over the device listener', () => {
           's:Authentication',
         );
       }
+      // Over the username's limit a used-up invitation is no longer told apart from a wrong password.
       const f = await expectFault(
-        enrollDevice(enrollOpts({ email })),
+        enrollDevice(enrollOpts({ email, password: 'AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG' })),
         's:Authentication',
         'policy',
       );
-      expect(f.fault.reason).toMatch(/Too many failed attempts/);
-      // Another user from the same address is unaffected.
-      await enrollDevice(enrollOpts({ email: `judy@${domain}` }));
+      expect(f.fault.reason).toBe('Wrong enrollment secret or invitation');
+      const ok = await enrollDevice(enrollOpts({ email }));
+      expect((await getDevice(ok.identity.deviceId)).enrollment.userEmail).toBe(email);
+      // The success cleared the count: the next failure is explained again.
+      const again = await expectFault(
+        enrollDevice(enrollOpts({ email, password: 'AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG' })),
+        's:Authentication',
+      );
+      expect(again.fault.reason).toMatch(/mistyped/);
+    });
+
+    it('requires DeviceID, EnrollmentType and HWDevID in AdditionalContext (MessageFormat), creating nothing', async () => {
+      const keys = await generateDeviceKey();
+      for (const [name, replacement] of [
+        ['EnrollmentType', ''],
+        ['HWDevID', ''],
+        ['HWDevID', '<ContextItem Name="HWDevID"><Value>   </Value></ContextItem>'],
+        ['DeviceID', ''],
+      ]) {
+        const deviceId = uniqueDeviceId();
+        const original = rst(secret, await createDeviceCsr(deviceId, keys), deviceId);
+        const body = original.replace(
+          new RegExp(`<(?:ac:)?ContextItem Name="${name}">[\\s\\S]*?</(?:ac:)?ContextItem>`),
+          replacement,
+        );
+        expect(body).not.toBe(original);
+        const r = await rawPost(t, ENROLLMENT_URL, body);
+        expect({ name, replacement, fault: readFault(r.body) }).toMatchObject({
+          name,
+          replacement,
+          fault: {
+            subcode: 's:MessageFormat',
+            errorType: 'InvalidEnrollmentData',
+            reason: expect.stringContaining(name),
+          },
+        });
+        expect(await t.db.collection('win_devices').countDocuments({ deviceId })).toBe(0);
+      }
+    });
+
+    it('trims AdditionalContext values', async () => {
+      const keys = await generateDeviceKey();
+      const deviceId = uniqueDeviceId();
+      const hw = randomHwDevId();
+      const r = await rawPost(
+        t,
+        ENROLLMENT_URL,
+        rstRequest({
+          messageId: newMessageId(),
+          to: `${t.deviceBaseUrl}${ENROLLMENT_URL}`,
+          username: `trim@${domain}`,
+          password: secret,
+          csrBase64: await createDeviceCsr(deviceId, keys),
+          context: [
+            ['DeviceID', `  ${deviceId}\n`],
+            ['EnrollmentType', ' Device '],
+            ['HWDevID', `\t${hw} `],
+            ['OSEdition', ' 4'],
+          ],
+        }),
+      );
+      expect(r.status).toBe(200);
+      expect(await getDevice(deviceId)).toMatchObject({
+        deviceId,
+        enrollment: { type: 'Device', hwDevId: hw, osEdition: '4' },
+      });
     });
 
     it('stops accepting the previous secret once rotated', async () => {
@@ -779,5 +1001,77 @@ describe('MS-MDE2 enrollment over the device listener', () => {
       );
       await enrollDevice(enrollOpts({ email: `ken@${domain}` }));
     });
+  });
+});
+
+describe('MS-MDE2 enrollment behind a trusted TLS-terminating proxy (X-Forwarded-For)', () => {
+  let t: TestApp;
+  let domain: string;
+  let secret: string;
+  const POLICY_URL = '/EnrollmentServer/Policy.svc';
+  /** GetPolicies through the proxy, as `forwardedFor` (what the proxy wrote). */
+  const policy = async (forwardedFor: string, email: string, password: string) => {
+    const r = await t.http
+      .post(POLICY_URL)
+      .set('Content-Type', 'application/soap+xml; charset=utf-8')
+      .set('X-Forwarded-For', forwardedFor)
+      .send(
+        getPoliciesRequest({
+          messageId: newMessageId(),
+          to: POLICY_URL,
+          username: email,
+          password,
+        }),
+      );
+    return { status: r.status, fault: readFault(r.text) };
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp(__filename, {
+      // Supertest connects from 127.0.0.1: it plays the proxy.
+      DEVICE_TRUSTED_PROXIES: '127.0.0.1',
+      ENROLLMENT_MAX_FAILURES_PER_IP: '3',
+      ENROLLMENT_MAX_FAILURES_PER_USER: '1000',
+    });
+    const token = t.token();
+    const slug = uniqueSlug('prx');
+    domain = `${slug}.example.com`;
+    await t.http
+      .post('/v1/organizations')
+      .set(bearer(token))
+      .send({ name: slug, slug })
+      .expect(200);
+    const base = `/v1/organizations/${slug}/mdm/windows/enterprise`;
+    await t.http
+      .post(base)
+      .set(bearer(token))
+      .send({ domains: [domain] })
+      .expect(200);
+    secret = (await t.http.post(`${base}/enrollment-secret`).set(bearer(token)).send()).body.data
+      .secret;
+  });
+  afterAll(() => t.close());
+
+  it('counts failures per forwarded client, not per proxy address', async () => {
+    const a = '203.0.113.5';
+    const b = '198.51.100.7';
+    for (let i = 0; i < 3; i++) {
+      expect((await policy(a, `u${i}@nobody-${domain}`, 'x')).fault?.subcode).toBe(
+        's:Authorization',
+      );
+    }
+    // Client a is over its limit: an unknown domain is answered as a wrong password…
+    expect((await policy(a, `v@nobody-${domain}`, 'x')).fault).toMatchObject({
+      subcode: 's:Authentication',
+      reason: 'Wrong enrollment secret or invitation',
+    });
+    // …also when a prepends another address (only the entry the proxy wrote counts)…
+    expect((await policy(`${b}, ${a}`, `w@nobody-${domain}`, 'x')).fault?.subcode).toBe(
+      's:Authentication',
+    );
+    // …while another device behind the same proxy is not affected,
+    expect((await policy(b, `v@nobody-${domain}`, 'x')).fault?.subcode).toBe('s:Authorization');
+    // and the right secret passes even from a.
+    expect(await policy(a, `real@${domain}`, secret)).toEqual({ status: 200, fault: undefined });
   });
 });
