@@ -8,6 +8,7 @@ import {
   WinEnterprise,
 } from './devices.types';
 import { DeviceCertificatesRepository } from './device-certificates.repository';
+import { MdmUsersRepository } from './mdm-users.repository';
 import { CaSigningMaterial, EnterpriseCaService } from './enterprise-ca.service';
 import { WinDevicesRepository } from './win-devices.repository';
 import { WinEnterprisesRepository } from './win-enterprises.repository';
@@ -39,7 +40,18 @@ export class DeviceEnrollmentService {
     private readonly devices: WinDevicesRepository,
     private readonly cas: EnterpriseCaService,
     private readonly certificates: DeviceCertificatesRepository,
+    private readonly users: MdmUsersRepository,
   ) {}
+
+  /** The MDM user for this e-mail in the organization, created on first sight. */
+  ensureUser(orgId: string, email: string): Promise<string> {
+    return this.users.ensureUser(orgId, email);
+  }
+
+  /** The MDM user's id if there is one; creates nothing. */
+  findUserId(orgId: string, email: string): Promise<string | null> {
+    return this.users.findUserId(orgId, email);
+  }
 
   findEnterpriseById(id: string): Promise<WinEnterprise | null> {
     return this.enterprises.findById(id);

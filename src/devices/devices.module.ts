@@ -7,6 +7,7 @@ import {
   DeviceCertificatesRepository,
 } from './device-certificates.repository';
 import { DeviceEventDoc, DeviceEventSchema } from './device-event.schema';
+import { MdmUserDoc, MdmUserSchema, MdmUsersRepository } from './mdm-users.repository';
 import { DevicesController, EnterpriseController } from './devices.controller';
 import { DeviceSessionsRepository } from './device-sessions.repository';
 import { DeviceEnrollmentService } from './device-enrollment.service';
@@ -26,6 +27,7 @@ import { WinEnterprisesRepository } from './win-enterprises.repository';
       { name: WinDeviceDoc.name, schema: WinDeviceSchema },
       { name: DeviceEventDoc.name, schema: DeviceEventSchema },
       { name: DeviceCertificateDoc.name, schema: DeviceCertificateSchema },
+      { name: MdmUserDoc.name, schema: MdmUserSchema },
     ]),
   ],
   controllers: [EnterpriseController, DevicesController],
@@ -34,6 +36,7 @@ import { WinEnterprisesRepository } from './win-enterprises.repository';
     DeviceSessionsService,
     DeviceSessionsRepository,
     DeviceCertificatesRepository,
+    MdmUsersRepository,
     DeviceEnrollmentService,
     EnterpriseCaService,
     WinEnterprisesRepository,

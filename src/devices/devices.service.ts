@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { AuthUser } from '../auth/auth-user';
-import { DomainError, ErrorCode, assertFound } from '../common/errors';
+import { DomainError, ErrorCode, assertFound, invalidData } from '../common/errors';
 import { Page, PageRequest, toPage } from '../common/pagination/pagination';
 import { Organization } from '../organizations/organization';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { EventBus } from '../events/event-bus';
 import { certificateInfoFromPem } from './client-certificate';
+import { MdmUsersRepository } from './mdm-users.repository';
 import {
   CertificateInUseError,
   DeviceCertificatesRepository,
@@ -39,6 +40,7 @@ export class DevicesService {
     private readonly sessions: DeviceSessionsService,
     private readonly events: EventBus,
     private readonly certificates: DeviceCertificatesRepository,
+    private readonly users: MdmUsersRepository,
   ) {}
 
   /** Creates the enterprise, then its device CA (only the request that won the insert pays for it). */
@@ -116,6 +118,11 @@ export class DevicesService {
     dto: CreateDeviceDto,
   ): Promise<WinDevice> {
     const { organization, enterprise } = await this.enterpriseScope(user, orgIdOrSlug);
+    if (dto.mdmUserId && !(await this.users.exists(organization.id, dto.mdmUserId))) {
+      throw invalidData([
+        { field: 'mdmUserId', message: 'no MDM user with this id in the organization' },
+      ]);
+    }
     const certificate = dto.certificate ? certificateInfoFromPem(dto.certificate) : undefined;
     const id = new Types.ObjectId().toHexString();
     if (certificate) await this.bindCertificate(certificate.thumbprint, id, organization.id);

@@ -84,7 +84,7 @@ export class EnrollmentAdminService {
     const expiresAt = new Date(now.getTime() + seconds * 1000);
     const issued: IssuedInvitation[] = [];
     for (const email of emails) {
-      const mdmUserId = await this.repo.ensureUser(enterprise.organizationId, email);
+      const mdmUserId = await this.enrollment.ensureUser(enterprise.organizationId, email);
       issued.push({
         email,
         token: generateInvitationToken(),

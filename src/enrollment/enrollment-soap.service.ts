@@ -180,7 +180,7 @@ export class EnrollmentSoapService {
     try {
       const mdmUserId =
         principal.mdmUserId ??
-        (await this.repo.ensureUser(enterprise.organizationId, principal.email));
+        (await this.devices.ensureUser(enterprise.organizationId, principal.email));
       const ca = await this.devices.caSigningMaterial(enterprise);
       const issued = await issueDeviceCertificate({
         ca,
@@ -283,7 +283,7 @@ export class EnrollmentSoapService {
       // Looked up, never created: a refused request leaves no user behind.
       const userId =
         principal.mdmUserId ??
-        (await this.repo.findUserId(enterprise.organizationId, principal.email));
+        (await this.devices.findUserId(enterprise.organizationId, principal.email));
       if (userId === existing.mdmUserId) return;
     }
     this.logger.warn(

@@ -6,19 +6,13 @@ import { EnrollmentAdminService } from './enrollment-admin.service';
 import { EnrollmentAuthService } from './enrollment-auth.service';
 import { EnrollmentController } from './enrollment.controller';
 import { EnrollmentRepository } from './enrollment.repository';
-import {
-  EnrollmentInvitationDoc,
-  EnrollmentInvitationSchema,
-  MdmUserDoc,
-  MdmUserSchema,
-} from './enrollment.schemas';
+import { EnrollmentInvitationDoc, EnrollmentInvitationSchema } from './enrollment.schemas';
 import { EnrollmentSoapService } from './enrollment-soap.service';
 
 @Module({
   imports: [
     DevicesModule,
     MongooseModule.forFeature([
-      { name: MdmUserDoc.name, schema: MdmUserSchema },
       { name: EnrollmentInvitationDoc.name, schema: EnrollmentInvitationSchema },
     ]),
   ],

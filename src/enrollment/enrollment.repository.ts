@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { EnrollmentInvitationDoc, MdmUserDoc } from './enrollment.schemas';
+import { EnrollmentInvitationDoc } from './enrollment.schemas';
 
 export interface EnrollmentInvitation {
   id: string;
@@ -38,49 +38,13 @@ function toInvitation(d: EnrollmentInvitationDoc): EnrollmentInvitation {
   };
 }
 
-/** MDM users and enrollment invitations: the only code touching their collections. */
+/** Enrollment invitations: the only code touching their collection. */
 @Injectable()
 export class EnrollmentRepository {
   constructor(
-    @InjectModel(MdmUserDoc.name) private readonly users: Model<MdmUserDoc>,
     @InjectModel(EnrollmentInvitationDoc.name)
     private readonly invitations: Model<EnrollmentInvitationDoc>,
   ) {}
-
-  /** The user's id, creating the user on first sight; concurrent first sights meet on the unique index. */
-  async ensureUser(orgId: string, email: string): Promise<string> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const doc = await this.users
-          .findOneAndUpdate(
-            { organizationId: orgId, email },
-            { $setOnInsert: { organizationId: orgId, email } },
-            { upsert: true, new: true },
-          )
-          .lean<MdmUserDoc>()
-          .exec();
-        if (doc) return doc._id.toHexString();
-      } catch (e) {
-        if ((e as { code?: number }).code !== 11000) throw e;
-      }
-    }
-    const doc = await this.users
-      .findOne({ organizationId: orgId, email })
-      .lean<MdmUserDoc>()
-      .exec();
-    if (!doc) throw new Error(`could not create the MDM user ${email}`);
-    return doc._id.toHexString();
-  }
-
-  /** The user's id if the user exists; creates nothing (checks before an enrollment is accepted). */
-  async findUserId(orgId: string, email: string): Promise<string | null> {
-    const doc = await this.users
-      .findOne({ organizationId: orgId, email })
-      .select({ _id: 1 })
-      .lean<Pick<MdmUserDoc, '_id'>>()
-      .exec();
-    return doc ? doc._id.toHexString() : null;
-  }
 
   async insertInvitations(
     orgId: string,

@@ -264,7 +264,13 @@ describe('organizations, the Windows enterprise and devices', () => {
 
     it('registers a device as active and stores it', async () => {
       const deviceId = uniqueDeviceId();
-      const mdmUserId = new Types.ObjectId().toHexString();
+      // An MDM user of this organization (invitations create them).
+      const inv = await t.http
+        .post(`/v1/organizations/${s.slug}/mdm/windows/enterprise/enrollment-tokens`)
+        .set(bearer(token))
+        .send({ userEmails: ['reception@example.test'] });
+      expect(inv.status).toBe(200);
+      const mdmUserId: string = inv.body.data[0].mdmUserId;
       const res = await api.createDevice(s.slug, { deviceId, name: 'Reception PC', mdmUserId });
       expect(res.status).toBe(200);
       const d = res.body.data;
@@ -294,6 +300,20 @@ describe('organizations, the Windows enterprise and devices', () => {
         });
       expect(batch.status).toBe(200);
       expect(batch.body.data.mdmUserId).toBe(mdmUserId);
+    });
+
+    it("refuses an mdmUserId that is not one of the organization's MDM users (5091)", async () => {
+      const other = await seedDevice(t);
+      const inv = await t.http
+        .post(`/v1/organizations/${other.slug}/mdm/windows/enterprise/enrollment-tokens`)
+        .set(bearer(token))
+        .send({ userEmails: ['someone@example.test'] });
+      const foreign: string = inv.body.data[0].mdmUserId;
+      for (const mdmUserId of [foreign, new Types.ObjectId().toHexString()]) {
+        const res = await api.createDevice(s.slug, { deviceId: uniqueDeviceId(), mdmUserId });
+        expect(res.status).toBe(400);
+        expect(res.body.error).toMatchObject({ code: 5091, details: [{ field: 'mdmUserId' }] });
+      }
     });
 
     it('refuses a duplicate deviceId with 409 4009, but allows it in another organization', async () => {
