@@ -11,6 +11,7 @@ import autocannon from 'autocannon';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BenchServer, seedBenchDevice, startBenchServer } from './lib/bench-server';
+import { integerOption } from './lib/options';
 import { COMMAND_MIX, commandBatchBody } from './lib/command-mix';
 
 const USAGE = `npm run bench:api -- [--connections N] [--duration S] [--batch N] [--warmup S] [--pipelining N]
@@ -44,14 +45,8 @@ function parseOptions(argv: string[]): BenchOptions {
     console.log(USAGE);
     process.exit(0);
   }
-  const int = (name: keyof BenchOptions, min: number, max: number): number => {
-    const raw = values[name];
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw) || n < min || n > max) {
-      throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${raw}"\n${USAGE}`);
-    }
-    return n;
-  };
+  const int = (name: keyof BenchOptions, min: number, max: number): number =>
+    integerOption(values, name, min, max, USAGE);
   return {
     connections: int('connections', 1, 1000),
     duration: int('duration', 1, 3600),

@@ -28,6 +28,7 @@ import { createEnterpriseCa, issueDeviceCertificate } from '../src/enrollment/pk
 import type { ResolvedMongo } from '../src/store';
 import type { DeviceListener } from '../src/tls/device-listener';
 import { startBenchServer } from './lib/bench-server';
+import { integerOption } from './lib/options';
 import { COMMAND_MIX, commandBatchBody } from './lib/command-mix';
 import { formatRows, runCodecBench } from './syncml-codec.bench';
 import {
@@ -79,14 +80,8 @@ function parseOptions(argv: string[]): Options {
     console.log(USAGE);
     process.exit(0);
   }
-  const int = (name: keyof Options, min: number, max: number): number => {
-    const raw = values[name];
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw) || n < min || n > max) {
-      throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${raw}"\n${USAGE}`);
-    }
-    return n;
-  };
+  const int = (name: keyof Options, min: number, max: number): number =>
+    integerOption(values, name, min, max, USAGE);
   return {
     devices: int('devices', 1, 500),
     duration: int('duration', 1, 60),
