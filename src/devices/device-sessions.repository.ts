@@ -32,12 +32,13 @@ export class DeviceSessionsRepository {
     deviceId: string,
     skip: number,
     limit: number,
+    direction: 1 | -1 = -1,
   ): Promise<[DeviceEvent[], number]> {
     const filter = { organizationId: orgId, winDeviceId: deviceId };
     const [docs, total] = await Promise.all([
       this.events
         .find(filter)
-        .sort({ receivedAt: -1, _id: -1 })
+        .sort({ receivedAt: direction, _id: direction })
         .skip(skip)
         .limit(limit)
         .lean<DeviceEventDoc[]>()

@@ -33,6 +33,10 @@ export class DeviceSessionsService {
     return this.repo.markUnenrolled(orgId, deviceId, at);
   }
 
+  listEvents(orgId: string, deviceId: string, skip: number, limit: number, direction: 1 | -1) {
+    return this.repo.listEvents(orgId, deviceId, skip, limit, direction);
+  }
+
   recordEvents(
     orgId: string,
     deviceId: string,

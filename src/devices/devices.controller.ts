@@ -4,7 +4,7 @@ import { AuthUser } from '../auth/auth-user';
 import { CurrentUser, RequirePermissions } from '../auth/auth.decorators';
 import { Permission } from '../auth/permissions';
 import { ApiErrors, ApiOkEnvelope } from '../common/http/swagger';
-import { Page, toPageRequest } from '../common/pagination/pagination';
+import { Page, PageQueryDto, toPageRequest } from '../common/pagination/pagination';
 import { OrganizationParamsDto } from '../organizations/dto/create-organization.dto';
 import { DevicesService } from './devices.service';
 import { WinDevice, WinEnterprise } from './devices.types';
@@ -12,6 +12,7 @@ import {
   CreateDeviceDto,
   CreateEnterpriseDto,
   DevicePageDto,
+  DeviceEventPageDto,
   DeviceParamsDto,
   DeviceResponseDto,
   EnterpriseResponseDto,
@@ -113,6 +114,18 @@ export class DevicesController {
   @ApiErrors(5091, 4002, 4004, 4003, 3001)
   async get(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto): Promise<WinDevice> {
     return (await this.devices.resolveDevice(user, p.organizationId, p.winDeviceId)).device;
+  }
+
+  @Get(':winDeviceId/events')
+  @RequirePermissions(Permission.DeviceGet)
+  @ApiOperation({
+    summary: 'Alerts the device raised (1224 client events, 1226 generic alerts), newest first',
+  })
+  @ApiOkEnvelope(DeviceEventPageDto)
+  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  events(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto, @Query() q: PageQueryDto) {
+    const page = toPageRequest(q, ['receivedAt'], 'receivedAt:desc');
+    return this.devices.listEvents(user, p.organizationId, p.winDeviceId, page);
   }
 
   @Patch(':winDeviceId')

@@ -7,6 +7,7 @@ import { Organization } from '../organizations/organization';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { EventBus } from '../events/event-bus';
 import { certificateInfoFromPem } from './client-certificate';
+import type { DeviceEvent } from './device-event.schema';
 import { MdmUsersRepository } from './mdm-users.repository';
 import {
   CertificateInUseError,
@@ -225,6 +226,24 @@ export class DevicesService {
       if (!updated) await this.certificates.unbind(certificate.thumbprint, device.id);
     }
     return assertFound(updated);
+  }
+
+  /** The alerts the device raised (1224 client events, 1226 generic alerts), newest first. */
+  async listEvents(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    winDeviceId: string,
+    page: PageRequest,
+  ): Promise<Page<DeviceEvent>> {
+    const { organization, device } = await this.resolveDevice(user, orgIdOrSlug, winDeviceId);
+    const [docs, total] = await this.sessions.listEvents(
+      organization.id,
+      device.id,
+      (page.page - 1) * page.limit,
+      page.limit,
+      page.sort.direction,
+    );
+    return toPage(docs, total, page);
   }
 
   /**

@@ -42,6 +42,7 @@ const OPERATIONS: Array<[method: string, path: string, codes: number[]]> = [
   ['get', `${ENTERPRISE}/devices`, [5091, 4002, 4004, 4003, 3001]],
   ['get', DEVICE, [5091, 4002, 4004, 4003, 3001]],
   ['patch', DEVICE, [5091, 4002, 4004, 4003, 3001]],
+  ['get', `${DEVICE}/events`, [5091, 4002, 4004, 4003, 3001]],
   ['post', COMMANDS, [5091, 5142, 4002, 4004, 4003, 3001]],
   ['get', COMMANDS, [5091, 4002, 4004, 4003, 3001]],
   ['get', `${COMMANDS}/{winCommandId}`, [5091, 4002, 4004, 4003, 3001]],

@@ -156,6 +156,45 @@ describe('SyncML sessions: edges of delivery', () => {
     expect(p.canceledAt).not.toBeNull();
   });
 
+  it('lists the alerts a device raised as its events, newest first, per tenant', async () => {
+    const d = await managedDevice(t);
+    const alert = (data: string) => ({
+      code: '1226',
+      items: [
+        {
+          source: './Vendor/MSFT/Test/Async',
+          meta: { type: 'com.example.test', format: 'chr', mark: 'informational' },
+          data,
+        },
+      ],
+    });
+    const sim = simulate(t, d);
+    try {
+      await sim.runSession({ extraAlerts: [alert('first')] });
+      await sim.runSession({ extraAlerts: [alert('second')] });
+    } finally {
+      sim.close();
+    }
+    const url = `/v1/organizations/${d.slug}/mdm/windows/enterprise/devices/${d.deviceId}/events`;
+    const res = await t.http.get(`${url}?limit=1`).set(bearer(d.token));
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ totalDocs: 2, limit: 1, page: 1, hasNextPage: true });
+    expect(res.body.data.docs).toEqual([
+      expect.objectContaining({
+        alertCode: '1226',
+        type: 'com.example.test',
+        mark: 'informational',
+        data: 'second',
+      }),
+    ]);
+    const asc = await t.http.get(`${url}?sort=receivedAt:asc`).set(bearer(d.token));
+    expect(asc.body.data.docs.map((e: { data: string }) => e.data)).toEqual(['first', 'second']);
+    const stranger = await t.http
+      .get(url)
+      .set(bearer(t.token({ organizations: ['someone-else'] })));
+    expect(stranger.status).toBe(404);
+  });
+
   it('an idle check-in leaves the device updatedAt alone (locking is bookkeeping)', async () => {
     const d = await managedDevice(t);
     const sim = simulate(t, d);

@@ -190,3 +190,22 @@ export class EnterpriseResponseDto {
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
 }
+
+export class DeviceEventDto {
+  @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60718' }) id!: string;
+  @ApiProperty() winDeviceId!: string;
+  @ApiProperty({
+    example: '1226',
+    description: 'SyncML alert code (1224 client event, 1226 generic alert)',
+  })
+  alertCode!: string;
+  @ApiPropertyOptional({ example: 'com.microsoft:mdm.unenrollment.userrequest' }) type?: string;
+  @ApiPropertyOptional({ example: 'int' }) format?: string;
+  @ApiPropertyOptional({ example: 'informational' }) mark?: string;
+  @ApiPropertyOptional({ example: './Vendor/MSFT/EnterpriseDesktopAppManagement/MSI' })
+  source?: string;
+  @ApiPropertyOptional({ example: '1' }) data?: string;
+  @ApiProperty({ type: String, format: 'date-time' }) receivedAt!: Date;
+}
+
+export class DeviceEventPageDto extends PageOf(DeviceEventDto) {}
