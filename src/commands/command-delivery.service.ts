@@ -3,7 +3,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { EventBus } from '../events/event-bus';
 import type { DeviceResultsReport, EventMap } from '../events/event-map';
 import { CommandDeliveryRepository, StatusTransition } from './command-delivery.repository';
-import { CommandStatus, NON_FINAL_CODES, statusNameForCode } from './command-status';
+import { CommandStatus, statusNameForCode } from './command-status';
 import type { CommandDataItem, WinCommand } from './commands.types';
 
 export interface DeviceRef {
@@ -124,7 +124,7 @@ export class CommandDeliveryService {
         continue;
       }
       answered.add(c.cmdId);
-      const to = NON_FINAL_CODES.has(s.code) ? CommandStatus.Awaiting : statusNameForCode(s.code);
+      const to = statusNameForCode(s.code); // 101/213 keep it Awaiting
       const data = c.config.action === 'Get' ? toData(resultsByRef.get(c.cmdId)) : undefined;
       transitions.push({
         cmdId: c.cmdId,

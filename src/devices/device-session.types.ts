@@ -28,7 +28,6 @@ export interface SyncmlSessionState {
   maxMsgSize?: number;
   /** LoginStatus from Alert 1224 (user | others | none). */
   loginStatus?: string;
-  endedAt?: Date | null;
 }
 
 export interface CheckinContext {
@@ -53,5 +52,4 @@ export interface CheckinPatch {
   session: SyncmlSessionState;
   inventory?: DeviceInventory;
   lastSeenAt?: Date;
-  unenrolled?: Date;
 }

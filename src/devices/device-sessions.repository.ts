@@ -102,19 +102,15 @@ export class DeviceSessionsRepository {
     return other.status === DeviceStatus.Unenrolled ? { kind: 'unenrolled' } : { kind: 'busy' };
   }
 
-  /** Saves the session (and inventory, lastSeenAt, unenrollment) and releases the lock: one update. */
+  /** Saves the session (and inventory, lastSeenAt) and releases the lock: one update. */
   async release(deviceId: string, lockToken: string, patch?: CheckinPatch): Promise<boolean> {
     const set: Record<string, unknown> = { lockedUntil: null, lockToken: null };
     if (patch) {
       set.syncml = patch.session;
       if (patch.inventory) set.inventory = patch.inventory;
       if (patch.lastSeenAt) set.lastSeenAt = patch.lastSeenAt;
-      if (patch.unenrolled) {
-        set.status = DeviceStatus.Unenrolled;
-        set.unenrolledAt = patch.unenrolled;
-      }
       // updatedAt moves only when something an administrator sees changed.
-      if (patch.inventory || patch.unenrolled) set.updatedAt = new Date();
+      if (patch.inventory) set.updatedAt = new Date();
     }
     const res = await this.model
       .updateOne({ _id: deviceId, lockToken }, { $set: set }, { timestamps: false })

@@ -1,3 +1,4 @@
+import { NON_FINAL_CODES } from '../commands/command-status';
 import type { DeviceStatusReport } from '../events/event-map';
 import type { SyncmlSessionState } from '../devices/device-session.types';
 import type { DeviceInventory } from '../devices/devices.types';
@@ -53,7 +54,6 @@ export function startSession(
     drainedUserScope: prev?.drainedUserScope,
     maxMsgSize: prev?.maxMsgSize,
     loginStatus: prev?.loginStatus,
-    endedAt: null,
   };
 }
 
@@ -84,7 +84,7 @@ export function noteAnswers(session: SyncmlSessionState, reports: DeviceStatusRe
   for (const r of reports) {
     const verb = awaiting[r.cmdRef];
     if (verb === undefined || (r.cmd && r.cmd !== verb)) continue;
-    if (r.code === SyncmlStatus.InProgress || r.code === SyncmlStatus.ChunkedItemAccepted) continue;
+    if (NON_FINAL_CODES.has(r.code)) continue;
     delete awaiting[r.cmdRef];
   }
 }

@@ -185,8 +185,7 @@ export class SyncmlSessionService {
       await this.requeue(ref, session, now);
     }
 
-    const unenrolled = digest.unenroll ? now : undefined;
-    if (unenrolled) {
+    if (digest.unenroll) {
       this.logger.log(`Device ${device.deviceId} asked to unenroll (alert 1226)`);
       // The status first, then the queue: nothing can be queued for it in between.
       await this.sessions.markUnenrolled(device.organizationId, device.id, now);
@@ -215,7 +214,7 @@ export class SyncmlSessionService {
       };
       out = [...statuses, next];
       final = false;
-    } else if (!digest.abort && !unenrolled && device.status === DeviceStatus.Active) {
+    } else if (!digest.abort && !digest.unenroll && device.status === DeviceStatus.Active) {
       const delivery = await this.deliver(ctx, session, header, statuses, now);
       sent = delivery.sent;
       out = [...statuses, ...sent.map(toSyncmlCommand)];
@@ -228,7 +227,6 @@ export class SyncmlSessionService {
     try {
       const response = buildSyncml({ header, commands: out, final });
       session.lastResponse = response;
-      session.endedAt = final && out.length === statuses.length ? now : null;
       const inventory = mergeInventory(device.inventory, digest);
       const seenDue =
         !device.lastSeenAt ||
@@ -238,7 +236,6 @@ export class SyncmlSessionService {
         session,
         inventory,
         lastSeenAt: seenDue || inventory ? now : undefined,
-        unenrolled,
       });
       if (!kept) {
         // Another message took the lock after it expired: this answer's state was not saved, so
