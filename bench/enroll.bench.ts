@@ -25,15 +25,15 @@ import { Connection } from 'mongoose';
 import { mintToken } from '../src/auth/token';
 import { createApp } from '../src/bootstrap';
 import { loadConfig } from '../src/config/app-config';
-import { makeCsr } from '../src/enrollment/pki/fixtures/make-csr';
-import { readFault } from '../src/simulator/enroll-messages';
+import { makeCsr } from '../test/fixtures/pki/make-csr';
+import { readFault } from '../tools/simulator/enroll-messages';
 import {
   discoverRequest,
   getPoliciesRequest,
   newMessageId,
   rstRequest,
   windowsContext,
-} from '../src/simulator/enroll-messages';
+} from '../tools/simulator/enroll-messages';
 import { freeLoopbackPort } from '../src/store/free-port';
 import { resolveMongoUri, withDatabase, type ResolvedMongo } from '../src/store';
 import { startDeviceListener, type DeviceListener } from '../src/tls/device-listener';

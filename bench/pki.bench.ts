@@ -4,16 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EnterpriseCa, createEnterpriseCa } from '../src/enrollment/pki/ca';
-import { parseAndVerifyCsr } from '../src/enrollment/pki/csr';
-import { issueDeviceCertificate } from '../src/enrollment/pki/issue';
-import { importSigningKey } from '../src/enrollment/pki/x509';
+import { EnterpriseCa, createEnterpriseCa } from '../src/pki/ca';
+import { parseAndVerifyCsr } from '../src/pki/csr';
+import { issueDeviceCertificate } from '../src/pki/issue';
+import { importSigningKey } from '../src/pki/x509';
 
 const seconds = Number(process.argv[2] ?? 3);
-const csrB64 = readFileSync(
-  join(__dirname, '../src/enrollment/pki/fixtures/windows-csr.b64'),
-  'utf8',
-);
+const csrB64 = readFileSync(join(__dirname, '../test/fixtures/pki/windows-csr.b64'), 'utf8');
 
 function stats(samples: number[]): string {
   const sorted = [...samples].sort((a, b) => a - b);

@@ -24,7 +24,7 @@ import { Worker } from 'node:worker_threads';
 import type { CommandFailedEvent, CommandStartedEvent, CommandSucceededEvent } from 'mongodb';
 import { Connection, Types } from 'mongoose';
 import { CommandStatus } from '../src/commands/command-status';
-import { createEnterpriseCa, issueDeviceCertificate } from '../src/enrollment/pki';
+import { createEnterpriseCa, issueDeviceCertificate } from '../src/pki';
 import type { ResolvedMongo } from '../src/store';
 import type { DeviceListener } from '../src/tls/device-listener';
 import { startBenchServer } from './lib/bench-server';

@@ -6,9 +6,8 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { createValidationPipe } from './common/http/validation';
 import { setupSwagger } from './swagger';
-import { MANAGEMENT_PATH } from './syncml/syncml.controller';
 import { soapBodyParser } from './enrollment/enrollment.controller';
-import { ENROLLMENT_PATH } from './enrollment/enrollment-soap.service';
+import { ENROLLMENT_PATH, MANAGEMENT_PATH } from './common/device-protocol';
 import { raw } from 'express';
 
 export interface CreateAppOptions {

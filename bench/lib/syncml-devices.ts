@@ -14,19 +14,19 @@ import {
   type SyncmlCommand,
   type SyncmlMessage,
 } from '../../src/syncml/codec';
-import { DEFAULT_DEV_INFO, resolveServerUrl } from '../../src/simulator/device';
+import { DEFAULT_DEV_INFO, resolveServerUrl } from '../../tools/simulator/device';
 import {
   deviceHeader,
   idCounter,
   package1Commands,
   syncHdrStatus,
-} from '../../src/simulator/messages';
-import { CommandResponder } from '../../src/simulator/responder';
+} from '../../tools/simulator/messages';
+import { CommandResponder } from '../../tools/simulator/responder';
 import {
   DEFAULT_READ_ONLY_PATHS,
   DeviceTree,
   windowsDefaultValues,
-} from '../../src/simulator/tree';
+} from '../../tools/simulator/tree';
 
 export interface BenchIdentity {
   deviceId: string;

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { join } from 'node:path';
-import { generateMasterKey, MasterKeyError, parseMasterKey } from '../enrollment/pki/key-vault';
+import { generateMasterKey, MasterKeyError, parseMasterKey } from '../pki/key-vault';
 
 /** Typed, validated configuration. Built once from the environment at boot. */
 export interface AppConfig {

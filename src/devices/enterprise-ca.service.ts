@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { assertFound } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { createEnterpriseCa, openPrivateKey, pemToDer, sealPrivateKey } from '../enrollment/pki';
+import { createEnterpriseCa, openPrivateKey, pemToDer, sealPrivateKey } from '../pki';
 import { WinEnterprise } from './devices.types';
 import { WinEnterprisesRepository } from './win-enterprises.repository';
 

@@ -1,4 +1,4 @@
-import { CsrError } from './pki';
+import { CsrError } from '../pki';
 import { EnrollmentErrorType, SoapFaultSubcode, SoapRequestError } from './soap';
 import { EnrollmentAuthError } from './enrollment-auth.service';
 

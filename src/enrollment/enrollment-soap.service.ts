@@ -2,14 +2,18 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DeviceEnrollmentService } from '../devices/device-enrollment.service';
 import { DeviceStatus, WinDevice } from '../devices/devices.types';
-import { MANAGEMENT_PATH } from '../syncml/syncml.controller';
-import { issueDeviceCertificate, parseAndVerifyCsr } from './pki';
+import {
+  ENROLLMENT_SERVICE_PATH,
+  MANAGEMENT_PATH,
+  POLICY_PATH,
+  SOAP_CONTENT_TYPE,
+} from '../common/device-protocol';
+import { issueDeviceCertificate, parseAndVerifyCsr } from '../pki';
 import {
   Action,
   AuthPolicy,
   EnrollmentErrorType,
   RequestType,
-  SOAP_CONTENT_TYPE,
   SoapFaultSubcode,
   SoapRequestError,
   buildDiscoverResponse,
@@ -33,8 +37,6 @@ import {
 } from './enrollment-auth.service';
 import { EnrollmentFault, classifyFailure } from './enrollment-fault';
 import { EnrollmentRepository } from './enrollment.repository';
-
-export const ENROLLMENT_PATH = '/EnrollmentServer';
 
 export interface SoapReply {
   status: number;
@@ -90,8 +92,8 @@ export class EnrollmentSoapService {
         activityId: activityId(ctx),
         authPolicy: AuthPolicy.OnPremise,
         enrollmentVersion: '4.0',
-        enrollmentPolicyServiceUrl: this.url(`${ENROLLMENT_PATH}/Policy.svc`),
-        enrollmentServiceUrl: this.url(`${ENROLLMENT_PATH}/Enrollment.svc`),
+        enrollmentPolicyServiceUrl: this.url(POLICY_PATH),
+        enrollmentServiceUrl: this.url(ENROLLMENT_SERVICE_PATH),
       });
     });
   }

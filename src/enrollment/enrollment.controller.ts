@@ -11,6 +11,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { raw } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Public } from '../auth/auth.decorators';
+import { DISCOVERY_PATH, ENROLLMENT_SERVICE_PATH, POLICY_PATH } from '../common/device-protocol';
 import { RawResponse } from '../common/http/envelope.interceptor';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { enrollmentClientAddress } from './client-address';
@@ -52,7 +53,7 @@ const FAULTS =
 @ApiTags('Device protocols')
 @Public()
 @RawResponse()
-@Controller('EnrollmentServer')
+@Controller()
 export class EnrollmentController {
   constructor(
     private readonly soap: EnrollmentSoapService,
@@ -60,7 +61,7 @@ export class EnrollmentController {
   ) {}
 
   /** §3.1: the probe gets 200 with an empty body. */
-  @Get('Discovery.svc')
+  @Get(DISCOVERY_PATH)
   @ApiOperation({ summary: 'Enrollment discovery probe (MS-MDE2): 200 with an empty body' })
   @ApiResponse({ status: 200, description: 'Empty body, Content-Length: 0' })
   probe(@Res() res: Response): void {
@@ -71,7 +72,7 @@ export class EnrollmentController {
     res.send(Buffer.alloc(0));
   }
 
-  @Post('Discovery.svc')
+  @Post(DISCOVERY_PATH)
   @HttpCode(200)
   @ApiOperation({
     summary: 'Enrollment discovery (MS-MDE2 Discover), for Windows devices',
@@ -88,7 +89,7 @@ export class EnrollmentController {
     send(res, await this.soap.discover(body(req), this.context(req)));
   }
 
-  @Post('Policy.svc')
+  @Post(POLICY_PATH)
   @HttpCode(200)
   @ApiOperation({
     summary: 'Certificate enrollment policy (MS-XCEP GetPolicies), for Windows devices',
@@ -105,7 +106,7 @@ export class EnrollmentController {
     send(res, await this.soap.getPolicies(body(req), this.context(req)));
   }
 
-  @Post('Enrollment.svc')
+  @Post(ENROLLMENT_SERVICE_PATH)
   @HttpCode(200)
   @ApiOperation({
     summary: 'Device enrollment (MS-WSTEP RequestSecurityToken), for Windows devices',

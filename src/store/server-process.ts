@@ -36,7 +36,7 @@ function terminateChildren(): void {
 // A signal nobody handles kills Node without an 'exit' event. Listening for it cancels that
 // default, so this listener restores it: when it is the only one, it stops the children and
 // re-raises the signal with itself removed. When the application handles the signal too (Nest
-// shutdown hooks, scripts/store.ts), calling stop() is the application's job.
+// shutdown hooks, tools/store.ts), calling stop() is the application's job.
 function onTerminatingSignal(signal: NodeJS.Signals): void {
   if (process.listenerCount(signal) > 1) {
     return;

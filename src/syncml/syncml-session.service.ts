@@ -6,7 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { CheckinContext, SyncmlSessionState } from '../devices/device-session.types';
 import { DeviceSessionsService } from '../devices/device-sessions.service';
 import { DeviceStatus } from '../devices/devices.types';
-import { verifyClientCertificate } from '../enrollment/pki/verify';
+import { verifyClientCertificate } from '../pki/verify';
 import { EventBus } from '../events/event-bus';
 import {
   AlertCode,
@@ -31,7 +31,8 @@ import {
   startSession,
   syncHdrStatus,
 } from './session-state';
-import { plain, SYNCML_CONTENT_TYPE, SyncmlHttpResult } from './syncml-session.types';
+import { MANAGEMENT_PATH, SYNCML_CONTENT_TYPE } from '../common/device-protocol';
+import { plain, SyncmlHttpResult } from './syncml-session.types';
 
 const BUSY_RETRY_MS = [25, 50, 100, 200, 400, 800, 1000, 1000, 1000, 1000];
 
@@ -381,7 +382,7 @@ export class SyncmlSessionService {
       sessionId: msg.header.sessionId,
       msgId,
       target: msg.header.source,
-      source: msg.header.target || `${this.config.device.publicBaseUrl}/ManagementServer/MDM.svc`,
+      source: msg.header.target || `${this.config.device.publicBaseUrl}${MANAGEMENT_PATH}`,
     };
   }
 

@@ -6,8 +6,6 @@ export interface SyncmlHttpResult {
   headers?: Record<string, string>;
 }
 
-export const SYNCML_CONTENT_TYPE = 'application/vnd.syncml.dm+xml';
-
 export const plain = (
   status: number,
   body: string,

@@ -13,9 +13,8 @@ import { RawResponse } from '../common/http/envelope.interceptor';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { clientIdentity } from './client-identity';
 import { SyncmlSessionService } from './syncml-session.service';
-import { plain, SYNCML_CONTENT_TYPE, SyncmlHttpResult } from './syncml-session.types';
-
-export const MANAGEMENT_PATH = '/ManagementServer/MDM.svc';
+import { MANAGEMENT_PATH, SYNCML_CONTENT_TYPE } from '../common/device-protocol';
+import { plain, SyncmlHttpResult } from './syncml-session.types';
 
 /**
  * The OMA-DM management endpoint (MS-MDM). Devices prove who they are with their TLS client
@@ -25,14 +24,14 @@ export const MANAGEMENT_PATH = '/ManagementServer/MDM.svc';
 @ApiTags('Device protocols')
 @Public()
 @RawResponse()
-@Controller('ManagementServer')
+@Controller()
 export class SyncmlController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly session: SyncmlSessionService,
   ) {}
 
-  @Post('MDM.svc')
+  @Post(MANAGEMENT_PATH)
   @HttpCode(200)
   @ApiOperation({
     summary: 'OMA-DM management session (MS-MDM SyncML 1.2), for Windows devices',
@@ -65,7 +64,7 @@ export class SyncmlController {
     status: 413,
     description: 'Body over SYNCML_BODY_LIMIT_BYTES (checked before parsing)',
   })
-  @ApiResponse({ status: 415, description: 'Content-Type is not application/vnd.syncml.dm+xml' })
+  @ApiResponse({ status: 415, description: `Content-Type is not ${SYNCML_CONTENT_TYPE}` })
   @ApiResponse({
     status: 503,
     description: 'Another message of this device is being processed; Retry-After',

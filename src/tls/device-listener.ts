@@ -4,6 +4,7 @@ import { createServer, Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { DEVICE_PATH_ROOTS, MANAGEMENT_PATH } from '../common/device-protocol';
 import type { AppConfig } from '../config/app-config';
 import { createSelfSignedServerCertificate } from './self-signed';
 
@@ -11,7 +12,7 @@ import { createSelfSignedServerCertificate } from './self-signed';
  * Path prefixes served on the device listener (compared lower-case, as Express routes are): the
  * device protocols, and the health checks a load balancer in front of this port needs.
  */
-export const DEVICE_PATHS = ['/managementserver/', '/enrollmentserver/', '/health'];
+export const DEVICE_PATHS = [...DEVICE_PATH_ROOTS.map((p) => `${p.toLowerCase()}/`), '/health'];
 
 export interface DeviceListener {
   server: Server;
@@ -81,7 +82,7 @@ export async function startDeviceListener(
   });
   const port = (server.address() as AddressInfo).port;
   logger.log(
-    `Device endpoints on https://${config.device.host}:${port} (management: /ManagementServer/MDM.svc)`,
+    `Device endpoints on https://${config.device.host}:${port} (management: ${MANAGEMENT_PATH})`,
   );
   return {
     server,

@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto';
-import { randomSerialHex, x509 } from '../enrollment/pki/x509';
+import { randomSerialHex, x509 } from '../pki/x509';
 
 /** A self-signed TLS server certificate for local use (the device listener without a real one). */
 export async function createSelfSignedServerCertificate(

@@ -2,7 +2,7 @@ import { sign } from 'jsonwebtoken';
 import { Types } from 'mongoose';
 import type { Response } from 'supertest';
 import { ALL_PERMISSIONS } from '../../src/auth/permissions';
-import { createToken, parseTokenArgs, TokenRequest } from '../../scripts/token';
+import { createToken, parseTokenArgs, TokenRequest } from '../../tools/token';
 import { bearer, startTestApp, TEST_JWT_SECRET, TestApp } from '../support/app';
 import { commandsUrl, seedDevice, Seeded, uniqueDeviceId, uniqueSlug } from '../support/seed';
 import { expectError } from './expect-error';
@@ -581,7 +581,7 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
     });
   });
 
-  it('accepts a token minted by scripts/token.ts with the server secret', async () => {
+  it('accepts a token minted by tools/token.ts with the server secret', async () => {
     const req = parseTokenArgs([
       '--sub',
       'cli-user',

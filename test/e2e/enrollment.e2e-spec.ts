@@ -5,13 +5,9 @@ import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { Types } from 'mongoose';
 import { APP_CONFIG, AppConfig } from '../../src/config/app-config';
-import {
-  issueDeviceCertificate,
-  openPrivateKey,
-  verifyClientCertificate,
-} from '../../src/enrollment/pki';
+import { issueDeviceCertificate, openPrivateKey, verifyClientCertificate } from '../../src/pki';
 import { freeLoopbackPort } from '../../src/store/free-port';
-import { SimulatedDevice, SimulatorError, type DeviceIdentity } from '../../src/simulator';
+import { SimulatedDevice, SimulatorError, type DeviceIdentity } from '../../tools/simulator';
 import {
   createDeviceCsr,
   enrollDevice,
@@ -19,7 +15,7 @@ import {
   generateDeviceKey,
   randomHwDevId,
   type EnrollOptions,
-} from '../../src/simulator/enroll';
+} from '../../tools/simulator/enroll';
 import {
   discoverRequest,
   getPoliciesRequest,
@@ -27,8 +23,8 @@ import {
   readFault,
   rstRequest,
   windowsContext,
-} from '../../src/simulator/enroll-messages';
-import { runSimulate } from '../../scripts/simulate';
+} from '../../tools/simulator/enroll-messages';
+import { runSimulate } from '../../tools/simulate';
 import { bearer, startTestApp, TestApp } from '../support/app';
 import { makeDeviceCredentials } from '../support/device-certs';
 import { uniqueDeviceId, uniqueSlug } from '../support/seed';

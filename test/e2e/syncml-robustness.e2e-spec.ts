@@ -19,7 +19,7 @@ import {
   SYNCML_TYPE,
   withoutLock,
 } from '../support/syncml-device';
-import { SimulatorError } from '../../src/simulator';
+import { SimulatorError } from '../../tools/simulator';
 
 const KNOWN = './Vendor/MSFT/Test/Known';
 

@@ -21,7 +21,7 @@ import {
   storedState,
 } from '../support/syncml-device';
 import { commandsUrl } from '../support/seed';
-import { SimulatorError, unenrollmentAlert } from '../../src/simulator';
+import { SimulatorError, unenrollmentAlert } from '../../tools/simulator';
 import { AlertCode, type SyncmlCommand } from '../../src/syncml/codec';
 
 const KNOWN = './Vendor/MSFT/Test/Known';

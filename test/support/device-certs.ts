@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createEnterpriseCa, issueDeviceCertificate } from '../../src/enrollment/pki';
+import { createEnterpriseCa, issueDeviceCertificate } from '../../src/pki';
 
 export interface DeviceCredentials {
   certPem: string;

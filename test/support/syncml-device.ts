@@ -14,8 +14,8 @@ import {
   type Exchange,
   type ExtraAlert,
   type SimulatedDeviceOptions,
-} from '../../src/simulator';
-import { deviceHeader, package1Commands, syncHdrStatus } from '../../src/simulator/messages';
+} from '../../tools/simulator';
+import { deviceHeader, package1Commands, syncHdrStatus } from '../../tools/simulator/messages';
 import { bearer, TestApp } from './app';
 import { DeviceCredentials, makeDeviceCredentials } from './device-certs';
 import { commandsUrl, seedDevice, Seeded, uniqueDeviceId } from './seed';

@@ -68,4 +68,3 @@ export const AuthPolicy = {
 export type AuthPolicy = (typeof AuthPolicy)[keyof typeof AuthPolicy];
 
 /** Every enrollment response: one piece, explicit Content-Length, never chunked (§1). */
-export const SOAP_CONTENT_TYPE = 'application/soap+xml; charset=utf-8';

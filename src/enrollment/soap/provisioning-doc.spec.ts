@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XmlElement, childElements, firstChild, parseXmlSafely, textOf } from '../../common/xml';
-import { EnterpriseCa, createEnterpriseCa } from '../pki/ca';
-import { parseAndVerifyCsr } from '../pki/csr';
-import { IssuedCertificate, issueDeviceCertificate } from '../pki/issue';
+import { EnterpriseCa, createEnterpriseCa } from '../../pki/ca';
+import { parseAndVerifyCsr } from '../../pki/csr';
+import { IssuedCertificate, issueDeviceCertificate } from '../../pki/issue';
 import {
   contextValue,
   parseRequestSecurityToken,

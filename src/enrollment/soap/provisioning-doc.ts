@@ -1,5 +1,6 @@
 import { XmlContent, XmlNode, attrs, el, writeXml } from '../../common/xml';
-import { thumbprintOf } from '../pki/pem';
+import { SYNCML_CONTENT_TYPE } from '../../common/device-protocol';
+import { thumbprintOf } from '../../pki/pem';
 
 /**
  * The wap-provisioningdoc returned in the RSTRC (enrollment.md §5.7): CertificateStore (root CA +
@@ -135,7 +136,7 @@ function application(input: ProvisioningDocInput): XmlNode {
     parm('MAXBACKOFFTIME', '120000'),
     // Presence alone disables the fallback to older DM protocol versions.
     parm('BACKCOMPATRETRYDISABLED'),
-    parm('DEFAULTENCODING', 'application/vnd.syncml.dm+xml'),
+    parm('DEFAULTENCODING', SYNCML_CONTENT_TYPE),
     parm(
       'SSLCLIENTCERTSEARCHCRITERIA',
       sslClientCertSearchCriteria(input.clientCertificateSubject, input.certStore),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAndVerifyCsr } from '../pki/csr';
+import { parseAndVerifyCsr } from '../../pki/csr';
 import { parseDiscoverRequest } from './discovery';
 import {
   contextValue,

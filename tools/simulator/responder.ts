@@ -8,7 +8,7 @@ import {
   type SyncmlMeta,
   type SyncmlResultsCommand,
   type SyncmlStatusCommand,
-} from '../syncml/codec';
+} from '../../src/syncml/codec';
 import { LargeObjectBuffer } from './large-object';
 import { isUnder, type DeviceTree } from './tree';
 import type { NodeValue, ServerStatus, TranscriptEntry } from './types';

@@ -28,8 +28,8 @@ import type { DeviceIdentity, Exchange, TlsTrust } from './types';
 
 x509.cryptoProvider.set(webcrypto);
 
-export const DISCOVERY_PATH = '/EnrollmentServer/Discovery.svc';
-export const SOAP_CONTENT_TYPE = 'application/soap+xml; charset=utf-8';
+export { DISCOVERY_PATH, SOAP_CONTENT_TYPE } from '../../src/common/device-protocol';
+import { DISCOVERY_PATH, SOAP_CONTENT_TYPE } from '../../src/common/device-protocol';
 /** Windows' enrollment client (enrollment.md §1). */
 export const ENROLL_USER_AGENT = 'ENROLLClient';
 /** Microsoft's DeviceID CSR extension: raw ASCII + NUL, no inner ASN.1 (enrollment.md §6.1). */

@@ -4,9 +4,10 @@ import {
   type SyncmlCommand,
   type SyncmlMessage,
   type SyncmlStatusCommand,
-} from '../syncml/codec';
+} from '../../src/syncml/codec';
 
-export const SYNCML_CONTENT_TYPE = 'application/vnd.syncml.dm+xml';
+export { SYNCML_CONTENT_TYPE } from '../../src/common/device-protocol';
+import { SYNCML_CONTENT_TYPE } from '../../src/common/device-protocol';
 
 /** A command the device sent, to match the server's Statuses against. */
 export interface SentCommand {

@@ -1,5 +1,5 @@
 // npm run simulate -- --server https://127.0.0.1:<DEVICE_PORT> --device <id> --cert <pem> --key <pem>
-// Acts as a Windows 10/11 device (src/simulator): one management session, or N devices for load.
+// Acts as a Windows 10/11 device (tools/simulator): one management session, or N devices for load.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,8 +21,8 @@ import {
   type Exchange,
   type SessionOptions,
   type SimulatedDeviceOptions,
-} from '../src/simulator';
-import { ENROLL_USAGE, runEnrollCli } from '../src/simulator/enroll-cli';
+} from './simulator';
+import { ENROLL_USAGE, runEnrollCli } from './simulator/enroll-cli';
 
 export const USAGE = `Usage:
   npm run simulate -- --server <url> --device <id> --cert <pem> --key <pem> [options]
@@ -288,7 +288,7 @@ async function makeCerts(
 
 /** The whole CLI: returns the exit code. */
 export async function runSimulate(argv: string[], io: Io): Promise<number> {
-  // Enrollment (issue 4 §5) has options of its own: src/simulator/enroll-cli.ts.
+  // Enrollment (issue 4 §5) has options of its own: tools/simulator/enroll-cli.ts.
   if (argv.includes('--enroll')) return runEnrollCli(argv, io);
   let req: SimulateRequest;
   try {

@@ -10,7 +10,7 @@ import {
   SyncmlStatus,
   type SyncmlCommand,
   type SyncmlMessage,
-} from '../../syncml/codec';
+} from '../../../src/syncml/codec';
 import { SYNCML_CONTENT_TYPE } from '../checks';
 import { MANAGEMENT_PATH } from '../device';
 

@@ -1,4 +1,4 @@
-import type { SyncmlCommand, SyncmlMessage } from '../syncml/codec';
+import type { SyncmlCommand, SyncmlMessage } from '../../src/syncml/codec';
 import { idCounter } from './messages';
 import { CommandResponder, type Reply, type ResponderRules } from './responder';
 import { addCmd, deleteCmd, execCmd, getCmd, replaceCmd } from './testing/commands';

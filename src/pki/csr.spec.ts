@@ -2,10 +2,13 @@ import { generateKeyPairSync, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsrError, CsrErrorReason, parseAndVerifyCsr } from './csr';
-import { WINDOWS_DEVICE_ID, makeCsr } from './fixtures/make-csr';
+import { WINDOWS_DEVICE_ID, makeCsr } from '../../test/fixtures/pki/make-csr';
 import { x509 } from './x509';
 
-const windowsCsrB64 = readFileSync(join(__dirname, 'fixtures/windows-csr.b64'), 'utf8');
+const windowsCsrB64 = readFileSync(
+  join(__dirname, '../../test/fixtures/pki/windows-csr.b64'),
+  'utf8',
+);
 
 function reasonOf(fn: () => unknown): CsrErrorReason | 'no-error' | 'other-error' {
   try {

@@ -12,7 +12,7 @@ import {
   SoapFaultSubcode,
   Action,
   AuthPolicy,
-} from '../enrollment/soap';
+} from '../../src/enrollment/soap';
 import {
   discoverRequest,
   getPoliciesRequest,

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { AlertCode, AlertType, type SyncmlMessage } from '../syncml/codec';
+import { AlertCode, AlertType, type SyncmlMessage } from '../../src/syncml/codec';
 import { SimulatedDevice } from './device';
 import {
   addNodeCmd as add,

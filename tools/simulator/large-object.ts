@@ -1,4 +1,4 @@
-import { MetaFormat, type SyncmlItem, type SyncmlMeta } from '../syncml/codec';
+import { MetaFormat, type SyncmlItem, type SyncmlMeta } from '../../src/syncml/codec';
 import type { NodeValue } from './types';
 
 export type Assembled = NodeValue | undefined | 'partial' | 'mismatch';

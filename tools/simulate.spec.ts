@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getCmd, replaceCmd, scripted } from '../src/simulator/testing/commands';
-import { FakeMdmServer } from '../src/simulator/testing/fake-server';
-import { createTestPki, type TestPki } from '../src/simulator/testing/pki';
+import { getCmd, replaceCmd, scripted } from './simulator/testing/commands';
+import { FakeMdmServer } from './simulator/testing/fake-server';
+import { createTestPki, type TestPki } from './simulator/testing/pki';
 import { parseSimulateArgs, runSimulate, type Io } from './simulate';
 
 const DEVICE = '0F1E2D3C4B5A69788796A5B4C3D2E1F0';

@@ -1,4 +1,4 @@
-import type { SyncmlCommand, SyncmlMessage } from '../../syncml/codec';
+import type { SyncmlCommand, SyncmlMessage } from '../../../src/syncml/codec';
 import { serverAnswer, type FakeScript } from './fake-server';
 
 // Server commands as management-session.md §5.2 shows them on the wire.

@@ -5,7 +5,7 @@ import {
   SyncmlStatus,
   type SyncmlCommand,
   type SyncmlMessage,
-} from '../syncml/codec';
+} from '../../src/syncml/codec';
 import { checkServerMessage, SYNCML_CONTENT_TYPE, type SentCommand } from './checks';
 import {
   abortAlert,
@@ -29,7 +29,8 @@ import type {
 } from './types';
 
 /** A convention, not a spec (management-session.md §1.1). */
-export const MANAGEMENT_PATH = '/ManagementServer/MDM.svc';
+export { MANAGEMENT_PATH } from '../../src/common/device-protocol';
+import { MANAGEMENT_PATH } from '../../src/common/device-protocol';
 /** Windows appends these to the provisioned URL (MS-MDM §2.1 note 1). */
 export const DEFAULT_QUERY = 'mode=Maintenance&Platform=WoA';
 export const DEFAULT_DEV_INFO: DevInfo = {

@@ -1,4 +1,4 @@
-import { AlertCode, AlertType, buildSyncml, type SyncmlMessage } from '../syncml/codec';
+import { AlertCode, AlertType, buildSyncml, type SyncmlMessage } from '../../src/syncml/codec';
 import { SimulatedDevice } from './device';
 import { unenrollmentAlert } from './messages';
 import { SimulatorError } from './simulator-error';

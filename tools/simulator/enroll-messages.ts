@@ -7,7 +7,7 @@ import {
   writeXml,
   type XmlElement,
   type XmlNode,
-} from '../common/xml';
+} from '../../src/common/xml';
 
 /**
  * The SOAP a Windows enrollment client sends (MS-MDE2 discovery, MS-XCEP GetPolicies, MS-WSTEP

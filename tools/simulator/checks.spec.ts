@@ -1,4 +1,4 @@
-import type { SyncmlCommand, SyncmlMessage } from '../syncml/codec';
+import type { SyncmlCommand, SyncmlMessage } from '../../src/syncml/codec';
 import { checkServerMessage, type ServerMessageExpectations } from './checks';
 import { percentile } from './load';
 import { getCmd } from './testing/commands';

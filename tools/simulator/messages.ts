@@ -8,7 +8,7 @@ import {
   type SyncmlHeaderInput,
   type SyncmlItem,
   type SyncmlStatusCommand,
-} from '../syncml/codec';
+} from '../../src/syncml/codec';
 import type { DevInfo, ExtraAlert } from './types';
 
 /** MS-MDM 2.2.3.2: CmdIDs unique within a message, never "0"; Windows counts from 1. */

@@ -1,4 +1,4 @@
-import type { SyncmlItem } from '../syncml/codec';
+import type { SyncmlItem } from '../../src/syncml/codec';
 
 /** A leaf value the simulated device holds (management-session.md §5.1). */
 export interface NodeValue {

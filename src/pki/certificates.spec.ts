@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnterpriseCa, createEnterpriseCa } from './ca';
 import { parseAndVerifyCsr } from './csr';
-import { WINDOWS_DEVICE_ID, makeCsr } from './fixtures/make-csr';
+import { WINDOWS_DEVICE_ID, makeCsr } from '../../test/fixtures/pki/make-csr';
 import { IssuedCertificate, issueDeviceCertificate } from './issue';
 import { derToPem, pemToDer, thumbprintOf } from './pem';
 import { verifyClientCertificate } from './verify';
@@ -22,7 +22,9 @@ let issued: IssuedCertificate;
 beforeAll(async () => {
   ca = await createEnterpriseCa({ commonName: 'Acme Device CA', organization: 'Acme', now: NOW });
   otherCa = await createEnterpriseCa({ commonName: 'Other CA', now: NOW, keyBits: 2048 });
-  const csr = parseAndVerifyCsr(readFileSync(join(__dirname, 'fixtures/windows-csr.b64'), 'utf8'));
+  const csr = parseAndVerifyCsr(
+    readFileSync(join(__dirname, '../../test/fixtures/pki/windows-csr.b64'), 'utf8'),
+  );
   issued = await issueDeviceCertificate({
     ca,
     csrPublicKey: csr.publicKey,
@@ -99,7 +101,7 @@ describe('issueDeviceCertificate', () => {
 
   it('keeps the CSR public key', () => {
     const csr = parseAndVerifyCsr(
-      readFileSync(join(__dirname, 'fixtures/windows-csr.b64'), 'utf8'),
+      readFileSync(join(__dirname, '../../test/fixtures/pki/windows-csr.b64'), 'utf8'),
     );
     const certKey = new X509Certificate(issued.certificateDer).publicKey;
     expect(certKey.export({ format: 'der', type: 'spki' }).equals(csr.publicKeySpkiDer)).toBe(true);

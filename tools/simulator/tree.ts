@@ -1,4 +1,4 @@
-import { MetaFormat } from '../syncml/codec';
+import { MetaFormat } from '../../src/syncml/codec';
 import type { DevInfo, NodeValue } from './types';
 
 const normalize = (v: string | NodeValue): NodeValue => (typeof v === 'string' ? { data: v } : v);
