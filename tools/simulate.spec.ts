@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getCmd, replaceCmd, scripted } from './simulator/testing/commands';
@@ -118,6 +118,57 @@ describe('npm run simulate', () => {
     ]);
     expect(io.stdout.join('\n')).toContain(`device ${DEVICE}`);
     expect(server.requests[0].peerCn).toBe(DEVICE);
+  });
+
+  it('re-runs a saved identity from --cert-dir as one session and prints what it answered', async () => {
+    // The layout `--enroll --out` writes: <id>.crt, <id>.key and the enterprise CA beside them.
+    const saved = join(dir, 'enrolled');
+    mkdirSync(saved);
+    writeFileSync(join(saved, `${DEVICE}.crt`), readFileSync(join(dir, 'device.crt')));
+    writeFileSync(join(saved, `${DEVICE}.key`), readFileSync(join(dir, 'device.key')));
+    writeFileSync(join(saved, `${DEVICE}.ca.pem`), pki.caCert);
+    server = await FakeMdmServer.start(
+      pki.server,
+      scripted([[replaceCmd('c1', POLICY, '0'), getCmd('c2', './DevDetail/SwV')]]),
+    );
+    for (const pick of [[], ['--device', DEVICE]]) {
+      const io = capture();
+      const argv = ['--server', server.origin, '--cert-dir', saved, '--insecure', ...pick];
+      expect(await runSimulate(argv, io)).toBe(0);
+      const rows = io.stdout.join('\n').split('\n');
+      expect(rows[2].split(/\s+/)).toEqual(['1', 'c1', 'Replace', POLICY, 'int', '200', '0']);
+      expect(rows[3].split(/\s+/)).toEqual([
+        '1',
+        'c2',
+        'Get',
+        './DevDetail/SwV',
+        '200',
+        '10.0.26100.4652',
+      ]);
+      expect(io.stdout.join('\n')).toMatch(new RegExp(`device ${DEVICE}, session \\S+: completed`));
+    }
+    expect(server.requests.map((r) => r.peerCn)).toEqual(Array(4).fill(DEVICE));
+
+    // --rounds asks for load figures, even for one device.
+    const load = parseSimulateArgs([
+      '--server',
+      server.origin,
+      '--cert-dir',
+      saved,
+      '--rounds',
+      '2',
+    ]);
+    expect(load).toMatchObject({ mode: 'load', rounds: 2 });
+    for (const [extra, message] of [
+      [['--device', 'NOPE'], `device NOPE not found in ${saved}`],
+      [['--device', DEVICE, '--devices', '1'], 'not with --devices or --rounds'],
+      [['--cert', 'x.crt'], '--cert and --key are for one device'],
+    ]) {
+      const io = capture();
+      const argv = ['--server', server.origin, '--cert-dir', saved, ...extra];
+      expect(await runSimulate(argv, io)).toBe(2);
+      expect(io.stderr.join('\n')).toContain(message);
+    }
   });
 
   it('exits 1 when the session fails', async () => {

@@ -26,6 +26,7 @@ import { ENROLL_USAGE, runEnrollCli } from './simulator/enroll-cli';
 
 export const USAGE = `Usage:
   npm run simulate -- --server <url> --device <id> --cert <pem> --key <pem> [options]
+  npm run simulate -- --server <url> --cert-dir <dir> [--device <id>] [options]
   npm run simulate -- --server <url> (--cert-dir <dir> | --manifest <json>) [--devices N] [options]
   npm run simulate -- --make-certs <dir> (--device <id> | --devices N)
 
@@ -42,11 +43,14 @@ Server and TLS
 One device
   --device <id>           device id: SyncHdr Source and ./DevInfo/DevId
   --cert <pem file>       its client certificate;  --key <pem file>  its private key
+  --cert-dir <dir>        instead of --cert/--key: <dir>/<id>.crt and <id>.key, as --enroll --out
+                          wrote them; --device picks one, a directory of one device needs none
   --json                  print the whole session result as JSON instead of the table
   --verbose               also print every HTTP exchange (request and response bodies)
 
 Load (N devices at once, each with its own certificate)
   --cert-dir <dir>        one device per <deviceId>.crt + <deviceId>.key pair, in name order
+                          (with two or more, or with --devices / --rounds)
   --manifest <json file>  [{"deviceId": "…", "cert": "a.crt", "key": "a.key"}, …]; paths relative
                           to the manifest
   --devices <N>           use the first N devices (default: all); prints sessions/s and p50/p99
@@ -191,16 +195,37 @@ export function parseSimulateArgs(argv: string[]): SimulateRequest {
   };
   const dir = s('cert-dir');
   const manifest = s('manifest');
+  const rounds = positive('rounds', s('rounds'));
+  const session = (identity: DeviceIdentity): SimulateRequest => ({
+    mode: 'session',
+    shared,
+    identity,
+    json: v.json === true,
+    verbose: v.verbose === true,
+  });
   if (dir || manifest || devices) {
     if (!dir === !manifest) {
       throw new UsageError('load mode needs exactly one of --cert-dir or --manifest');
     }
-    if (s('device') || s('cert') || s('key')) {
-      throw new UsageError('--device, --cert and --key are for one device, not with a load run');
+    if (s('cert') || s('key')) {
+      throw new UsageError(
+        '--cert and --key are for one device, not with --cert-dir or --manifest',
+      );
     }
     const all = files(() =>
       dir ? identitiesFromDir(dir) : identitiesFromManifest(manifest as string),
     );
+    const picked = s('device');
+    // One saved identity (what --enroll --out wrote) runs as one session and prints its
+    // transcript; --devices or --rounds ask for load figures instead.
+    if (picked !== undefined || (all.length === 1 && !devices && !rounds)) {
+      if (devices || rounds) {
+        throw new UsageError('--device runs one session: not with --devices or --rounds');
+      }
+      const identity = picked === undefined ? all[0] : all.find((i) => i.deviceId === picked);
+      if (!identity) throw new UsageError(`device ${picked} not found in ${dir ?? manifest}`);
+      return session(identity);
+    }
     const n = devices ?? all.length;
     if (all.length === 0 || all.length < n) {
       throw new UsageError(`${n} device(s) wanted, ${all.length} found in ${dir ?? manifest}`);
@@ -209,24 +234,20 @@ export function parseSimulateArgs(argv: string[]): SimulateRequest {
       mode: 'load',
       shared,
       identities: all.slice(0, n),
-      rounds: positive('rounds', s('rounds')) ?? 1,
+      rounds: rounds ?? 1,
     };
   }
   const [deviceId, certFile, keyFile] = [s('device'), s('cert'), s('key')];
   if (!deviceId || !certFile || !keyFile) {
-    throw new UsageError('--device, --cert and --key are required');
+    throw new UsageError('--device, --cert and --key are required (or --cert-dir <dir>)');
   }
-  return {
-    mode: 'session',
-    shared,
-    identity: files(() => ({
+  return session(
+    files(() => ({
       deviceId,
       cert: readFileSync(certFile, 'utf8'),
       key: readFileSync(keyFile, 'utf8'),
     })),
-    json: v.json === true,
-    verbose: v.verbose === true,
-  };
+  );
 }
 
 export interface Io {

@@ -34,6 +34,8 @@ export interface EnrollCliRequest {
   out: string;
   session: boolean;
   trust: TlsTrust;
+  /** The --ca file, repeated in the next-session hint. */
+  caFile?: string;
   verbose: boolean;
 }
 
@@ -101,6 +103,7 @@ export function parseEnrollArgs(argv: string[]): EnrollCliRequest {
     out: s('out') ?? join('data', 'simulator-identities'),
     session: v['no-session'] !== true,
     trust: { ...(ca && { ca }), ...(v.insecure && { insecure: true }) },
+    caFile: s('ca'),
     verbose: v.verbose === true,
   };
 }
@@ -122,6 +125,19 @@ export function storeEnrollment(dir: string, r: EnrollmentResult): string[] {
   writeFileSync(files[1], r.identity.key, { mode: 0o600 });
   writeFileSync(files[2], r.caCertPem);
   return files.map((f) => resolve(f));
+}
+
+/** The arguments that run this device's next session from the files just written. */
+export function nextSessionArgs(
+  req: EnrollCliRequest,
+  r: Pick<EnrollmentResult, 'managementUrl' | 'identity'>,
+): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  const trust = req.trust.insecure ? ['--insecure'] : req.caFile ? ['--ca', req.caFile] : [];
+  return ['--server', r.managementUrl, '--cert-dir', req.out, '--device', r.identity.deviceId]
+    .concat(trust)
+    .map(quote)
+    .join(' ');
 }
 
 /** `simulate --enroll`: returns the exit code. */
@@ -163,6 +179,7 @@ export async function runEnrollCli(argv: string[], io: Io): Promise<number> {
       `  certificate  ${enrolled.clientThumbprint} (CA ${enrolled.caThumbprint})`,
       `  management   ${enrolled.managementUrl} (provider ${enrolled.providerId})`,
       ...files.map((f) => `  wrote        ${f}`),
+      `  next session npm run simulate -- ${nextSessionArgs(req, enrolled)}`,
     ].join('\n'),
   );
   if (!req.session) return 0;
