@@ -1,10 +1,11 @@
 import { INestApplication, Logger, LogLevel } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import { MongooseModuleOptions } from '@nestjs/mongoose';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { createValidationPipe } from './common/http/validation';
+import { JsonBodyInterceptor } from './common/http/json-body.interceptor';
 import { setupSwagger } from './swagger';
 import { soapBodyParser } from './enrollment/enrollment.controller';
 import { ENROLLMENT_PATH, MANAGEMENT_PATH } from './common/device-protocol';
@@ -37,7 +38,8 @@ export async function createApp(
   app.set('trust proxy', false);
   app.disable('x-powered-by');
   app.useGlobalPipes(createValidationPipe());
-  setupSwagger(app);
+  app.useGlobalInterceptors(new JsonBodyInterceptor(app.get(Reflector)));
+  setupSwagger(app, config);
   return app;
 }
 

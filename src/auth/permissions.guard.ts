@@ -1,11 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { DomainError, ErrorCode } from '../common/errors';
-import { IS_PUBLIC, REQUIRED_PERMISSIONS } from './auth.decorators';
+import { DomainError, ErrorCode, permissionDeniedMessage } from '../common/errors';
+import { IS_PUBLIC, REQUIRED_PERMISSION } from './auth.decorators';
 import { AuthUser, hasPermission } from './auth-user';
 
-/** Global guard after JwtAuthGuard: the token must carry every permission the route declares. */
+/** Global guard after JwtAuthGuard: the token must carry the permission the route declares. */
 @Injectable()
 export class PermissionsGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
@@ -13,12 +13,16 @@ export class PermissionsGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const required =
-      this.reflector.getAllAndOverride<string[]>(REQUIRED_PERMISSIONS, targets) ?? [];
+    const required = this.reflector.getAllAndOverride<string>(REQUIRED_PERMISSION, targets);
     const user = context.switchToHttp().getRequest<Request & { user?: AuthUser }>().user;
     if (!user) throw new DomainError(ErrorCode.NoAuthToken);
-    if (!required.every((p) => hasPermission(user, p)))
-      throw new DomainError(ErrorCode.PermissionDenied);
+    // Fail closed: a route that is neither @Public() nor @Authenticated(…) serves no one.
+    if (!required) throw new DomainError(ErrorCode.PermissionDenied);
+    if (!hasPermission(user, required)) {
+      // Naming the permission tells the caller which one to ask for; it reveals nothing the
+      // README's endpoint table does not.
+      throw new DomainError(ErrorCode.PermissionDenied, permissionDeniedMessage(required));
+    }
     return true;
   }
 }

@@ -8,14 +8,15 @@ export function presentCommand(c: WinCommand) {
     status: c.status,
     config: c.config,
     data: c.data,
-    statusCode: c.statusCode,
+    // Stored as the device sent it (a string); the API answers the SyncML code as a number.
+    statusCode: c.statusCode === null ? null : Number(c.statusCode),
     sentAt: c.sentAt,
     receivedAt: c.receivedAt,
     canceledAt: c.canceledAt,
   };
 }
 
-/** The seed's POST response shape. */
+/** One batch, as POST answers it and GET …/commands/:winCommandId reads it back. */
 export function presentBatch(b: BatchView) {
   return {
     id: b.id,
@@ -26,11 +27,9 @@ export function presentBatch(b: BatchView) {
     commands: b.commands.map(presentCommand),
     updatedAt: b.updatedAt,
     createdAt: b.createdAt,
+    name: b.name,
+    summary: b.summary,
   };
-}
-
-export function presentBatchDetail(b: BatchView) {
-  return { ...presentBatch(b), name: b.name, summary: b.summary };
 }
 
 export function presentBatchSummary(b: CommandBatch & { summary: StatusCount[] }) {

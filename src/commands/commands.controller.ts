@@ -1,17 +1,13 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../auth/auth-user';
-import { CurrentUser, RequirePermissions } from '../auth/auth.decorators';
+import { Authenticated, CurrentUser } from '../auth/auth.decorators';
 import { Permission } from '../auth/permissions';
-import { ApiErrors, ApiOkEnvelope } from '../common/http/swagger';
+import { DEVICE_UNENROLLED_MESSAGE, ERROR_MESSAGES, ErrorCode } from '../common/errors';
+import { ApiErrors, ApiOkEnvelope, conflictError, notFoundError } from '../common/http/swagger';
 import { PageQueryDto, toPageRequest } from '../common/pagination/pagination';
 import { DeviceParamsDto } from '../devices/dto/device.dto';
-import {
-  presentBatch,
-  presentBatchDetail,
-  presentBatchSummary,
-  presentCommand,
-} from './command-presenter';
+import { presentBatch, presentBatchSummary, presentCommand } from './command-presenter';
 import { CommandsService } from './commands.service';
 import {
   CancelCommandsDto,
@@ -20,22 +16,26 @@ import {
 } from './dto/command-params.dto';
 import {
   CancelResultDto,
-  CommandBatchDetailDto,
   CommandBatchPageDto,
   CommandBatchResponseDto,
   CommandPageDto,
 } from './dto/command-response.dto';
 import { CreateCommandsDto } from './dto/create-commands.dto';
 
+const DEVICE_NOT_ACTIVE = {
+  code: ErrorCode.DeviceNotActive,
+  messages: [ERROR_MESSAGES[ErrorCode.DeviceNotActive], DEVICE_UNENROLLED_MESSAGE],
+};
+const IDEMPOTENCY_CONFLICT = 'Idempotency-Key was already used with a different request body';
+
 @ApiTags('Windows device commands')
-@ApiBearerAuth()
 @Controller('v1/organizations/:organizationId/mdm/windows/enterprise/devices/:winDeviceId/commands')
 export class CommandsController {
   constructor(private readonly commands: CommandsService) {}
 
   @Post()
   @HttpCode(200)
-  @RequirePermissions(Permission.CommandCreate)
+  @Authenticated(Permission.CommandCreate)
   @ApiOperation({
     summary: 'Queue a batch of OMA-DM commands for the device',
     description:
@@ -53,7 +53,13 @@ export class CommandsController {
     schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$', maxLength: 255 },
   })
   @ApiOkEnvelope(CommandBatchResponseDto)
-  @ApiErrors(5091, 5142, 4002, 4004, 4003, 3001, 4009)
+  @ApiErrors(
+    5091,
+    DEVICE_NOT_ACTIVE,
+    4015,
+    notFoundError('Organization', 'Enterprise', 'Device'),
+    conflictError(IDEMPOTENCY_CONFLICT),
+  )
   async create(
     @CurrentUser() user: AuthUser,
     @Param() p: DeviceParamsDto,
@@ -66,12 +72,12 @@ export class CommandsController {
   }
 
   @Get()
-  @RequirePermissions(Permission.CommandList)
+  @Authenticated(Permission.CommandList)
   @ApiOperation({
     summary: "The device's command batches, newest first (paginated; sort by createdAt)",
   })
   @ApiOkEnvelope(CommandBatchPageDto)
-  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  @ApiErrors(5091, notFoundError('Organization', 'Enterprise', 'Device'))
   async list(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto, @Query() q: PageQueryDto) {
     const page = toPageRequest(q, ['createdAt', 'updatedAt'], 'createdAt:desc');
     const result = await this.commands.listBatches(user, p.organizationId, p.winDeviceId, page);
@@ -79,23 +85,23 @@ export class CommandsController {
   }
 
   @Get(':winCommandId')
-  @RequirePermissions(Permission.CommandGet)
+  @Authenticated(Permission.CommandGet)
   @ApiOperation({ summary: "One batch in the POST's shape, with its name and status summary" })
-  @ApiOkEnvelope(CommandBatchDetailDto)
-  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  @ApiOkEnvelope(CommandBatchResponseDto)
+  @ApiErrors(5091, notFoundError('Organization', 'Enterprise', 'Device', 'Command batch'))
   async get(@CurrentUser() user: AuthUser, @Param() p: CommandBatchParamsDto) {
-    return presentBatchDetail(
+    return presentBatch(
       await this.commands.getBatch(user, p.organizationId, p.winDeviceId, p.winCommandId),
     );
   }
 
   @Get(':winCommandId/actions')
-  @RequirePermissions(Permission.CommandGet)
+  @Authenticated(Permission.CommandGet)
   @ApiOperation({
     summary: "The batch's commands in batch order (paginated, filterable by status)",
   })
   @ApiOkEnvelope(CommandPageDto)
-  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  @ApiErrors(5091, notFoundError('Organization', 'Enterprise', 'Device', 'Command batch'))
   async actions(
     @CurrentUser() user: AuthUser,
     @Param() p: CommandBatchParamsDto,
@@ -115,12 +121,12 @@ export class CommandsController {
 
   @Post(':winCommandId/cancel')
   @HttpCode(200)
-  @RequirePermissions(Permission.CommandCancel)
+  @Authenticated(Permission.CommandCancel)
   @ApiOperation({
     summary: 'Cancel commands that are still Pending (all of the batch, or the listed cmdIds)',
   })
   @ApiOkEnvelope(CancelResultDto)
-  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  @ApiErrors(5091, 4015, notFoundError('Organization', 'Enterprise', 'Device', 'Command batch'))
   cancel(
     @CurrentUser() user: AuthUser,
     @Param() p: CommandBatchParamsDto,

@@ -182,7 +182,10 @@ export class CommandsService {
       orgIdOrSlug,
       winDeviceId,
     );
-    const batch = assertFound(await this.repo.findBatch(organization.id, device.id, batchId));
+    const batch = assertFound(
+      await this.repo.findBatch(organization.id, device.id, batchId),
+      'Command batch',
+    );
     return this.view(organization.id, batch);
   }
 
@@ -222,7 +225,7 @@ export class CommandsService {
       orgIdOrSlug,
       winDeviceId,
     );
-    assertFound(await this.repo.findBatch(organization.id, device.id, batchId));
+    assertFound(await this.repo.findBatch(organization.id, device.id, batchId), 'Command batch');
     const statuses =
       status === 'MalformedSyntax' || status === CommandStatus.CommandFormatError
         ? [CommandStatus.CommandFormatError, 'MalformedSyntax']
@@ -245,7 +248,7 @@ export class CommandsService {
       orgIdOrSlug,
       winDeviceId,
     );
-    assertFound(await this.repo.findBatch(organization.id, device.id, batchId));
+    assertFound(await this.repo.findBatch(organization.id, device.id, batchId), 'Command batch');
     const now = new Date();
     // One conditional update (Pending → Cancel, per document), then one read to explain the rest.
     const unique = cmdIds ? [...new Set(cmdIds)] : undefined;

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../auth/auth-user';
-import { CurrentUser, RequirePermissions } from '../auth/auth.decorators';
+import { Authenticated, CurrentUser } from '../auth/auth.decorators';
 import { Permission } from '../auth/permissions';
-import { ApiErrors, ApiOkEnvelope } from '../common/http/swagger';
+import { ApiErrors, ApiOkEnvelope, notFoundError, conflictError } from '../common/http/swagger';
 import { Page, PageQueryDto, toPageRequest } from '../common/pagination/pagination';
 import { OrganizationParamsDto } from '../organizations/dto/create-organization.dto';
 import { DevicesService } from './devices.service';
@@ -24,17 +24,24 @@ import {
 const ENTERPRISE = 'v1/organizations/:organizationId/mdm/windows/enterprise';
 
 @ApiTags('Windows enterprise')
-@ApiBearerAuth()
 @Controller(ENTERPRISE)
 export class EnterpriseController {
   constructor(private readonly devices: DevicesService) {}
 
   @Post()
   @HttpCode(200)
-  @RequirePermissions(Permission.EnterpriseCreate)
+  @Authenticated(Permission.EnterpriseCreate)
   @ApiOperation({ summary: "Create the organization's Windows enterprise (one per organization)" })
   @ApiOkEnvelope(EnterpriseResponseDto)
-  @ApiErrors(5091, 4002, 4004, 4003, 3001, 4009)
+  @ApiErrors(
+    5091,
+    4015,
+    notFoundError('Organization'),
+    conflictError(
+      'The organization already has a Windows enterprise',
+      'A domain is already used by another Windows enterprise',
+    ),
+  )
   create(
     @CurrentUser() user: AuthUser,
     @Param() p: OrganizationParamsDto,
@@ -44,19 +51,24 @@ export class EnterpriseController {
   }
 
   @Get()
-  @RequirePermissions(Permission.EnterpriseGet)
+  @Authenticated(Permission.EnterpriseGet)
   @ApiOperation({ summary: "Read the organization's Windows enterprise" })
   @ApiOkEnvelope(EnterpriseResponseDto)
-  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  @ApiErrors(5091, notFoundError('Organization', 'Enterprise'))
   get(@CurrentUser() user: AuthUser, @Param() p: OrganizationParamsDto): Promise<WinEnterprise> {
     return this.devices.getEnterprise(user, p.organizationId);
   }
 
   @Patch()
-  @RequirePermissions(Permission.EnterpriseUpdate)
+  @Authenticated(Permission.EnterpriseUpdate)
   @ApiOperation({ summary: 'Rename the Windows enterprise or set its enrollment e-mail domains' })
   @ApiOkEnvelope(EnterpriseResponseDto)
-  @ApiErrors(5091, 4002, 4004, 4003, 3001, 4009)
+  @ApiErrors(
+    5091,
+    4015,
+    notFoundError('Organization', 'Enterprise'),
+    conflictError('A domain is already used by another Windows enterprise'),
+  )
   update(
     @CurrentUser() user: AuthUser,
     @Param() p: OrganizationParamsDto,
@@ -67,17 +79,21 @@ export class EnterpriseController {
 }
 
 @ApiTags('Windows devices')
-@ApiBearerAuth()
 @Controller(`${ENTERPRISE}/devices`)
 export class DevicesController {
   constructor(private readonly devices: DevicesService) {}
 
   @Post()
   @HttpCode(200)
-  @RequirePermissions(Permission.DeviceCreate)
+  @Authenticated(Permission.DeviceCreate)
   @ApiOperation({ summary: 'Register a Windows device (status active)' })
   @ApiOkEnvelope(DeviceResponseDto)
-  @ApiErrors(5091, 4002, 4004, 4003, 3001, 4009)
+  @ApiErrors(
+    5091,
+    4015,
+    notFoundError('Organization', 'Enterprise'),
+    conflictError('A device with this deviceId already exists', 'Certificate already in use'),
+  )
   create(
     @CurrentUser() user: AuthUser,
     @Param() p: OrganizationParamsDto,
@@ -87,13 +103,13 @@ export class DevicesController {
   }
 
   @Get()
-  @RequirePermissions(Permission.DeviceList)
+  @Authenticated(Permission.DeviceList)
   @ApiOperation({
     summary:
       "List the enterprise's devices (paginated; sort by createdAt, deviceId, name, lastSeenAt)",
   })
   @ApiOkEnvelope(DevicePageDto)
-  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  @ApiErrors(5091, notFoundError('Organization', 'Enterprise'))
   list(
     @CurrentUser() user: AuthUser,
     @Param() p: OrganizationParamsDto,
@@ -108,33 +124,39 @@ export class DevicesController {
   }
 
   @Get(':winDeviceId')
-  @RequirePermissions(Permission.DeviceGet)
+  @Authenticated(Permission.DeviceGet)
   @ApiOperation({ summary: 'Read one device by 24-hex id or Windows device id' })
   @ApiOkEnvelope(DeviceResponseDto)
-  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  @ApiErrors(5091, notFoundError('Organization', 'Enterprise', 'Device'))
   async get(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto): Promise<WinDevice> {
     return (await this.devices.resolveDevice(user, p.organizationId, p.winDeviceId)).device;
   }
 
   @Get(':winDeviceId/events')
-  @RequirePermissions(Permission.DeviceGet)
+  @Authenticated(Permission.DeviceGet)
   @ApiOperation({
     summary: 'Alerts the device raised (1224 client events, 1226 generic alerts), newest first',
   })
   @ApiOkEnvelope(DeviceEventPageDto)
-  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  @ApiErrors(5091, notFoundError('Organization', 'Enterprise', 'Device'))
   events(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto, @Query() q: PageQueryDto) {
     const page = toPageRequest(q, ['receivedAt'], 'receivedAt:desc');
     return this.devices.listEvents(user, p.organizationId, p.winDeviceId, page);
   }
 
   @Patch(':winDeviceId')
-  @RequirePermissions(Permission.DeviceUpdate)
+  @Authenticated(Permission.DeviceUpdate)
   @ApiOperation({
     summary: 'Activate or deactivate a device, rename it, or replace its certificate',
   })
   @ApiOkEnvelope(DeviceResponseDto)
-  @ApiErrors(5091, 5142, 4002, 4004, 4003, 3001)
+  @ApiErrors(
+    5091,
+    { code: 5142, messages: ['Win Device is unenrolled; enroll it again to reactivate it'] },
+    4015,
+    notFoundError('Organization', 'Enterprise', 'Device'),
+    conflictError('Certificate already in use'),
+  )
   update(
     @CurrentUser() user: AuthUser,
     @Param() p: DeviceParamsDto,
@@ -145,13 +167,13 @@ export class DevicesController {
 
   @Post(':winDeviceId/unenroll')
   @HttpCode(200)
-  @RequirePermissions(Permission.DeviceUpdate)
+  @Authenticated(Permission.DeviceUpdate)
   @ApiOperation({
     summary:
       'Unenroll a device: it can no longer check in with its certificate and its pending commands are cancelled',
   })
   @ApiOkEnvelope(DeviceResponseDto)
-  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  @ApiErrors(5091, notFoundError('Organization', 'Enterprise', 'Device'))
   unenroll(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto): Promise<WinDevice> {
     return this.devices.unenrollDevice(user, p.organizationId, p.winDeviceId);
   }

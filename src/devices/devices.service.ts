@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { AuthUser } from '../auth/auth-user';
-import { DomainError, ErrorCode, assertFound, invalidData } from '../common/errors';
+import {
+  DEVICE_UNENROLLED_MESSAGE,
+  DomainError,
+  ErrorCode,
+  assertFound,
+  invalidData,
+  notFound,
+} from '../common/errors';
 import { Page, PageRequest, toPage } from '../common/pagination/pagination';
 import { Organization } from '../organizations/organization';
 import { OrganizationsService } from '../organizations/organizations.service';
@@ -74,7 +81,9 @@ export class DevicesService {
   /** Enterprises created before enrollment existed get their CA here, on first read. */
   async getEnterprise(user: AuthUser, orgIdOrSlug: string): Promise<WinEnterprise> {
     const org = await this.organizations.resolveForUser(user, orgIdOrSlug);
-    return this.cas.ensureCa(assertFound(await this.enterprises.findByOrganization(org.id)));
+    return this.cas.ensureCa(
+      assertFound(await this.enterprises.findByOrganization(org.id), 'Enterprise'),
+    );
   }
 
   async updateEnterprise(
@@ -89,7 +98,7 @@ export class DevicesService {
       name: dto.name?.trim(),
       domains,
     });
-    return this.cas.ensureCa(assertFound(updated));
+    return this.cas.ensureCa(assertFound(updated, 'Enterprise'));
   }
 
   /**
@@ -109,7 +118,10 @@ export class DevicesService {
 
   private async enterpriseScope(user: AuthUser, orgIdOrSlug: string) {
     const organization = await this.organizations.resolveForUser(user, orgIdOrSlug);
-    const enterprise = assertFound(await this.enterprises.findByOrganization(organization.id));
+    const enterprise = assertFound(
+      await this.enterprises.findByOrganization(organization.id),
+      'Enterprise',
+    );
     return { organization, enterprise };
   }
 
@@ -184,8 +196,14 @@ export class DevicesService {
     opts: { requireActive?: boolean } = {},
   ): Promise<DeviceScope> {
     const { organization, enterprise } = await this.enterpriseScope(user, orgIdOrSlug);
-    const device = assertFound(await this.devices.findInOrganization(organization.id, winDeviceId));
-    if (device.winEnterpriseId !== enterprise.id) throw new DomainError(ErrorCode.EntityNotFound);
+    const device = assertFound(
+      await this.devices.findInOrganization(organization.id, winDeviceId),
+      'Device',
+    );
+    if (device.winEnterpriseId !== enterprise.id) throw notFound('Device');
+    if (opts.requireActive && device.status === DeviceStatus.Unenrolled) {
+      throw new DomainError(ErrorCode.DeviceNotActive, DEVICE_UNENROLLED_MESSAGE);
+    }
     if (opts.requireActive && device.status !== DeviceStatus.Active) {
       throw new DomainError(ErrorCode.DeviceNotActive);
     }
@@ -225,7 +243,7 @@ export class DevicesService {
       if (updated && previous) await this.certificates.unbind(previous, device.id);
       if (!updated) await this.certificates.unbind(certificate.thumbprint, device.id);
     }
-    return assertFound(updated);
+    return assertFound(updated, 'Device');
   }
 
   /** The alerts the device raised (1224 client events, 1226 generic alerts), newest first. */
@@ -267,7 +285,7 @@ export class DevicesService {
       reason: 'administrator',
       at: now,
     });
-    return assertFound(await this.devices.findInOrganization(organization.id, device.id));
+    return assertFound(await this.devices.findInOrganization(organization.id, device.id), 'Device');
   }
 }
 

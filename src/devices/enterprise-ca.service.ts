@@ -66,7 +66,7 @@ export class EnterpriseCaService {
       return stored;
     }
     // Another instance stored its CA first: use that one.
-    return assertFound(await this.enterprises.findById(enterprise.id));
+    return assertFound(await this.enterprises.findById(enterprise.id), 'Enterprise');
   }
 
   /** The CA certificate (PEM), cached; null if the enterprise is gone or has no CA yet. */
@@ -82,8 +82,8 @@ export class EnterpriseCaService {
 
   async signingMaterial(enterprise: WinEnterprise): Promise<CaSigningMaterial> {
     const withCa = await this.ensureCa(enterprise);
-    const ca = assertFound(withCa.ca);
-    const sealed = assertFound(await this.enterprises.findSealedCaKey(enterprise.id));
+    const ca = assertFound(withCa.ca, 'Enterprise');
+    const sealed = assertFound(await this.enterprises.findSealedCaKey(enterprise.id), 'Enterprise');
     return {
       certificatePem: ca.certificatePem,
       certificateDer: pemToDer(ca.certificatePem, 'CERTIFICATE'),

@@ -1,9 +1,9 @@
 import { Body, Controller, Header, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
-import { CurrentUser, RequirePermissions } from '../auth/auth.decorators';
+import { Authenticated, CurrentUser } from '../auth/auth.decorators';
 import { Permission } from '../auth/permissions';
-import { ApiErrors, ApiOkEnvelope } from '../common/http/swagger';
+import { ApiErrors, ApiOkEnvelope, notFoundError } from '../common/http/swagger';
 import { OrganizationParamsDto } from '../organizations/dto/create-organization.dto';
 import {
   CreateEnrollmentTokensDto,
@@ -13,7 +13,6 @@ import {
 import { EnrollmentAdminService, IssuedInvitation } from './enrollment-admin.service';
 
 @ApiTags('Windows enrollment')
-@ApiBearerAuth()
 @Controller('v1/organizations/:organizationId/mdm/windows/enterprise')
 export class EnrollmentAdminController {
   constructor(private readonly admin: EnrollmentAdminService) {}
@@ -21,12 +20,12 @@ export class EnrollmentAdminController {
   @Post('enrollment-secret')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  @RequirePermissions(Permission.EnterpriseUpdate)
+  @Authenticated(Permission.EnterpriseUpdate)
   @ApiOperation({
     summary: 'Set a new enrollment secret (returned once; the previous one stops working at once)',
   })
   @ApiOkEnvelope(EnrollmentSecretDto)
-  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  @ApiErrors(5091, notFoundError('Organization', 'Enterprise'))
   rotateSecret(
     @CurrentUser() user: AuthUser,
     @Param() p: OrganizationParamsDto,
@@ -37,12 +36,12 @@ export class EnrollmentAdminController {
   @Post('enrollment-tokens')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  @RequirePermissions(Permission.EnrollmentCreate)
+  @Authenticated(Permission.EnrollmentCreate)
   @ApiOperation({
     summary: 'Invite users: one single-use, expiring enrollment token and deep link per e-mail',
   })
   @ApiOkEnvelope(EnrollmentTokenDto, { isArray: true })
-  @ApiErrors(5091, 4002, 4004, 4003, 3001)
+  @ApiErrors(5091, 4015, notFoundError('Organization', 'Enterprise'))
   invite(
     @CurrentUser() user: AuthUser,
     @Param() p: OrganizationParamsDto,

@@ -53,6 +53,7 @@ export class EnrollmentAdminService {
         hashSecret(normalizeSecret(secret)),
         now,
       ),
+      'Enterprise',
     );
     this.logger.log(`Enrollment secret of enterprise ${enterprise.id} rotated by ${user.subject}`);
     return { secret, rotatedAt: now };

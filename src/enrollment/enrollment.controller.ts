@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Public } from '../auth/auth.decorators';
 import { DISCOVERY_PATH, ENROLLMENT_SERVICE_PATH, POLICY_PATH } from '../common/device-protocol';
 import { RawResponse } from '../common/http/envelope.interceptor';
+import { DEVICE_PROTOCOLS_TAG } from '../common/http/swagger';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { enrollmentClientAddress } from './client-address';
 import { EnrollmentSoapService, SoapCallContext, SoapReply } from './enrollment-soap.service';
@@ -50,7 +51,7 @@ const FAULTS =
  * MS-MDE2 enrollment (enrollment.md §3-5): discovery, policy and enrollment, SOAP 1.2 over the
  * device listener. Public: the device has no token yet; the RST carries its own credential.
  */
-@ApiTags('Device protocols')
+@ApiTags(DEVICE_PROTOCOLS_TAG)
 @Public()
 @RawResponse()
 @Controller()

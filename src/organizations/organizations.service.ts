@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuthUser, canActOn } from '../auth/auth-user';
-import { DomainError, ErrorCode, assertFound } from '../common/errors';
+import { DomainError, ErrorCode, assertFound, notFound } from '../common/errors';
 import { CreateOrganizationDto } from './dto/create-organization.dto';
 import { OBJECT_ID, Organization } from './organization';
 import { DuplicateSlugError, OrganizationsRepository } from './organizations.repository';
@@ -52,8 +52,8 @@ export class OrganizationsService {
    * look the same (404 3001), so a tenant cannot probe another's ids.
    */
   async resolveForUser(user: AuthUser, idOrSlug: string): Promise<Organization> {
-    const org = assertFound(await this.repo.findByIdOrSlug(idOrSlug));
-    if (!canActOn(user, org)) throw new DomainError(ErrorCode.EntityNotFound);
+    const org = assertFound(await this.repo.findByIdOrSlug(idOrSlug), 'Organization');
+    if (!canActOn(user, org)) throw notFound('Organization');
     return org;
   }
 

@@ -10,6 +10,7 @@ import {
 import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.decorators';
 import { RawResponse } from '../common/http/envelope.interceptor';
+import { DEVICE_PROTOCOLS_TAG } from '../common/http/swagger';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { clientIdentity } from './client-identity';
 import { SyncmlSessionService } from './syncml-session.service';
@@ -21,7 +22,7 @@ import { plain, SyncmlHttpResult } from './syncml-session.types';
  * certificate, not a bearer token. Query strings (`?mode=Maintenance&Platform=WoA`) are
  * informational: routing is on the path.
  */
-@ApiTags('Device protocols')
+@ApiTags(DEVICE_PROTOCOLS_TAG)
 @Public()
 @RawResponse()
 @Controller()

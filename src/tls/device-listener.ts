@@ -2,7 +2,7 @@ import { INestApplication, Logger } from '@nestjs/common';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { DEVICE_PATH_ROOTS, MANAGEMENT_PATH } from '../common/device-protocol';
 import type { AppConfig } from '../config/app-config';
@@ -49,6 +49,63 @@ async function serverCredentials(
   return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
 }
 
+// TLS record type 22 (RFC 8446 §5.1): every TLS connection opens with a handshake record.
+const TLS_HANDSHAKE = 0x16;
+// Tolerated silence before the first byte, as Node's own TLS handshakeTimeout default.
+const FIRST_BYTE_TIMEOUT_MS = 120_000;
+
+const REQUEST_LINE = /^[A-Z]{3,7} (\/\S*) HTTP\/1\.[01]\r?\n/;
+const HOST_HEADER = /\r?\nhost:[ \t]*([\w.:[\]-]{1,255})[ \t]*\r?\n/i;
+
+/**
+ * The plain-text answer to an HTTP request sent in clear to the TLS port: the same URL with
+ * https://, from the request's own Host header (what the client typed), else PUBLIC_BASE_URL.
+ */
+export function plainHttpAnswer(firstBytes: Buffer, publicBaseUrl: string): string {
+  const head = firstBytes.toString('latin1');
+  const path = REQUEST_LINE.exec(head)?.[1] ?? '/';
+  const host = HOST_HEADER.exec(head)?.[1];
+  const url = `${host ? `https://${host}` : publicBaseUrl}${path}`;
+  const body = `This port speaks HTTPS (TLS) only; use ${url}\n`;
+  return (
+    'HTTP/1.1 400 Bad Request\r\n' +
+    'Content-Type: text/plain; charset=utf-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    'Connection: close\r\n\r\n' +
+    body
+  );
+}
+
+/**
+ * Hands each connection to the TLS server once its first byte is known: a TLS handshake goes on
+ * as before; something that starts like an HTTP request line (an ASCII capital: GET, POST…) was
+ * meant for https:// and gets a 400 that says so, instead of a reset the client cannot explain.
+ */
+function answerPlainHttp(server: Server, publicBaseUrl: string): void {
+  const tlsListeners = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    const idle = () => socket.destroy();
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS);
+    socket.once('timeout', idle);
+    // Until TLS takes over, a reset by the peer must not become an uncaught 'error'.
+    socket.once('error', () => socket.destroy());
+    socket.once('data', (chunk: Buffer) => {
+      socket.pause();
+      socket.setTimeout(0);
+      socket.removeListener('timeout', idle);
+      const first = chunk[0];
+      if (first !== TLS_HANDSHAKE && first >= 0x41 && first <= 0x5a) {
+        socket.end(plainHttpAnswer(chunk, publicBaseUrl));
+        return;
+      }
+      // The TLS socket reads what is already buffered before the rest (node:_tls_wrap).
+      socket.unshift(chunk);
+      for (const listener of tlsListeners) listener.call(server, socket);
+    });
+  });
+}
+
 /**
  * The HTTPS listener for device-facing endpoints, on the same Express app as the admin API. It
  * requests (does not require) a client certificate: devices present the one they got at
@@ -76,6 +133,7 @@ export async function startDeviceListener(
     { cert, key, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
     devicesOnly,
   );
+  answerPlainHttp(server, config.device.publicBaseUrl);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.device.port ?? 0, config.device.host, () => resolve());

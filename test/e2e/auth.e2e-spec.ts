@@ -5,7 +5,7 @@ import { ALL_PERMISSIONS } from '../../src/auth/permissions';
 import { createToken, parseTokenArgs, TokenRequest } from '../../tools/token';
 import { bearer, startTestApp, TEST_JWT_SECRET, TestApp } from '../support/app';
 import { commandsUrl, seedDevice, Seeded, uniqueDeviceId, uniqueSlug } from '../support/seed';
-import { expectError } from './expect-error';
+import { expectDenied, expectError, expectNotFound, expectUnenrolled } from './expect-error';
 
 const GET_SWV = {
   commands: [{ config: { path: './DevDetail/SwV', action: 'Get', format: 'chr' } }],
@@ -329,8 +329,8 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
       async (_l, permission, call, snapshot) => {
         const before = await snapshot();
         const others = NAMES.filter((p) => p !== permission);
-        expectError(await call(t.token({ permissions: others })), 4003);
-        expectError(await call(t.token({ permissions: [] })), 4003);
+        expectDenied(await call(t.token({ permissions: others })), permission);
+        expectDenied(await call(t.token({ permissions: [] })), permission);
         expect(await snapshot()).toEqual(before);
       },
     );
@@ -350,15 +350,18 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
     it('a family wildcard grants its family only', async () => {
       const tk = t.token({ permissions: ['mdm.windows.command.*'] });
       expect((await t.http.get(commandsUrl(a)).set(bearer(tk))).status).toBe(200);
-      expectError(await t.http.get(deviceUrl(a)).set(bearer(tk)), 4003);
+      expectDenied(await t.http.get(deviceUrl(a)).set(bearer(tk)), 'mdm.windows.device.get');
       // A wildcard must end on a dot boundary: "mdm.windows.command" does not grant ".commandX".
       const partial = t.token({ permissions: ['mdm.windows.comm*'] });
-      expectError(await t.http.get(commandsUrl(a)).set(bearer(partial)), 4003);
+      expectDenied(
+        await t.http.get(commandsUrl(a)).set(bearer(partial)),
+        'mdm.windows.command.list',
+      );
     });
 
     it('permissions are case-sensitive', async () => {
       const tk = t.token({ permissions: ['MDM.WINDOWS.COMMAND.LIST'] });
-      expectError(await t.http.get(commandsUrl(a)).set(bearer(tk)), 4003);
+      expectDenied(await t.http.get(commandsUrl(a)).set(bearer(tk)), 'mdm.windows.command.list');
     });
   });
 
@@ -367,17 +370,20 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
 
     it('for a missing organization, by id and by slug', async () => {
       for (const org of [missingId(), 'no-such-org-here']) {
-        expectError(await t.http.get(`/v1/organizations/${org}`).set(bearer(a.token)), 3001);
-        expectError(
-          await t.http.get(`/v1/organizations/${org}/mdm/windows/enterprise`).set(bearer(a.token)),
-          3001,
+        expectNotFound(
+          await t.http.get(`/v1/organizations/${org}`).set(bearer(a.token)),
+          'Organization',
         );
-        expectError(
+        expectNotFound(
+          await t.http.get(`/v1/organizations/${org}/mdm/windows/enterprise`).set(bearer(a.token)),
+          'Organization',
+        );
+        expectNotFound(
           await t.http
             .post(commandsUrl({ slug: org, deviceId: a.deviceId }))
             .set(bearer(a.token))
             .send(GET_SWV),
-          3001,
+          'Organization',
         );
       }
     });
@@ -385,10 +391,10 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
     it('for a missing device, by Windows device id and by 24-hex id', async () => {
       for (const deviceId of [uniqueDeviceId(), missingId()]) {
         const url = commandsUrl({ slug: a.slug, deviceId });
-        expectError(await t.http.post(url).set(bearer(a.token)).send(GET_SWV), 3001);
-        expectError(
+        expectNotFound(await t.http.post(url).set(bearer(a.token)).send(GET_SWV), 'Device');
+        expectNotFound(
           await t.http.get(deviceUrl({ slug: a.slug, deviceId })).set(bearer(a.token)),
-          3001,
+          'Device',
         );
       }
     });
@@ -396,26 +402,26 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
     it("for another organization's device addressed under the caller's organization", async () => {
       const before = await storedCommands(b);
       for (const deviceId of [b.deviceId, b.winDeviceId]) {
-        expectError(
+        expectNotFound(
           await t.http
             .post(commandsUrl({ slug: a.slug, deviceId }))
             .set(bearer(a.token))
             .send(GET_SWV),
-          3001,
+          'Device',
         );
-        expectError(
+        expectNotFound(
           await t.http.get(deviceUrl({ slug: a.slug, deviceId })).set(bearer(a.token)),
-          3001,
+          'Device',
         );
-        expectError(
+        expectNotFound(
           await t.http.get(commandsUrl({ slug: a.slug, deviceId })).set(bearer(a.token)),
-          3001,
+          'Device',
         );
         const patch = await t.http
           .patch(deviceUrl({ slug: a.slug, deviceId }))
           .set(bearer(a.token))
           .send({ status: 'inactive' });
-        expectError(patch, 3001);
+        expectNotFound(patch, 'Device');
       }
       expect(await storedCommands(b)).toBe(before);
       const stored = await t.db
@@ -431,9 +437,12 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
         .send({ deviceId: uniqueDeviceId() });
       expect(other.status).toBe(200);
       const url = `${commandsUrl({ slug: a.slug, deviceId: other.body.data.deviceId })}${batchA.id}`;
-      expectError(await t.http.get(url).set(bearer(a.token)), 3001);
-      expectError(await t.http.get(`${url}/actions`).set(bearer(a.token)), 3001);
-      expectError(await t.http.post(`${url}/cancel`).set(bearer(a.token)).send({}), 3001);
+      expectNotFound(await t.http.get(url).set(bearer(a.token)), 'Command batch');
+      expectNotFound(await t.http.get(`${url}/actions`).set(bearer(a.token)), 'Command batch');
+      expectNotFound(
+        await t.http.post(`${url}/cancel`).set(bearer(a.token)).send({}),
+        'Command batch',
+      );
     });
 
     describe('for a token scoped to another organization', () => {
@@ -448,34 +457,43 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
         const fresh = await t.http.post(commandsUrl(a)).set(bearer(a.token)).send(GET_SWV);
         expect(fresh.status).toBe(200);
         const before = await storedCommands(a);
-        expectError(await t.http.get(`/v1/organizations/${s.slug}`).set(bearer(tk)), 3001);
-        expectError(
+        expectNotFound(
+          await t.http.get(`/v1/organizations/${s.slug}`).set(bearer(tk)),
+          'Organization',
+        );
+        expectNotFound(
           await t.http.get(`/v1/organizations/${s.slug}/mdm/windows/enterprise`).set(bearer(tk)),
-          3001,
+          'Organization',
         );
         // Would be 409 for a caller of this organization: the enterprise exists.
-        expectError(
+        expectNotFound(
           await t.http
             .post(`/v1/organizations/${s.slug}/mdm/windows/enterprise`)
             .set(bearer(tk))
             .send({}),
-          3001,
+          'Organization',
         );
-        expectError(
+        expectNotFound(
           await t.http
             .get(`/v1/organizations/${s.slug}/mdm/windows/enterprise/devices`)
             .set(bearer(tk)),
-          3001,
+          'Organization',
         );
-        expectError(await t.http.get(deviceUrl(s)).set(bearer(tk)), 3001);
-        expectError(await t.http.post(commandsUrl(s)).set(bearer(tk)).send(GET_SWV), 3001);
-        expectError(await t.http.get(`${commandsUrl(s)}${batchA.id}`).set(bearer(tk)), 3001);
-        expectError(
+        expectNotFound(await t.http.get(deviceUrl(s)).set(bearer(tk)), 'Organization');
+        expectNotFound(
+          await t.http.post(commandsUrl(s)).set(bearer(tk)).send(GET_SWV),
+          'Organization',
+        );
+        expectNotFound(
+          await t.http.get(`${commandsUrl(s)}${batchA.id}`).set(bearer(tk)),
+          'Organization',
+        );
+        expectNotFound(
           await t.http
             .post(`${commandsUrl(s)}${fresh.body.data.id}/cancel`)
             .set(bearer(tk))
             .send({}),
-          3001,
+          'Organization',
         );
         expect(await storedCommands(a)).toBe(before);
         const cmds = await t.db
@@ -515,7 +533,7 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
         expect((await t.http.get(deviceUrl(a)).set(bearer(tk))).status).toBe(200);
         expect((await t.http.get(deviceUrl(b)).set(bearer(tk))).status).toBe(200);
         const c = await seedDevice(t);
-        expectError(await t.http.get(deviceUrl(c)).set(bearer(tk)), 3001);
+        expectNotFound(await t.http.get(deviceUrl(c)).set(bearer(tk)), 'Organization');
       });
     });
   });
@@ -570,10 +588,16 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
       await t.db
         .collection('win_devices')
         .updateOne({ _id: new Types.ObjectId(e.winDeviceId) }, { $set: { status: 'unenrolled' } });
-      expectError(await t.http.post(commandsUrl(e)).set(bearer(e.token)).send(GET_SWV), 5142);
+      expectUnenrolled(await t.http.post(commandsUrl(e)).set(bearer(e.token)).send(GET_SWV));
       const res = await t.http.patch(deviceUrl(e)).set(bearer(e.token)).send({ status: 'active' });
+      expect(res.body).toEqual({
+        status: false,
+        error: {
+          code: 5142,
+          message: 'Win Device is unenrolled; enroll it again to reactivate it',
+        },
+      });
       expect(res.status).toBe(400);
-      expect(res.body.error.code).toBe(5142);
       const stored = await t.db
         .collection('win_devices')
         .findOne({ _id: new Types.ObjectId(e.winDeviceId) });
@@ -597,6 +621,6 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
       .collection('win_command_batches')
       .findOne({ _id: new Types.ObjectId(res.body.data.id) });
     expect(batch?.createdBy).toBe('cli-user');
-    expectError(await t.http.post(commandsUrl(b)).set(bearer(tk)).send(GET_SWV), 3001);
+    expectNotFound(await t.http.post(commandsUrl(b)).set(bearer(tk)).send(GET_SWV), 'Organization');
   });
 });

@@ -2,6 +2,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Types } from 'mongoose';
 import { bearer, startTestApp, TestApp } from '../support/app';
 import { commandsUrl, seedDevice, Seeded } from '../support/seed';
+import { expectError, expectNotJson } from './expect-error';
 
 const cfg = (path: string, action: string, format: string, value?: string) => ({
   config: value === undefined ? { path, action, format } : { path, action, format, value },
@@ -49,7 +50,12 @@ describe('POST …/devices/:winDeviceId/commands/', () => {
       'commands',
       'updatedAt',
       'createdAt',
+      'name',
+      'summary',
     ]);
+    // The same name and status summary GET …/commands/:winCommandId answers.
+    expect(d.name).toBe('first batch');
+    expect(d.summary).toEqual([{ status: 'Pending', count: 4 }]);
     expect(d.id).toMatch(/^[a-f0-9]{24}$/);
     expect(d.organizationId).toBe(s.orgId);
     expect(d.winEnterpriseId).toBe(s.enterpriseId);
@@ -388,6 +394,119 @@ describe('POST …/devices/:winDeviceId/commands/', () => {
         .send('{"commands": [');
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe(5091);
+    });
+  });
+
+  describe('one message per field', () => {
+    it.each([
+      [
+        'a number for each string: the type, not also its length',
+        {
+          commands: [{ config: { path: 5, action: 'Get', format: 'chr' } }],
+          name: 12,
+        },
+        [
+          { field: 'commands.0.config.path', message: 'path must be a string' },
+          { field: 'name', message: 'name must be a string' },
+        ],
+      ],
+      [
+        'a number for value',
+        { commands: [{ config: { path: './A', action: 'Replace', format: 'int', value: 5 } }] },
+        [{ field: 'commands.0.config.value', message: 'value must be a string' }],
+      ],
+      [
+        'commands missing',
+        {},
+        [{ field: 'commands', message: 'commands should not be null or undefined' }],
+      ],
+      [
+        'commands not an array',
+        { commands: 'x' },
+        [{ field: 'commands', message: 'commands must be an array' }],
+      ],
+      [
+        'commands empty',
+        { commands: [] },
+        [{ field: 'commands', message: 'commands should not be empty' }],
+      ],
+      [
+        'an empty path',
+        { commands: [cfg('', 'Get', 'chr')] },
+        [{ field: 'commands.0.config.path', message: 'path should not be empty' }],
+      ],
+      [
+        'a missing action',
+        { commands: [{ config: { path: './A', format: 'chr' } }] },
+        [{ field: 'commands.0.config.action', message: 'action should not be null or undefined' }],
+      ],
+    ])('%s', async (_label, body, details) => {
+      const before = await storedCommands();
+      const res = await post(body);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        status: false,
+        error: { code: 5091, message: 'Invalid data', details },
+      });
+      expect(await storedCommands()).toBe(before);
+    });
+  });
+
+  describe('415 4015 for a body that is not JSON, nothing stored', () => {
+    const json = JSON.stringify({ commands: [cfg('./DevDetail/SwV', 'Get', 'chr')] });
+
+    it.each([
+      ['text/plain', 'text/plain'],
+      ['text/plain; charset=utf-8', 'text/plain'],
+      ['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded'],
+      ['application/xml', 'application/xml'],
+    ])('Content-Type %s', async (type, got) => {
+      const before = await storedCommands();
+      const res = await t.http
+        .post(commandsUrl(s))
+        .set(bearer(s.token))
+        .set('Content-Type', type)
+        .send(json);
+      expectNotJson(res, got);
+      expect(await storedCommands()).toBe(before);
+    });
+
+    it('no Content-Type at all', async () => {
+      const res = await t.http.post(commandsUrl(s)).set(bearer(s.token)).send(Buffer.from(json));
+      expectNotJson(res, 'none');
+    });
+
+    it('authentication answers first', async () => {
+      const res = await t.http.post(commandsUrl(s)).set('Content-Type', 'text/plain').send(json);
+      expectError(res, 4002);
+    });
+
+    it('accepts application/json with a charset', async () => {
+      const res = await t.http
+        .post(commandsUrl(s))
+        .set(bearer(s.token))
+        .set('Content-Type', 'application/json; charset=utf-8')
+        .send(json);
+      expect(res.status).toBe(200);
+      expect(res.body.data.commands).toHaveLength(1);
+    });
+
+    it('applies to every JSON endpoint with a body, not to one without', async () => {
+      const org = await t.http
+        .post('/v1/organizations')
+        .set(bearer(s.token))
+        .set('Content-Type', 'text/plain')
+        .send(JSON.stringify({ name: 'Plain Org' }));
+      expectNotJson(org, 'text/plain');
+      // A POST without a body needs no Content-Type.
+      const batch = await post({ commands: [cfg('./DevDetail/SwV', 'Get', 'chr')] });
+      const cancel = await t.http
+        .post(`${commandsUrl(s)}${batch.body.data.id}/cancel`)
+        .set(bearer(s.token));
+      expect(cancel.status).toBe(200);
+      expect(cancel.body.data.results).toEqual([
+        { cmdId: batch.body.data.commands[0].cmdId, canceled: true, status: 'Cancel' },
+      ]);
     });
   });
 

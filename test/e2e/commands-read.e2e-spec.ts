@@ -2,7 +2,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Types } from 'mongoose';
 import { bearer, startTestApp, TestApp } from '../support/app';
 import { commandsUrl, seedDevice, Seeded, uniqueDeviceId } from '../support/seed';
-import { expectConflict, expectError, expectInvalid } from './expect-error';
+import { expectConflict, expectInvalid, expectNotFound } from './expect-error';
 
 const get = (path: string) => ({ config: { path, action: 'Get', format: 'chr' } });
 const gets = (n: number, prefix = './Vendor/MSFT/Read') =>
@@ -17,6 +17,8 @@ const POST_KEYS = [
   'commands',
   'updatedAt',
   'createdAt',
+  'name',
+  'summary',
 ];
 
 interface Cmd {
@@ -185,14 +187,15 @@ describe('reading and cancelling commands', () => {
   });
 
   describe('GET …/commands/:winCommandId', () => {
-    it("answers the POST's shape plus name and summary, with current states", async () => {
+    it("answers the POST's shape (name and summary included), with current states", async () => {
       const created = await post(s, { commands: gets(3), name: 'detail' });
       const b: Batch = created.body.data;
       await cancel(s, b.id, { cmdIds: [b.commands[1].cmdId] });
       const res = await getOne(s, b.id);
       expect(res.status).toBe(200);
       const d = res.body.data;
-      expect(Object.keys(d)).toEqual([...POST_KEYS, 'name', 'summary']);
+      expect(Object.keys(d)).toEqual(POST_KEYS);
+      expect(Object.keys(created.body.data)).toEqual(POST_KEYS);
       expect(d.name).toBe('detail');
       expect(d.summary).toEqual([
         { status: 'Cancel', count: 1 },
@@ -219,9 +222,12 @@ describe('reading and cancelling commands', () => {
       const b = await queue(s, { commands: gets(1) });
       const sibling = await addDevice(s);
       const foreign = await seedDevice(t);
-      expectError(await getOne(s, new Types.ObjectId().toHexString()), 3001);
-      expectError(await getOne(sibling, b.id), 3001);
-      expectError(await getOne({ ...foreign, deviceId: foreign.deviceId }, b.id), 3001);
+      expectNotFound(await getOne(s, new Types.ObjectId().toHexString()), 'Command batch');
+      expectNotFound(await getOne(sibling, b.id), 'Command batch');
+      expectNotFound(
+        await getOne({ ...foreign, deviceId: foreign.deviceId }, b.id),
+        'Command batch',
+      );
       expectInvalid(await getOne(s, 'not-an-object-id'), 'winCommandId');
     });
   });
@@ -283,14 +289,17 @@ describe('reading and cancelling commands', () => {
 
     it('treats MalformedSyntax as an alias of CommandFormatError', async () => {
       await setStatus(ids[4], { status: 'CommandFormatError', statusCode: '400' });
-      expect(docIds(await actions(s, b.id, '?status=MalformedSyntax'))).toEqual([ids[4]]);
+      const malformed = await actions(s, b.id, '?status=MalformedSyntax');
+      expect(docIds(malformed)).toEqual([ids[4]]);
+      // Stored as the device's text; answered as a number.
+      expect(malformed.body.data.docs[0].statusCode).toBe(400);
       expect(docIds(await actions(s, b.id, '?status=CommandFormatError'))).toEqual([ids[4]]);
     });
 
     it('refuses an unknown status and answers 3001 for a missing batch', async () => {
       expectInvalid(await actions(s, b.id, '?status=Done'), 'status');
-      expectError(await actions(s, new Types.ObjectId().toHexString()), 3001);
-      expectError(await actions(await addDevice(s), b.id), 3001);
+      expectNotFound(await actions(s, new Types.ObjectId().toHexString()), 'Command batch');
+      expectNotFound(await actions(await addDevice(s), b.id), 'Command batch');
     });
   });
 
@@ -415,8 +424,8 @@ describe('reading and cancelling commands', () => {
 
     it('answers 3001 for an unknown batch or another device’s batch, cancelling nothing', async () => {
       const b = await queue(s, { commands: gets(1) });
-      expectError(await cancel(s, new Types.ObjectId().toHexString(), {}), 3001);
-      expectError(await cancel(await addDevice(s), b.id, {}), 3001);
+      expectNotFound(await cancel(s, new Types.ObjectId().toHexString(), {}), 'Command batch');
+      expectNotFound(await cancel(await addDevice(s), b.id, {}), 'Command batch');
       expect((await commandDocs(b.id))[0]).toMatchObject({ status: 'Pending', canceledAt: null });
     });
   });

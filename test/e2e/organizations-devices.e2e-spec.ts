@@ -4,7 +4,7 @@ import { createHash, webcrypto, X509Certificate } from 'node:crypto';
 import { Types } from 'mongoose';
 import { bearer, startTestApp, TestApp } from '../support/app';
 import { seedDevice, Seeded, uniqueDeviceId, uniqueSlug } from '../support/seed';
-import { expectConflict, expectError, expectInvalid } from './expect-error';
+import { expectConflict, expectInvalid, expectNotFound } from './expect-error';
 
 x509.cryptoProvider.set(webcrypto);
 
@@ -177,8 +177,8 @@ describe('organizations, the Windows enterprise and devices', () => {
     });
 
     it('answers 3001 for a missing organization and 5091 for a bad id', async () => {
-      expectError(await api.getOrg(new Types.ObjectId().toHexString()), 3001);
-      expectError(await api.getOrg('no-such-org'), 3001);
+      expectNotFound(await api.getOrg(new Types.ObjectId().toHexString()), 'Organization');
+      expectNotFound(await api.getOrg('no-such-org'), 'Organization');
       expectInvalid(await api.getOrg('a_b'), 'organizationId');
     });
   });
@@ -192,10 +192,10 @@ describe('organizations, the Windows enterprise and devices', () => {
     });
 
     it('answers 3001 while the organization has none, for the enterprise and its devices', async () => {
-      expectError(await api.getEnterprise(slug), 3001);
-      expectError(await api.listDevices(slug), 3001);
-      expectError(await api.createDevice(slug, { deviceId: uniqueDeviceId() }), 3001);
-      expectError(await api.getDevice(slug, 'ANYDEVICE'), 3001);
+      expectNotFound(await api.getEnterprise(slug), 'Enterprise');
+      expectNotFound(await api.listDevices(slug), 'Enterprise');
+      expectNotFound(await api.createDevice(slug, { deviceId: uniqueDeviceId() }), 'Enterprise');
+      expectNotFound(await api.getDevice(slug, 'ANYDEVICE'), 'Enterprise');
       expect(
         await t.db
           .collection('win_devices')
@@ -480,10 +480,10 @@ describe('organizations, the Windows enterprise and devices', () => {
       });
 
       it('answers 3001 for a missing device', async () => {
-        expectError(await api.patchDevice(s.slug, uniqueDeviceId(), { name: 'x' }), 3001);
-        expectError(
+        expectNotFound(await api.patchDevice(s.slug, uniqueDeviceId(), { name: 'x' }), 'Device');
+        expectNotFound(
           await api.patchDevice(s.slug, new Types.ObjectId().toHexString(), { name: 'x' }),
-          3001,
+          'Device',
         );
       });
     });
@@ -618,19 +618,22 @@ describe('organizations, the Windows enterprise and devices', () => {
         const before = await deviceDoc(mine.winDeviceId);
         for (const org of [mine.slug, mine.orgId]) {
           for (const dev of [mine.deviceId, mine.winDeviceId]) {
-            expectError(await api.getDevice(org, dev, tk), 3001);
-            expectError(
+            expectNotFound(await api.getDevice(org, dev, tk), 'Organization');
+            expectNotFound(
               await api.patchDevice(org, dev, { status: 'inactive', name: 'pwned' }, tk),
-              3001,
+              'Organization',
             );
           }
-          expectError(await api.listDevices(org, '', tk), 3001);
-          expectError(await api.createDevice(org, { deviceId: uniqueDeviceId() }, tk), 3001);
+          expectNotFound(await api.listDevices(org, '', tk), 'Organization');
+          expectNotFound(
+            await api.createDevice(org, { deviceId: uniqueDeviceId() }, tk),
+            'Organization',
+          );
         }
         // Under its own organization, the other tenant's device does not exist either.
         for (const dev of [mine.deviceId, mine.winDeviceId]) {
-          expectError(await api.getDevice(theirs.slug, dev, tk), 3001);
-          expectError(await api.patchDevice(theirs.slug, dev, { name: 'pwned' }, tk), 3001);
+          expectNotFound(await api.getDevice(theirs.slug, dev, tk), 'Device');
+          expectNotFound(await api.patchDevice(theirs.slug, dev, { name: 'pwned' }, tk), 'Device');
         }
         const own = await api.listDevices(theirs.slug, '', tk);
         expect(own.status).toBe(200);

@@ -27,6 +27,7 @@ const FORMATS = [
   'float',
 ];
 
+const DEVICE_BASE_URL = 'https://mdm.example.test';
 const ORG = '/v1/organizations/{organizationId}';
 const ENTERPRISE = `${ORG}/mdm/windows/enterprise`;
 const DEVICE = `${ENTERPRISE}/devices/{winDeviceId}`;
@@ -34,20 +35,24 @@ const COMMANDS = `${DEVICE}/commands`;
 
 /** Every operation of the REST API and the error codes it must document. */
 const OPERATIONS: Array<[method: string, path: string, codes: number[]]> = [
-  ['post', '/v1/organizations', [5091, 4002, 4004, 4003]],
+  ['post', '/v1/organizations', [5091, 4015, 4002, 4004, 4003, 4009]],
   ['get', ORG, [5091, 4002, 4004, 4003, 3001]],
-  ['post', ENTERPRISE, [5091, 4002, 4004, 4003, 3001]],
+  ['post', ENTERPRISE, [5091, 4015, 4002, 4004, 4003, 3001, 4009]],
   ['get', ENTERPRISE, [5091, 4002, 4004, 4003, 3001]],
-  ['post', `${ENTERPRISE}/devices`, [5091, 4002, 4004, 4003, 3001]],
+  ['patch', ENTERPRISE, [5091, 4015, 4002, 4004, 4003, 3001, 4009]],
+  ['post', `${ENTERPRISE}/enrollment-secret`, [5091, 4002, 4004, 4003, 3001]],
+  ['post', `${ENTERPRISE}/enrollment-tokens`, [5091, 4015, 4002, 4004, 4003, 3001]],
+  ['post', `${ENTERPRISE}/devices`, [5091, 4015, 4002, 4004, 4003, 3001, 4009]],
   ['get', `${ENTERPRISE}/devices`, [5091, 4002, 4004, 4003, 3001]],
   ['get', DEVICE, [5091, 4002, 4004, 4003, 3001]],
-  ['patch', DEVICE, [5091, 4002, 4004, 4003, 3001]],
+  ['patch', DEVICE, [5091, 5142, 4015, 4002, 4004, 4003, 3001, 4009]],
   ['get', `${DEVICE}/events`, [5091, 4002, 4004, 4003, 3001]],
-  ['post', COMMANDS, [5091, 5142, 4002, 4004, 4003, 3001]],
+  ['post', `${DEVICE}/unenroll`, [5091, 4002, 4004, 4003, 3001]],
+  ['post', COMMANDS, [5091, 5142, 4015, 4002, 4004, 4003, 3001, 4009]],
   ['get', COMMANDS, [5091, 4002, 4004, 4003, 3001]],
   ['get', `${COMMANDS}/{winCommandId}`, [5091, 4002, 4004, 4003, 3001]],
   ['get', `${COMMANDS}/{winCommandId}/actions`, [5091, 4002, 4004, 4003, 3001]],
-  ['post', `${COMMANDS}/{winCommandId}/cancel`, [5091, 4002, 4004, 4003, 3001]],
+  ['post', `${COMMANDS}/{winCommandId}/cancel`, [5091, 4015, 4002, 4004, 4003, 3001]],
   ['get', '/health', []],
   ['get', '/health/ready', []],
 ];
@@ -57,6 +62,8 @@ const HTTP_STATUS: Record<number, string> = {
   4002: '401',
   4003: '403',
   4004: '401',
+  4009: '409',
+  4015: '415',
   5091: '400',
   5142: '400',
 };
@@ -74,15 +81,27 @@ type Schema = {
   example?: unknown;
 };
 type Parameter = { name: string; in: string; required?: boolean; schema: Schema };
+type Example = { summary: string; value: { status: false; error: Record<string, unknown> } };
 type Operation = {
   summary?: string;
+  tags?: string[];
+  servers?: { url: string; description?: string }[];
+  'x-permission'?: string;
   parameters?: Parameter[];
   requestBody?: { required?: boolean; content: Record<string, { schema: Schema }> };
-  responses: Record<string, { description?: string; content?: Record<string, { schema: Schema }> }>;
+  responses: Record<
+    string,
+    {
+      description?: string;
+      content?: Record<string, { schema: Schema; examples?: Record<string, Example> }>;
+    }
+  >;
   security?: Array<Record<string, string[]>>;
 };
 type OpenApi = {
   openapi: string;
+  servers?: { url: string; description?: string }[];
+  tags?: { name: string; description?: string }[];
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, Schema>; securitySchemes?: Record<string, unknown> };
 };
@@ -141,7 +160,8 @@ describe('OpenAPI document at /docs-json', () => {
   let doc: OpenApi;
 
   beforeAll(async () => {
-    t = await startTestApp(__filename);
+    // PORT is only documented here: the tests call the app without listening.
+    t = await startTestApp(__filename, { PUBLIC_BASE_URL: DEVICE_BASE_URL, PORT: '3310' });
     s = await seedDevice(t);
     const res = await t.http.get('/docs-json');
     expect(res.status).toBe(200);
@@ -175,6 +195,18 @@ describe('OpenAPI document at /docs-json', () => {
     const error = schema && resolve(schema).properties?.error;
     return ((error && resolve(error).properties?.code?.enum) ?? []) as number[];
   };
+
+  /** The error messages an operation documents for `status`, by code. */
+  const examples = (o: Operation, status: string): Array<[number, string]> =>
+    Object.values(o.responses[status]?.content?.['application/json']?.examples ?? {}).map((e) => [
+      e.value.error.code as number,
+      e.value.error.message as string,
+    ]);
+  const fill = (path: string) =>
+    path
+      .replace('{organizationId}', s.slug)
+      .replace('{winDeviceId}', s.deviceId)
+      .replace('{winCommandId}', '6650f1c2a1b2c3d4e5f60718');
 
   it('is served as OpenAPI 3 JSON and Swagger UI is served at /docs, both without a token', async () => {
     expect(doc.openapi).toMatch(/^3\./);
@@ -351,6 +383,179 @@ describe('OpenAPI document at /docs-json', () => {
       Object.keys(res.body.data.commands[0]).sort(),
     );
     expect(resolve(command.properties!.status).enum).toContain('Pending');
+  });
+
+  it('names the permission each authenticated operation requires, as the API answers 4003', async () => {
+    let checked = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, o] of Object.entries(ops)) {
+        if (!o.security) continue;
+        const permission = o['x-permission'];
+        expect({ path, method, permission }).toEqual({
+          path,
+          method,
+          permission: expect.stringMatching(/^[a-z.]+$/),
+        });
+        const message = `Permission denied: ${permission} required`;
+        expect(examples(o, '403')).toEqual([[4003, message]]);
+        const call = t.http[method as 'get' | 'post' | 'patch'](fill(path));
+        const res = await call.set(bearer(t.token({ permissions: [] })));
+        expect({ path, method, status: res.status, body: res.body }).toEqual({
+          path,
+          method,
+          status: 403,
+          body: { status: false, error: { code: 4003, message } },
+        });
+        checked++;
+      }
+    }
+    expect(checked).toBe(OPERATIONS.filter(([, p]) => p.startsWith('/v1/')).length);
+  });
+
+  it('documents details only on the codes that carry them (5091, 4009)', () => {
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, o] of Object.entries(ops)) {
+        for (const status of Object.keys(o.responses)) {
+          const codes = errorCodes(o, status);
+          if (!codes.length) continue;
+          const error = resolve(
+            resolve(o.responses[status].content!['application/json'].schema).properties!.error,
+          );
+          const where = `${method} ${path} ${status}`;
+          expect({ where, details: 'details' in (error.properties ?? {}) }).toEqual({
+            where,
+            details: codes.includes(5091) || codes.includes(4009),
+          });
+          for (const e of Object.values(
+            o.responses[status].content!['application/json'].examples ?? {},
+          )) {
+            if (e.value.error.code !== 5091)
+              expect({ where, example: e.value.error.details }).toEqual({
+                where,
+                example: undefined,
+              });
+          }
+        }
+      }
+    }
+  });
+
+  it.each<[string, string, string, string[]]>([
+    ['post', '/v1/organizations', '404', []],
+    ['get', ORG, '404', ['Organization not found']],
+    ['get', ENTERPRISE, '404', ['Organization not found', 'Enterprise not found']],
+    [
+      'post',
+      COMMANDS,
+      '404',
+      ['Organization not found', 'Enterprise not found', 'Device not found'],
+    ],
+    [
+      'get',
+      `${COMMANDS}/{winCommandId}`,
+      '404',
+      [
+        'Organization not found',
+        'Enterprise not found',
+        'Device not found',
+        'Command batch not found',
+      ],
+    ],
+    ['post', COMMANDS, '409', ['Idempotency-Key was already used with a different request body']],
+    [
+      'post',
+      COMMANDS,
+      '400',
+      [
+        'Invalid data',
+        'Win Device not active',
+        'Win Device is unenrolled; it must enroll again before it can receive commands',
+      ],
+    ],
+    ['post', COMMANDS, '415', ['Content-Type must be application/json']],
+    [
+      'post',
+      '/v1/organizations',
+      '409',
+      ['Slug already in use', 'Could not derive a free slug; pass one explicitly'],
+    ],
+  ])('%s %s documents the %s texts the API answers', (method, path, status, messages) => {
+    expect(examples(op(method, path), status).map(([, m]) => m)).toEqual(messages);
+  });
+
+  it('documents the texts the API really answers for 3001 and 409', async () => {
+    const url = `/v1/organizations/${s.slug}/mdm/windows/enterprise/devices`;
+    const missing = await t.http
+      .post(`${url}/NO_SUCH_DEVICE/commands`)
+      .set(bearer(s.token))
+      .send({ commands: [{ config: { path: './DevDetail/SwV', action: 'Get', format: 'chr' } }] });
+    expect(examples(op('post', COMMANDS), '404')).toContainEqual([
+      3001,
+      missing.body.error.message,
+    ]);
+    const taken = await t.http
+      .post('/v1/organizations')
+      .set(bearer(s.token))
+      .send({ name: 'Again', slug: s.slug });
+    expect(taken.status).toBe(409);
+    expect(examples(op('post', '/v1/organizations'), '409')).toContainEqual([
+      4009,
+      taken.body.error.message,
+    ]);
+  });
+
+  it('gives the admin API its server and the device protocols theirs, apart', () => {
+    expect(doc.servers).toEqual([
+      { url: 'http://127.0.0.1:3310', description: 'Admin API (HOST:PORT)' },
+    ]);
+    const device = Object.entries(doc.paths).filter(([p]) =>
+      /^\/(ManagementServer|EnrollmentServer)\//.test(p),
+    );
+    expect(device.map(([p]) => p).sort()).toEqual([
+      '/EnrollmentServer/Discovery.svc',
+      '/EnrollmentServer/Enrollment.svc',
+      '/EnrollmentServer/Policy.svc',
+      '/ManagementServer/MDM.svc',
+    ]);
+    for (const [, ops] of device) {
+      for (const o of Object.values(ops)) {
+        expect(o.tags).toEqual(['Device protocols']);
+        expect(o.servers).toEqual([
+          {
+            url: DEVICE_BASE_URL,
+            description: 'Device listener (DEVICE_PORT, HTTPS; PUBLIC_BASE_URL)',
+          },
+        ]);
+      }
+    }
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (device.some(([p]) => p === path)) continue;
+      for (const o of Object.values(ops)) expect(o.servers).toBeUndefined();
+    }
+    expect(doc.tags?.find((x) => x.name === 'Device protocols')?.description).toContain(
+      `device HTTPS listener (${DEVICE_BASE_URL})`,
+    );
+  });
+
+  it('gives no SyncML example (a working one needs a device certificate)', () => {
+    const body = op('post', '/ManagementServer/MDM.svc').requestBody!.content[
+      'application/vnd.syncml.dm+xml'
+    ] as { schema: Schema; example?: unknown; examples?: unknown };
+    expect(body).toEqual({ schema: { type: 'string', format: 'xml' } });
+  });
+
+  it('shows AllowCamera as Replace/int and statusCode as an integer', () => {
+    const config = doc.components.schemas.CommandConfigResponseDto;
+    expect(config.properties?.path.example).toBe(
+      './Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera',
+    );
+    expect(config.properties?.action.example).toBe('Replace');
+    expect(config.properties?.format.example).toBe('int');
+    expect(config.properties?.value.example).toBe('0');
+    expect(doc.components.schemas.CommandResponseDto.properties?.statusCode).toMatchObject({
+      type: 'integer',
+      example: 200,
+    });
   });
 
   // The documented pattern and the validator must agree: a value the pattern refuses is 400 5091

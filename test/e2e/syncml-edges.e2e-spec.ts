@@ -32,7 +32,7 @@ describe('SyncML sessions: edges of delivery', () => {
       const got = await readBatch(t, d, b.id);
       expect(got.commands.map((c) => [c.status, c.statusCode])).toEqual([
         ['RequestItemTooLong', null],
-        ['Acknowledged', '200'],
+        ['Acknowledged', 200],
       ]);
       expect(s.transcript.map((e) => [e.msgId, e.target])).toEqual([['1', './DevInfo/Man']]);
       for (const x of s.exchanges)
@@ -85,7 +85,7 @@ describe('SyncML sessions: edges of delivery', () => {
       const s2 = await sim.runSession();
       expect(s2.transcript).toEqual([]);
       const c = (await readBatch(t, d, b.id)).commands[0];
-      expect([c.status, c.statusCode]).toEqual(['Awaiting', '101']);
+      expect([c.status, c.statusCode]).toEqual(['Awaiting', 101]);
       expect((await commandDoc(t, c.cmdId)).attempts).toBe(1);
     } finally {
       sim.close();

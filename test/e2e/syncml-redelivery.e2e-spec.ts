@@ -199,7 +199,7 @@ describe('SyncML sessions: replay, abort and redelivery', () => {
     expect(run.outcome).toBe('aborted');
     expect((await readBatch(t, d, b.id)).commands[0]).toMatchObject({
       status: 'Acknowledged',
-      statusCode: '200',
+      statusCode: 200,
       data: [{ path: KNOWN, value: 'kept' }],
     });
     const next = await sim.runSession();

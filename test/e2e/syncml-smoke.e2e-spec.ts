@@ -70,7 +70,7 @@ describe('SyncML smoke', () => {
     const b = await t.http.get(`${commandsUrl(s)}${q.body.data.id}`).set(bearer(s.token));
     expect(b.body.data.commands[0]).toMatchObject({
       status: 'Acknowledged',
-      statusCode: '200',
+      statusCode: 200,
       data: [{ path: './DevDetail/SwV', format: 'chr', value: '10.0.22631' }],
     });
     const r3 = await post(t, creds, reply);

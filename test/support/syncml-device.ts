@@ -81,7 +81,8 @@ export interface CommandView {
   status: string;
   config: CommandInput;
   data: { path: string; format?: string; type?: string; value?: string }[];
-  statusCode: string | null;
+  /** The SyncML status code, a number in the API (stored as the device's text). */
+  statusCode: number | null;
   sentAt: string | null;
   receivedAt: string | null;
   canceledAt: string | null;

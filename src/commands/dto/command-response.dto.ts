@@ -5,9 +5,9 @@ import { ALL_COMMAND_STATUSES } from '../command-status';
 
 export class CommandConfigResponseDto {
   @ApiProperty({ example: './Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera' }) path!: string;
-  @ApiProperty({ enum: COMMAND_ACTIONS }) action!: string;
+  @ApiProperty({ enum: COMMAND_ACTIONS, example: 'Replace' }) action!: string;
   @ApiPropertyOptional({ example: '0' }) value?: string;
-  @ApiProperty({ enum: COMMAND_FORMATS }) format!: string;
+  @ApiProperty({ enum: COMMAND_FORMATS, example: 'int' }) format!: string;
 }
 
 export class CommandDataItemDto {
@@ -22,8 +22,13 @@ export class CommandResponseDto {
   @ApiProperty({ enum: ALL_COMMAND_STATUSES, example: 'Pending' }) status!: string;
   @ApiProperty({ type: CommandConfigResponseDto }) config!: CommandConfigResponseDto;
   @ApiProperty({ type: [CommandDataItemDto] }) data!: CommandDataItemDto[];
-  @ApiProperty({ type: String, nullable: true, example: null, description: 'SyncML status code' })
-  statusCode!: string | null;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 200,
+    description: 'The SyncML status code the device answered (null until it answers)',
+  })
+  statusCode!: number | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   sentAt!: Date | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
@@ -47,11 +52,9 @@ export class CommandBatchResponseDto {
   @ApiProperty({ type: [CommandResponseDto] }) commands!: CommandResponseDto[];
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
-}
-
-export class CommandBatchDetailDto extends CommandBatchResponseDto {
-  @ApiProperty({ type: String, nullable: true }) name!: string | null;
-  @ApiProperty({ type: [StatusCountDto] }) summary!: StatusCountDto[];
+  @ApiProperty({ type: String, nullable: true, example: 'Disable camera' }) name!: string | null;
+  @ApiProperty({ type: [StatusCountDto], description: 'How many commands are in each status' })
+  summary!: StatusCountDto[];
 }
 
 export class CommandBatchSummaryDto {

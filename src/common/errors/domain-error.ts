@@ -1,4 +1,4 @@
-import { ERROR_MESSAGES, ErrorCode } from './error-codes';
+import { Entity, ERROR_MESSAGES, ErrorCode, notFoundMessage } from './error-codes';
 
 /** One field-level validation problem, listed in `error.details`. */
 export interface ErrorDetail {
@@ -26,7 +26,12 @@ export function invalidData(details: ErrorDetail[], message?: string): DomainErr
   );
 }
 
-export function assertFound<T>(value: T | null | undefined): T {
-  if (value === null || value === undefined) throw new DomainError(ErrorCode.EntityNotFound);
+/** 404 3001 naming what is missing (or belongs to another tenant: the two look the same). */
+export function notFound(entity: Entity): DomainError {
+  return new DomainError(ErrorCode.EntityNotFound, notFoundMessage(entity));
+}
+
+export function assertFound<T>(value: T | null | undefined, entity: Entity): T {
+  if (value === null || value === undefined) throw notFound(entity);
   return value;
 }

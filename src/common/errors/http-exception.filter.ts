@@ -74,6 +74,8 @@ function httpStatusToCode(status: number): number {
       return ErrorCode.PermissionDenied;
     case 404:
       return ErrorCode.EntityNotFound;
+    case 415:
+      return ErrorCode.UnsupportedMediaType;
     case 429:
       return ErrorCode.TooManyRequests;
     case 503:

@@ -1,12 +1,25 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { ErrorDetail, invalidData } from '../errors';
 
-/** Flattens class-validator's nested errors into `{field, message}` with dotted paths. */
+/**
+ * The one message a field gets: the first constraint it fails in declaration order, so a number
+ * sent for a string is "must be a string", not also "must be shorter than 500 characters".
+ * class-validator runs `@IsDefined` first, then the other decorators bottom-up (the order
+ * TypeScript applies them), then nested validation; `constraints` keeps that order.
+ */
+export function firstConstraint(constraints: Record<string, string>): string | undefined {
+  if (constraints.isDefined) return constraints.isDefined;
+  const own = Object.keys(constraints).filter((k) => k !== 'nestedValidation');
+  return own.length ? constraints[own[own.length - 1]] : constraints.nestedValidation;
+}
+
+/** Flattens class-validator's nested errors into one `{field, message}` per field, dotted paths. */
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): ErrorDetail[] {
   const out: ErrorDetail[] = [];
   for (const e of errors) {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
-    for (const message of Object.values(e.constraints ?? {})) out.push({ field, message });
+    const message = firstConstraint(e.constraints ?? {});
+    if (message) out.push({ field, message });
     if (e.children?.length) out.push(...flattenValidationErrors(e.children, field));
   }
   return out;
@@ -18,6 +31,8 @@ export function createValidationPipe(): ValidationPipe {
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
+    // Every constraint runs so that firstConstraint can pick by declaration order; with
+    // stopAtFirstError class-validator would stop at the *last* declared one instead.
     stopAtFirstError: false,
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => invalidData(flattenValidationErrors(errors)),
