@@ -4,8 +4,9 @@ import { preProcessFile } from 'typescript';
 
 /**
  * The folder import graph of src/ (STYLE.md "Layout"): top-level folders are the nodes, files
- * directly under src/ are "root". It must be a DAG, lower layers never import features, and the
- * server never imports the tools, tests or benchmarks that sit beside it.
+ * directly under src/ are "root". It must be a DAG, lower layers never import features, the
+ * server never imports the tools, tests or benchmarks that sit beside it, and only the
+ * persistence layer sees the database driver.
  */
 const SRC = __dirname;
 const REPO = resolve(SRC, '..');
@@ -20,6 +21,17 @@ const FEATURES = [
 ] as const;
 const LOWER_LAYERS = ['common', 'config', 'pki'] as const;
 const OUTSIDE_SRC = ['tools', 'test', 'bench'] as const;
+const DRIVER_PACKAGES = ['mongoose', 'mongodb', 'bson'];
+/**
+ * STYLE.md "Repositories hide mongoose": schemas, repositories, the shared repository helpers
+ * and the store launcher. The readiness probe pings the connection it is given.
+ */
+const MAY_IMPORT_DRIVER = [
+  /\.(repository|schema)\.ts$/,
+  /^src\/common\/mongo\//,
+  /^src\/store\//,
+  /^src\/health\/health\.controller\.ts$/,
+];
 /** tsconfig's `baseUrl: ./` also resolves `src/…`, `tools/…` without a leading dot. */
 const BASE_URL_IMPORT = /^(src|tools|test|bench)\//;
 
@@ -67,6 +79,17 @@ function importEdges(): ImportEdge[] {
       }))
       .filter((e) => e.from !== e.to);
   });
+}
+
+/** Files importing the database driver (`mongoose`, `mongodb`, `bson`), repository-relative. */
+function driverImporters(): string[] {
+  return sourceFiles(SRC)
+    .filter((file) =>
+      preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles.some((i) =>
+        DRIVER_PACKAGES.includes(i.fileName),
+      ),
+    )
+    .map((file) => relative(REPO, file));
 }
 
 function graphOf(edges: ImportEdge[]): Map<string, Set<string>> {
@@ -127,6 +150,11 @@ describe('architecture: the folder import graph of src/', () => {
   it('never imports tools/, test/ or bench/', () => {
     const outside = edges.filter((e) => OUTSIDE_SRC.some((f) => e.to === `../${f}`));
     expect(describeEdges(outside)).toBe('');
+  });
+
+  it('lets only repositories and schemas import the database driver', () => {
+    const others = driverImporters().filter((f) => !MAY_IMPORT_DRIVER.some((re) => re.test(f)));
+    expect(others).toEqual([]);
   });
 
   it('keeps common/, config/ and pki/ below the features', () => {
