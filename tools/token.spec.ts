@@ -100,6 +100,7 @@ describe('parseTokenArgs', () => {
 });
 
 describe('createToken', () => {
+  afterEach(() => jest.useRealTimers());
   const req: TokenRequest = {
     subject: 'alice',
     organizations: ['contoso', '*'],
@@ -107,8 +108,9 @@ describe('createToken', () => {
     ttl: 120,
   };
 
-  it('signs HS256 with JWT_SECRET and carries sub, orgs, permissions and exp', () => {
-    const before = Math.floor(Date.now() / 1000);
+  it('signs HS256 with JWT_SECRET and carries sub, orgs, permissions, iat and exp', () => {
+    // A fixed clock: iat is the signing second, exp is iat + ttl.
+    jest.useFakeTimers({ now: new Date('2024-05-01T10:00:00.700Z') });
     const token = createToken(req, { JWT_SECRET: SECRET });
     expect(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString())).toEqual({
       alg: 'HS256',
@@ -120,8 +122,8 @@ describe('createToken', () => {
       orgs: ['contoso', '*'],
       permissions: ['mdm.windows.command.create'],
     });
-    expect(claims.exp! - claims.iat!).toBe(120);
-    expect(claims.iat!).toBeGreaterThanOrEqual(before);
+    expect(claims.iat).toBe(Date.UTC(2024, 4, 1, 10, 0, 0) / 1000);
+    expect(claims.exp).toBe(claims.iat! + 120);
     expect(claims.iss).toBeUndefined();
     expect(claims.aud).toBeUndefined();
     expect(() => decode(token, 'another-secret-0123456789')).toThrow(/invalid signature/);

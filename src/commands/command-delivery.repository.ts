@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, FilterQuery, Model } from 'mongoose';
 import { CommandStatus } from './command-status';
 import { CommandDataItem, WinCommand } from './commands.types';
-import { WinCommandDoc } from './command.schemas';
+import { WinCommandDoc } from './win-command.schema';
 import { toCommand } from './commands.repository';
 
 const USER_SCOPE = /^\.\/User\//;

@@ -7,14 +7,9 @@ import { CommandsController } from './commands.controller';
 import { CommandsListener } from './commands.listener';
 import { CommandsRepository } from './commands.repository';
 import { CommandsService } from './commands.service';
-import {
-  IdempotencyKeyDoc,
-  IdempotencyKeySchema,
-  WinCommandBatchDoc,
-  WinCommandBatchSchema,
-  WinCommandDoc,
-  WinCommandSchema,
-} from './command.schemas';
+import { IdempotencyKeyDoc, IdempotencyKeySchema } from './idempotency-key.schema';
+import { WinCommandBatchDoc, WinCommandBatchSchema } from './win-command-batch.schema';
+import { WinCommandDoc, WinCommandSchema } from './win-command.schema';
 
 @Module({
   imports: [

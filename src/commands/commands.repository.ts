@@ -1,10 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model, Types } from 'mongoose';
-import { PageRequest } from '../common/pagination/pagination';
+import { findPage } from '../common/mongo/find-page';
+import { isDuplicateKey, onlyDuplicateKeys } from '../common/mongo/mongo-errors';
+import { newObjectId } from '../common/mongo/object-id';
+import { Page, PageRequest } from '../common/pagination/pagination';
 import { CommandStatus } from './command-status';
 import { CommandBatch, CommandConfig, StatusCount, WinCommand } from './commands.types';
-import { IdempotencyKeyDoc, WinCommandBatchDoc, WinCommandDoc } from './command.schemas';
+import { IdempotencyKeyDoc } from './idempotency-key.schema';
+import { WinCommandBatchDoc } from './win-command-batch.schema';
+import { WinCommandDoc } from './win-command.schema';
 
 export function toBatch(d: WinCommandBatchDoc): CommandBatch {
   return {
@@ -42,20 +47,13 @@ export function toCommand(d: WinCommandDoc): WinCommand {
   };
 }
 
-const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
-
-function onlyDuplicateKeyErrors(e: unknown): boolean {
-  const errs = (e as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
-  if (!errs) return isDuplicateKey(e);
-  return errs.every((w) => (w.code ?? w.err?.code) === 11000);
-}
-
 /** A command's id: its batch and position, so a retried insert is recognised as a duplicate. */
 export function commandId(batchId: string, position: number): string {
   return `${batchId}-${position}`;
 }
 
 export interface NewBatch {
+  /** From newBatchId(), or the batch an Idempotency-Key claimed earlier. */
   id: string;
   organizationId: string;
   winEnterpriseId: string;
@@ -66,6 +64,10 @@ export interface NewBatch {
   configs: CommandConfig[];
 }
 
+export type CreatedBatch =
+  | { fresh: true; batch: CommandBatch; commands: WinCommand[] }
+  | { fresh: false; batch: CommandBatch };
+
 @Injectable()
 export class CommandsRepository {
   constructor(
@@ -73,6 +75,14 @@ export class CommandsRepository {
     @InjectModel(WinCommandDoc.name) private readonly commands: Model<WinCommandDoc>,
     @InjectModel(IdempotencyKeyDoc.name) private readonly keys: Model<IdempotencyKeyDoc>,
   ) {}
+
+  /**
+   * A batch's id is chosen before anything is written: an Idempotency-Key claims it, and the
+   * cmdIds `<batchId>-<position>` derive from it (docs/decisions.md §7).
+   */
+  newBatchId(): string {
+    return newObjectId();
+  }
 
   /** Claims `key` for `batchId`; when it was claimed before, returns the earlier claim. */
   async claimIdempotencyKey(
@@ -94,9 +104,10 @@ export class CommandsRepository {
   /**
    * Writes the batch, then one document per command. Ids are deterministic (batch id, cmdId =
    * `<batchId>-<position>`), so a retry after a crash or a racing duplicate completes the same
-   * batch instead of queuing twice.
+   * batch instead of queuing twice. Only the call that wrote the batch is `fresh`, and it gets
+   * the commands as stored.
    */
-  async createBatch(input: NewBatch): Promise<{ batch: CommandBatch; fresh: boolean }> {
+  async createBatch(input: NewBatch): Promise<CreatedBatch> {
     let batchDoc: WinCommandBatchDoc | null = null;
     let fresh = true;
     try {
@@ -134,12 +145,21 @@ export class CommandsRepository {
       data: [],
       attempts: 0,
     }));
+    let inserted: WinCommandDoc[] | null = null;
     try {
-      await this.commands.insertMany(docs, { ordered: false });
+      inserted = (await this.commands.insertMany(docs, { ordered: false })).map((d) =>
+        d.toObject(),
+      );
     } catch (e) {
-      if (!onlyDuplicateKeyErrors(e)) throw e;
+      if (!onlyDuplicateKeys(e)) throw e;
     }
-    return { batch: toBatch(batchDoc), fresh };
+    const batch = toBatch(batchDoc);
+    if (!fresh) return { fresh: false, batch };
+    // A racing duplicate wrote some of the commands: those are read back.
+    const commands = inserted
+      ? inserted.map(toCommand).sort((a, b) => a.position - b.position)
+      : await this.commandsOfBatch(input.organizationId, input.id);
+    return { fresh: true, batch, commands };
   }
 
   async findBatch(
@@ -167,19 +187,8 @@ export class CommandsRepository {
     orgId: string,
     winDeviceId: string,
     page: PageRequest,
-  ): Promise<[CommandBatch[], number]> {
-    const filter = { organizationId: orgId, winDeviceId };
-    const [docs, total] = await Promise.all([
-      this.batches
-        .find(filter)
-        .sort({ [page.sort.field]: page.sort.direction, _id: page.sort.direction })
-        .skip((page.page - 1) * page.limit)
-        .limit(page.limit)
-        .lean<WinCommandBatchDoc[]>()
-        .exec(),
-      this.batches.countDocuments(filter).exec(),
-    ]);
-    return [docs.map(toBatch), total];
+  ): Promise<Page<CommandBatch>> {
+    return findPage(this.batches, { organizationId: orgId, winDeviceId }, page, toBatch);
   }
 
   /** Per batch, how many of its commands are in each status. */
@@ -208,20 +217,10 @@ export class CommandsRepository {
     batchId: string,
     page: PageRequest,
     statuses?: string[],
-  ): Promise<[WinCommand[], number]> {
+  ): Promise<Page<WinCommand>> {
     const filter: FilterQuery<WinCommandDoc> = { batchId, organizationId: orgId };
     if (statuses) filter.status = { $in: statuses };
-    const [docs, total] = await Promise.all([
-      this.commands
-        .find(filter)
-        .sort({ [page.sort.field]: page.sort.direction })
-        .skip((page.page - 1) * page.limit)
-        .limit(page.limit)
-        .lean<WinCommandDoc[]>()
-        .exec(),
-      this.commands.countDocuments(filter).exec(),
-    ]);
-    return [docs.map(toCommand), total];
+    return findPage(this.commands, filter, page, toCommand);
   }
 
   /** Pending → Cancel for the listed commands of the batch (all when none listed), each conditional. */

@@ -1,17 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { Types } from 'mongoose';
 import { AuthUser } from '../auth/auth-user';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError, ErrorCode, ErrorDetail, assertFound, invalidData } from '../common/errors';
-import { Page, PageRequest, toPage } from '../common/pagination/pagination';
+import { Page, PageRequest } from '../common/pagination/pagination';
 import { DeviceSessionsService } from '../devices/device-sessions.service';
 import { DevicesService } from '../devices/devices.service';
 import { EventBus } from '../events/event-bus';
 import { commandConfigProblems } from './command-rules';
 import { CommandStatus, isFinalStatus } from './command-status';
 import { CommandBatch, CommandConfig, StatusCount, WinCommand } from './commands.types';
-import { commandId, CommandsRepository } from './commands.repository';
+import { CommandsRepository } from './commands.repository';
 import { CreateCommandsDto } from './dto/create-commands.dto';
 
 export interface BatchView extends CommandBatch {
@@ -56,7 +55,7 @@ export class CommandsService {
         requireActive: true,
       },
     );
-    let batchId = new Types.ObjectId().toHexString();
+    let batchId = this.repo.newBatchId();
     if (idempotencyKey !== undefined) {
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
         throw invalidData([
@@ -85,7 +84,7 @@ export class CommandsService {
       }
       batchId = claim.batchId;
     }
-    const { batch, fresh } = await this.repo.createBatch({
+    const created = await this.repo.createBatch({
       id: batchId,
       organizationId: organization.id,
       winEnterpriseId: enterprise.id,
@@ -100,8 +99,12 @@ export class CommandsService {
     // A fresh batch is answered from what was just written (no read-back: on stores without
     // index pushdown, such as FerretDB's SQLite backend, a read-back scans every command). A
     // batch that already existed (Idempotency-Key retry, racing duplicate) is read back.
-    if (!fresh) return this.view(organization.id, batch);
-    const view = this.freshView(batch, configs);
+    if (!created.fresh) return this.view(organization.id, created.batch);
+    const view: BatchView = {
+      ...created.batch,
+      commands: created.commands,
+      summary: summarize(created.commands),
+    };
     this.logger.log(
       JSON.stringify({
         msg: 'command batch queued',
@@ -135,32 +138,6 @@ export class CommandsService {
     });
     if (problems.length) throw invalidData(problems);
     return configs;
-  }
-
-  private freshView(batch: CommandBatch, configs: CommandConfig[]): BatchView {
-    const commands: WinCommand[] = configs.map((config, position) => ({
-      id: '',
-      cmdId: commandId(batch.id, position),
-      batchId: batch.id,
-      organizationId: batch.organizationId,
-      winDeviceId: batch.winDeviceId,
-      position,
-      config,
-      status: CommandStatus.Pending,
-      statusCode: null,
-      data: [],
-      attempts: 0,
-      sentAt: null,
-      receivedAt: null,
-      canceledAt: null,
-      createdAt: batch.createdAt,
-      updatedAt: batch.createdAt,
-    }));
-    return {
-      ...batch,
-      commands,
-      summary: [{ status: CommandStatus.Pending, count: commands.length }],
-    };
   }
 
   private async view(orgId: string, batch: CommandBatch): Promise<BatchView> {
@@ -200,16 +177,15 @@ export class CommandsService {
       orgIdOrSlug,
       winDeviceId,
     );
-    const [batches, total] = await this.repo.listBatches(organization.id, device.id, page);
+    const batches = await this.repo.listBatches(organization.id, device.id, page);
     const summaries = await this.repo.summaries(
       organization.id,
-      batches.map((b) => b.id),
+      batches.docs.map((b) => b.id),
     );
-    return toPage(
-      batches.map((b) => ({ ...b, summary: summaries.get(b.id) ?? [] })),
-      total,
-      page,
-    );
+    return {
+      ...batches,
+      docs: batches.docs.map((b) => ({ ...b, summary: summaries.get(b.id) ?? [] })),
+    };
   }
 
   async listActions(
@@ -232,8 +208,7 @@ export class CommandsService {
         : status
           ? [status]
           : undefined;
-    const [docs, total] = await this.repo.listCommands(organization.id, batchId, page, statuses);
-    return toPage(docs, total, page);
+    return this.repo.listCommands(organization.id, batchId, page, statuses);
   }
 
   async cancel(
@@ -283,4 +258,13 @@ export class CommandsService {
     });
     return { id: batchId, results };
   }
+}
+
+/** Per status, how many of the commands are in it (the order `summaries` uses). */
+function summarize(commands: WinCommand[]): StatusCount[] {
+  const counts = new Map<string, number>();
+  for (const c of commands) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
+  return [...counts]
+    .map(([status, count]) => ({ status, count }))
+    .sort((a, b) => a.status.localeCompare(b.status));
 }

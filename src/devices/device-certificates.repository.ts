@@ -1,20 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectModel, Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-
-/**
- * One document per client-certificate thumbprint, `_id` = the thumbprint: a certificate opens
- * management sessions for exactly one device. A unique `_id` (not a unique index on an optional
- * device field) keeps this inside the portable Mongo subset.
- */
-@Schema({ collection: 'device_certificates', versionKey: false })
-export class DeviceCertificateDoc {
-  @Prop({ type: String }) _id!: string;
-  @Prop({ type: String, required: true }) winDeviceId!: string;
-  @Prop({ type: String, required: true }) organizationId!: string;
-  @Prop({ type: Date, required: true }) boundAt!: Date;
-}
-export const DeviceCertificateSchema = SchemaFactory.createForClass(DeviceCertificateDoc);
+import { isDuplicateKey } from '../common/mongo/mongo-errors';
+import { DeviceCertificateDoc } from './device-certificate.schema';
 
 export class CertificateInUseError extends Error {}
 
@@ -34,7 +22,7 @@ export class DeviceCertificatesRepository {
         boundAt: new Date(),
       });
     } catch (e) {
-      if ((e as { code?: number }).code !== 11000) throw e;
+      if (!isDuplicateKey(e)) throw e;
       const owner = await this.model.findById(thumbprint).lean<DeviceCertificateDoc>().exec();
       if (owner?.winDeviceId !== winDeviceId) throw new CertificateInUseError(thumbprint);
     }

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { Types } from 'mongoose';
 import { OrganizationsService } from '../organizations/organizations.service';
 import {
   DeviceEnrollmentInfo,
@@ -104,7 +103,7 @@ export class DeviceEnrollmentService {
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await this.devices.findByDeviceId(enterprise.id, input.deviceId);
       await authorize(existing);
-      const id = existing?.id ?? new Types.ObjectId().toHexString();
+      const id = existing?.id ?? this.devices.newId();
       await this.certificates.bind(certificate.thumbprint, id, enterprise.organizationId);
       const result = await this.devices
         .upsertEnrolled(

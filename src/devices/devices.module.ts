@@ -1,13 +1,11 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { OrganizationsModule } from '../organizations/organizations.module';
-import {
-  DeviceCertificateDoc,
-  DeviceCertificateSchema,
-  DeviceCertificatesRepository,
-} from './device-certificates.repository';
+import { DeviceCertificateDoc, DeviceCertificateSchema } from './device-certificate.schema';
+import { DeviceCertificatesRepository } from './device-certificates.repository';
 import { DeviceEventDoc, DeviceEventSchema } from './device-event.schema';
-import { MdmUserDoc, MdmUserSchema, MdmUsersRepository } from './mdm-users.repository';
+import { MdmUserDoc, MdmUserSchema } from './mdm-user.schema';
+import { MdmUsersRepository } from './mdm-users.repository';
 import { DevicesController, EnterpriseController } from './devices.controller';
 import { DeviceSessionsRepository } from './device-sessions.repository';
 import { DeviceEnrollmentService } from './device-enrollment.service';

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { Types } from 'mongoose';
 import { AuthUser } from '../auth/auth-user';
 import {
   DEVICE_UNENROLLED_MESSAGE,
@@ -137,7 +136,7 @@ export class DevicesService {
       ]);
     }
     const certificate = dto.certificate ? certificateInfoFromPem(dto.certificate) : undefined;
-    const id = new Types.ObjectId().toHexString();
+    const id = this.devices.newId();
     if (certificate) await this.bindCertificate(certificate.thumbprint, id, organization.id);
     try {
       return await this.devices.create(organization.id, enterprise.id, {
@@ -161,11 +160,11 @@ export class DevicesService {
   /** A certificate identifies one device: another device's certificate is refused (409). */
   private async bindCertificate(
     thumbprint: string,
-    deviceId: string,
+    winDeviceId: string,
     orgId: string,
   ): Promise<void> {
     try {
-      await this.certificates.bind(thumbprint, deviceId, orgId);
+      await this.certificates.bind(thumbprint, winDeviceId, orgId);
     } catch (e) {
       if (!(e instanceof CertificateInUseError)) throw e;
       throw new DomainError(ErrorCode.Conflict, 'Certificate already in use', [
@@ -181,8 +180,7 @@ export class DevicesService {
     status?: DeviceStatus,
   ): Promise<Page<WinDevice>> {
     const { organization, enterprise } = await this.enterpriseScope(user, orgIdOrSlug);
-    const [docs, total] = await this.devices.list(organization.id, enterprise.id, page, status);
-    return toPage(docs, total, page);
+    return this.devices.list(organization.id, enterprise.id, page, status);
   }
 
   /**

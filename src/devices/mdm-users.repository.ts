@@ -1,19 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectModel, Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { Model, SchemaTypes, Types } from 'mongoose';
-
-/** A person whose devices enroll: one per e-mail address per organization. */
-@Schema({ collection: 'mdm_users', timestamps: true, versionKey: false })
-export class MdmUserDoc {
-  _id!: Types.ObjectId;
-  @Prop({ required: true, type: SchemaTypes.ObjectId }) organizationId!: Types.ObjectId;
-  /** Lower case. */
-  @Prop({ type: String, required: true }) email!: string;
-  createdAt!: Date;
-  updatedAt!: Date;
-}
-export const MdmUserSchema = SchemaFactory.createForClass(MdmUserDoc);
-MdmUserSchema.index({ organizationId: 1, email: 1 }, { unique: true });
+import { InjectModel } from '@nestjs/mongoose';
+import { Model } from 'mongoose';
+import { isDuplicateKey } from '../common/mongo/mongo-errors';
+import { MdmUserDoc } from './mdm-user.schema';
 
 /** MDM users (people whose devices enroll): the only code touching mdm_users. */
 @Injectable()
@@ -34,7 +23,7 @@ export class MdmUsersRepository {
           .exec();
         if (doc) return doc._id.toHexString();
       } catch (e) {
-        if ((e as { code?: number }).code !== 11000) throw e;
+        if (!isDuplicateKey(e)) throw e;
       }
     }
     const doc = await this.users

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model } from 'mongoose';
-import { PageRequest } from '../common/pagination/pagination';
-import { OBJECT_ID } from '../organizations/organization';
+import { findPage } from '../common/mongo/find-page';
+import { isDuplicateKey } from '../common/mongo/mongo-errors';
+import { OBJECT_ID, newObjectId } from '../common/mongo/object-id';
+import { Page, PageRequest } from '../common/pagination/pagination';
 import {
   DeviceCertificateInfo,
   DeviceEnrollmentInfo,
@@ -44,7 +46,7 @@ export interface EnrolledDevice {
 }
 
 export interface NewDevice {
-  /** The device's id, chosen before insert so a certificate can be bound to it first. */
+  /** From newId(), when a certificate is bound to the device before it is inserted. */
   id?: string;
   deviceId: string;
   name?: string;
@@ -55,6 +57,11 @@ export interface NewDevice {
 @Injectable()
 export class WinDevicesRepository {
   constructor(@InjectModel(WinDeviceDoc.name) private readonly model: Model<WinDeviceDoc>) {}
+
+  /** An id for a device about to be created, when something must refer to it before the insert. */
+  newId(): string {
+    return newObjectId();
+  }
 
   async create(orgId: string, winEnterpriseId: string, input: NewDevice): Promise<WinDevice> {
     try {
@@ -71,16 +78,20 @@ export class WinDevicesRepository {
       });
       return toWinDevice(doc.toObject());
     } catch (e) {
-      if ((e as { code?: number }).code === 11000) throw new DuplicateDeviceError(input.deviceId);
+      if (isDuplicateKey(e)) throw new DuplicateDeviceError(input.deviceId);
       throw e;
     }
   }
 
-  /** By 24-hex id or by Windows device id, only inside the given organization. */
-  async findInOrganization(orgId: string, idOrDeviceId: string): Promise<WinDevice | null> {
-    const filter: FilterQuery<WinDeviceDoc> = OBJECT_ID.test(idOrDeviceId)
-      ? { organizationId: orgId, $or: [{ _id: idOrDeviceId }, { deviceId: idOrDeviceId }] }
-      : { organizationId: orgId, deviceId: idOrDeviceId };
+  /** By winDeviceId (24-hex) or by Windows device id, only inside the given organization. */
+  async findInOrganization(
+    orgId: string,
+    winDeviceIdOrDeviceId: string,
+  ): Promise<WinDevice | null> {
+    const key = winDeviceIdOrDeviceId;
+    const filter: FilterQuery<WinDeviceDoc> = OBJECT_ID.test(key)
+      ? { organizationId: orgId, $or: [{ _id: key }, { deviceId: key }] }
+      : { organizationId: orgId, deviceId: key };
     const doc = await this.model
       .findOne(filter)
       .select(ADMIN_PROJECTION)
@@ -94,31 +105,20 @@ export class WinDevicesRepository {
     winEnterpriseId: string,
     page: PageRequest,
     status?: DeviceStatus,
-  ): Promise<[WinDevice[], number]> {
+  ): Promise<Page<WinDevice>> {
     const filter: FilterQuery<WinDeviceDoc> = { organizationId: orgId, winEnterpriseId };
     if (status) filter.status = status;
-    const [docs, total] = await Promise.all([
-      this.model
-        .find(filter)
-        .select(ADMIN_PROJECTION)
-        .sort({ [page.sort.field]: page.sort.direction, _id: page.sort.direction })
-        .skip((page.page - 1) * page.limit)
-        .limit(page.limit)
-        .lean<WinDeviceDoc[]>()
-        .exec(),
-      this.model.countDocuments(filter).exec(),
-    ]);
-    return [docs.map(toWinDevice), total];
+    return findPage(this.model, filter, page, toWinDevice, ADMIN_PROJECTION);
   }
 
   /** Conditional single-document update; null when the device is gone or not in `from`. */
   async update(
     orgId: string,
-    id: string,
+    winDeviceId: string,
     patch: { status?: DeviceStatus; name?: string; certificate?: DeviceCertificateInfo },
     from?: DeviceStatus[],
   ): Promise<WinDevice | null> {
-    const filter: FilterQuery<WinDeviceDoc> = { _id: id, organizationId: orgId };
+    const filter: FilterQuery<WinDeviceDoc> = { _id: winDeviceId, organizationId: orgId };
     if (from) filter.status = { $in: from };
     const set: Record<string, unknown> = {};
     if (patch.status) set.status = patch.status;
@@ -203,7 +203,7 @@ export class WinDevicesRepository {
       return { device: toWinDevice(created.toObject()), created: true };
     } catch (e) {
       // A concurrent enrollment of the same id created it first: the caller reads it again.
-      if ((e as { code?: number }).code === 11000) return null;
+      if (isDuplicateKey(e)) return null;
       throw e;
     }
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model } from 'mongoose';
+import { isDuplicateKey } from '../common/mongo/mongo-errors';
 import { WinEnterprise } from './devices.types';
 import { EnterpriseCaRecord, WinEnterpriseDoc } from './win-enterprise.schema';
 
@@ -41,7 +42,7 @@ export class WinEnterprisesRepository {
       });
       return toEnterprise(doc.toObject());
     } catch (e) {
-      if ((e as { code?: number }).code === 11000) throw new EnterpriseExistsError(orgId);
+      if (isDuplicateKey(e)) throw new EnterpriseExistsError(orgId);
       throw e;
     }
   }

@@ -6,7 +6,10 @@ import { EnrollmentAdminService } from './enrollment-admin.service';
 import { EnrollmentAuthService } from './enrollment-auth.service';
 import { EnrollmentController } from './enrollment.controller';
 import { EnrollmentRepository } from './enrollment.repository';
-import { EnrollmentInvitationDoc, EnrollmentInvitationSchema } from './enrollment.schemas';
+import {
+  EnrollmentInvitationDoc,
+  EnrollmentInvitationSchema,
+} from './enrollment-invitation.schema';
 import { EnrollmentSoapService } from './enrollment-soap.service';
 
 @Module({

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { EnrollmentInvitationDoc } from './enrollment.schemas';
+import { EnrollmentInvitationDoc } from './enrollment-invitation.schema';
 
 export interface EnrollmentInvitation {
   id: string;

@@ -7,6 +7,6 @@ export interface Organization {
   updatedAt: Date;
 }
 
-export const OBJECT_ID = /^[a-fA-F0-9]{24}$/;
+export { OBJECT_ID } from '../common/mongo/object-id';
 /** The seed's pattern for `:organizationId`: a 24-hex id or a slug. */
 export const ORGANIZATION_ID_PATTERN = /^(([a-fA-F0-9]{24})|([a-zA-Z0-9-]{3,}))$/;

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { OBJECT_ID, Organization } from './organization';
+import { isDuplicateKey } from '../common/mongo/mongo-errors';
+import { OBJECT_ID } from '../common/mongo/object-id';
+import { Organization } from './organization';
 import { OrganizationDoc } from './organization.schema';
 
 function toOrganization(d: OrganizationDoc): Organization {
@@ -26,7 +28,7 @@ export class OrganizationsRepository {
       const doc = await this.model.create({ name: input.name, slug: input.slug, status: 'active' });
       return toOrganization(doc.toObject());
     } catch (e) {
-      if ((e as { code?: number }).code === 11000) throw new DuplicateSlugError(input.slug);
+      if (isDuplicateKey(e)) throw new DuplicateSlugError(input.slug);
       throw e;
     }
   }

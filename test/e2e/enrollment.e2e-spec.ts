@@ -193,6 +193,9 @@ describe('MS-MDE2 enrollment over the device listener', () => {
       expect(key).toContain('BEGIN PRIVATE KEY');
       expect(JSON.stringify(stored)).not.toContain(secret.replace(/-/g, ''));
       expect(stored?.enrollmentSecretHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.body.data.enrollmentSecretRotatedAt).toBe(
+        stored?.enrollmentSecretRotatedAt.toISOString(),
+      );
     });
 
     it('creates a CA on first read for an enterprise stored without one', async () => {
@@ -644,10 +647,10 @@ describe('MS-MDE2 enrollment over the device listener', () => {
       expect(inv.deepLink).toBe(
         `ms-device-enrollment:?mode=mdm&username=${lower}&servername=${t.deviceBaseUrl}`,
       );
-      expect(Math.abs(new Date(inv.expiresAt).getTime() - Date.now() - 3600_000)).toBeLessThan(
-        60_000,
-      );
       const stored = await t.db.collection('win_enrollment_invitations').findOne({ email: lower });
+      // duration 1h from the moment the invitation was created, answered as stored.
+      expect(stored!.expiresAt.getTime() - stored!.createdAt.getTime()).toBe(3600_000);
+      expect(new Date(inv.expiresAt).getTime()).toBe(stored!.expiresAt.getTime());
       expect(stored?.tokenHash).toMatch(/^[0-9a-f]{64}$/);
       expect(JSON.stringify(stored)).not.toContain(inv.token.replace(/-/g, ''));
 

@@ -200,7 +200,6 @@ describe('SyncML sessions: hostile and malformed input', () => {
       expect(r.status).toBe(status);
       expect(r.body).not.toContain('root:');
       expect(r.body).not.toContain('lollol');
-      expect(r.ms).toBeLessThan(1000);
       expect(await storedState(t, d.winDeviceId)).toEqual(before);
     },
   );

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedStore, type EmbeddedStore } from '../../src/store';
-import { TEST_MONGODB_URI_ENV } from './store';
+import { TEST_MONGODB_URI_ENV, TEST_RUN_ENV, newTestRun } from './store';
 
 export interface TestStore {
   store: EmbeddedStore;
@@ -24,9 +24,11 @@ export function takeTestStore(): TestStore | undefined {
 /**
  * Jest global setup (e2e project): MONGODB_URI when set, else an embedded store on a fresh
  * temporary directory and a free port. Workers are forked after this runs and inherit the URI
- * through the environment; each test file then takes a database of its own (./store.ts).
+ * and the run id through the environment; each test file then takes a database of its own
+ * (./store.ts), and global-teardown.ts drops this run's databases from a MONGODB_URI server.
  */
 export default async function globalSetup(): Promise<void> {
+  process.env[TEST_RUN_ENV] = newTestRun();
   const external = process.env.MONGODB_URI?.trim();
   if (external) {
     process.env[TEST_MONGODB_URI_ENV] = external;

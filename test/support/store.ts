@@ -5,6 +5,8 @@ import { databaseOf, withDatabase } from '../../src/store/mongo-uri';
 
 /** Set by global-setup.ts for every e2e worker: the store's URI, no database name. */
 export const TEST_MONGODB_URI_ENV = 'MULLION_TEST_MONGODB_URI';
+/** Set by global-setup.ts: names this run's databases, so teardown drops them and no others. */
+export const TEST_RUN_ENV = 'MULLION_TEST_RUN';
 
 // Only databases with this prefix are ever dropped, so a MONGODB_URI pointing at a real
 // deployment cannot lose anything but test data.
@@ -26,14 +28,28 @@ export function testDatabaseUri(name: string): string {
   return withDatabase(base, testDatabaseName(name));
 }
 
-/** `mullion_test_<file stem>_<random>`, within FerretDB's 63 characters of [A-Za-z0-9_-]. */
+/** A fresh run id (global-setup.ts): 6 hex characters. */
+export function newTestRun(): string {
+  return randomBytes(3).toString('hex');
+}
+
+/** `mullion_test_<run>_`: every database of one jest run starts with it. */
+function runPrefix(run: string): string {
+  return `${TEST_DATABASE_PREFIX}${run}_`;
+}
+
+/**
+ * `mullion_test_<run>_<file stem>_<random>`, within FerretDB's 63 characters of [A-Za-z0-9_-]
+ * (13 + 6 + 1 + 28 + 1 + 12).
+ */
 export function testDatabaseName(name: string): string {
+  const run = process.env[TEST_RUN_ENV] ?? 'norun0';
   const stem = basename(name)
     .replace(/\.(e2e-spec|spec|test)\.[jt]s$/, '')
     .replace(/[^A-Za-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
-    .slice(0, 32);
-  return `${TEST_DATABASE_PREFIX}${stem || 'db'}_${randomBytes(6).toString('hex')}`;
+    .slice(0, 28);
+  return `${runPrefix(run)}${stem || 'db'}_${randomBytes(6).toString('hex')}`;
 }
 
 /** Drops the database a testDatabaseUri() names; refuses any other database. */
@@ -46,6 +62,24 @@ export async function dropTestDatabase(uri: string): Promise<void> {
   try {
     await client.connect();
     await client.db(database).dropDatabase();
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * Drops what this run left on a shared server (MONGODB_URI): a file whose `close()` never ran
+ * (a crash, a timeout) still loses its database. Other runs' databases are left alone.
+ */
+export async function dropTestRunDatabases(baseUri: string, run: string): Promise<string[]> {
+  const prefix = runPrefix(run);
+  const client = new MongoClient(baseUri);
+  try {
+    await client.connect();
+    const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
+    const ours = databases.map((d) => d.name).filter((name) => name.startsWith(prefix));
+    for (const name of ours) await client.db(name).dropDatabase();
+    return ours;
   } finally {
     await client.close();
   }

@@ -126,7 +126,11 @@ describe('provisioning doc delivered in the RSTRC', () => {
 
   it('uses My/System for device-scope enrollments', () => {
     const { root } = deliveredDoc({ certStore: 'System' });
-    expect(chr(root, 'CertificateStore', 'My', 'System', issued.thumbprint)).toBeDefined();
+    const my = chr(root, 'CertificateStore', 'My');
+    expect(childElements(my).map((c) => c.attributes.type?.value)).toEqual(['System']);
+    expect(parms(chr(my, 'System', issued.thumbprint)).EncodedCertificate).toBe(
+      issued.certificateDer.toString('base64'),
+    );
     expect(parms(chr(root, 'APPLICATION')).SSLCLIENTCERTSEARCHCRITERIA).toBe(
       `Subject=CN%3D${deviceId}&Stores=My%5CSystem`,
     );

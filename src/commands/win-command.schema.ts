@@ -2,22 +2,6 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 import type { CommandConfig, CommandDataItem } from './commands.types';
 
-@Schema({ collection: 'win_command_batches', timestamps: true, versionKey: false })
-export class WinCommandBatchDoc {
-  _id!: Types.ObjectId;
-  @Prop({ required: true, type: SchemaTypes.ObjectId }) organizationId!: Types.ObjectId;
-  @Prop({ required: true, type: SchemaTypes.ObjectId }) winEnterpriseId!: Types.ObjectId;
-  @Prop({ required: true, type: SchemaTypes.ObjectId }) winDeviceId!: Types.ObjectId;
-  @Prop({ type: SchemaTypes.ObjectId, default: null }) mdmUserId!: Types.ObjectId | null;
-  @Prop({ type: String, default: null }) name!: string | null;
-  @Prop({ type: String, required: true }) createdBy!: string;
-  @Prop({ type: Number, required: true }) commandCount!: number;
-  createdAt!: Date;
-  updatedAt!: Date;
-}
-export const WinCommandBatchSchema = SchemaFactory.createForClass(WinCommandBatchDoc);
-WinCommandBatchSchema.index({ winDeviceId: 1, createdAt: -1 });
-
 @Schema({ collection: 'win_commands', timestamps: true, versionKey: false })
 export class WinCommandDoc {
   _id!: Types.ObjectId;
@@ -44,16 +28,3 @@ export class WinCommandDoc {
 export const WinCommandSchema = SchemaFactory.createForClass(WinCommandDoc);
 WinCommandSchema.index({ winDeviceId: 1, status: 1, queuedAt: 1, batchId: 1, position: 1 });
 WinCommandSchema.index({ batchId: 1, position: 1 });
-
-/**
- * Idempotency-Key records live in their own collection keyed by `_id`, because a unique index
- * on an optional batch field would need a partial or sparse index (outside the portable subset).
- */
-@Schema({ collection: 'idempotency_keys', versionKey: false })
-export class IdempotencyKeyDoc {
-  @Prop({ type: String }) _id!: string;
-  @Prop({ type: String, required: true }) requestHash!: string;
-  @Prop({ required: true, type: SchemaTypes.ObjectId }) batchId!: Types.ObjectId;
-  @Prop({ type: Date, required: true }) createdAt!: Date;
-}
-export const IdempotencyKeySchema = SchemaFactory.createForClass(IdempotencyKeyDoc);

@@ -1,0 +1,18 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { SchemaTypes, Types } from 'mongoose';
+
+@Schema({ collection: 'win_command_batches', timestamps: true, versionKey: false })
+export class WinCommandBatchDoc {
+  _id!: Types.ObjectId;
+  @Prop({ required: true, type: SchemaTypes.ObjectId }) organizationId!: Types.ObjectId;
+  @Prop({ required: true, type: SchemaTypes.ObjectId }) winEnterpriseId!: Types.ObjectId;
+  @Prop({ required: true, type: SchemaTypes.ObjectId }) winDeviceId!: Types.ObjectId;
+  @Prop({ type: SchemaTypes.ObjectId, default: null }) mdmUserId!: Types.ObjectId | null;
+  @Prop({ type: String, default: null }) name!: string | null;
+  @Prop({ type: String, required: true }) createdBy!: string;
+  @Prop({ type: Number, required: true }) commandCount!: number;
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+export const WinCommandBatchSchema = SchemaFactory.createForClass(WinCommandBatchDoc);
+WinCommandBatchSchema.index({ winDeviceId: 1, createdAt: -1 });
