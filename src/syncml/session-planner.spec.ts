@@ -66,6 +66,8 @@ const results = (cmdRef: string, value: string): SyncmlCommand => ({
   cmdId: '9',
   msgRef: '1',
   cmdRef,
+  targetRef: [],
+  sourceRef: [],
   items: [{ source: './DevDetail/SwV', data: value }],
 });
 

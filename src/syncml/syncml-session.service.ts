@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { CommandDeliveryService, DeviceRef, Taken } from '../commands/command-delivery.service';
 import { MANAGEMENT_PATH, SYNCML_CONTENT_TYPE } from '../common/device-protocol';
@@ -28,7 +28,7 @@ export interface BusyRetry {
   wait(ms: number): Promise<void>;
 }
 export const BUSY_RETRY = Symbol('BUSY_RETRY');
-const DEFAULT_BUSY_RETRY: BusyRetry = {
+export const DEFAULT_BUSY_RETRY: BusyRetry = {
   delaysMs: [25, 50, 100, 200, 400, 800, 1000, 1000, 1000, 1000],
   wait: (ms) => new Promise((r) => setTimeout(r, ms)),
 };
@@ -41,15 +41,13 @@ const DEFAULT_BUSY_RETRY: BusyRetry = {
 export class SyncmlSessionService {
   private readonly logger = new Logger('SyncmlSession');
   private readonly planner: PlannerConfig;
-  private readonly busy: BusyRetry;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly checkins: DeviceCheckinService,
     private readonly delivery: CommandDeliveryService,
-    @Optional() @Inject(BUSY_RETRY) busy?: BusyRetry,
+    @Inject(BUSY_RETRY) private readonly busy: BusyRetry,
   ) {
-    this.busy = busy ?? DEFAULT_BUSY_RETRY;
     this.planner = {
       serverUrl: `${config.device.publicBaseUrl}${MANAGEMENT_PATH}`,
       defaultMaxMsgSize: config.syncml.defaultMaxMsgSize,

@@ -27,6 +27,8 @@ export function takeTestStore(): TestStore | undefined {
  * through the environment; each test file then takes a database of its own (./store.ts).
  */
 export default async function globalSetup(): Promise<void> {
+  // The e2e and medium projects share one store: jest runs each project's global setup.
+  if ((globalThis as Holder)[KEY]) return;
   const external = process.env.MONGODB_URI?.trim();
   if (external) {
     process.env[TEST_MONGODB_URI_ENV] = external;

@@ -29,7 +29,7 @@ export function testDatabaseUri(name: string): string {
 /** `mullion_test_<file stem>_<random>`, within FerretDB's 63 characters of [A-Za-z0-9_-]. */
 export function testDatabaseName(name: string): string {
   const stem = basename(name)
-    .replace(/\.(e2e-spec|spec|test)\.[jt]s$/, '')
+    .replace(/\.(e2e-spec|medium-spec|spec|test)\.[jt]s$/, '')
     .replace(/[^A-Za-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
     .slice(0, 32);
