@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { CommandDeliveryRepository, StatusTransition } from './command-delivery.repository';
 import { CommandStatus, statusNameForCode } from './command-status';
 import type { CommandDataItem, WinCommand } from './commands.types';
@@ -43,8 +43,7 @@ export interface Taken {
   opToken: string;
 }
 
-function toData(r: DeviceResultsReport | undefined): CommandDataItem[] | undefined {
-  if (!r) return undefined;
+function itemsOf(r: DeviceResultsReport): CommandDataItem[] {
   return r.items.map((i) => {
     const item: CommandDataItem = { path: i.path };
     if (i.format !== undefined) item.format = i.format;
@@ -132,13 +131,14 @@ export class CommandDeliveryService {
         continue;
       }
       answered.add(target.cmdId);
+      const results = resultsByRef.get(target.cmdId);
       transitions.push({
         cmdId: target.cmdId,
         action: target.config.action,
         to: statusNameForCode(s.code), // 101/213 keep it Awaiting
         statusCode: s.code,
         receivedAt: e.receivedAt,
-        data: target.config.action === 'Get' ? toData(resultsByRef.get(target.cmdId)) : undefined,
+        data: target.config.action === 'Get' && results ? itemsOf(results) : undefined,
       });
     }
     const applied = await this.repo.applyStatuses(device.id, transitions);
@@ -157,7 +157,7 @@ export class CommandDeliveryService {
   async attachLateResults(device: DeviceRef, results: DeviceResultsReport[]): Promise<number> {
     const n = await this.repo.attachResults(
       device.id,
-      results.map((r) => ({ cmdId: r.cmdRef, data: toData(r) ?? [] })),
+      results.map((r) => ({ cmdId: r.cmdRef, data: itemsOf(r) })),
     );
     if (n !== results.length)
       this.logger.warn(`${results.length - n} Results for ${device.id} matched no Get`);
