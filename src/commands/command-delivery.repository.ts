@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, FilterQuery, Model } from 'mongoose';
+import { randomUUID } from 'node:crypto';
 import { CommandStatus } from './command-status';
 import { CommandDataItem, WinCommand } from './commands.types';
 import { WinCommandDoc } from './win-command.schema';
@@ -37,21 +38,27 @@ export class CommandDeliveryRepository {
     return docs.map(toCommand);
   }
 
-  /** Pending → Awaiting for each listed command still Pending: one round trip, each conditional. */
+  /**
+   * Pending → Awaiting for each listed command still Pending: one round trip, each conditional
+   * (a cancel in between wins). Answers the ids it moved and the operation's token.
+   */
   async markSent(
     winDeviceId: string,
     ids: string[],
     sessionRef: string,
     sentAt: Date,
-  ): Promise<number> {
-    if (!ids.length) return 0;
-    const res = await this.commands
-      .updateMany(
-        { _id: { $in: ids }, winDeviceId, status: CommandStatus.Pending },
-        { $set: { status: CommandStatus.Awaiting, sentAt, sessionRef }, $inc: { attempts: 1 } },
-      )
-      .exec();
-    return res.modifiedCount;
+  ): Promise<{ moved: Set<string>; opToken: string }> {
+    return this.stamped(winDeviceId, '_id', ids, (opToken) => [
+      {
+        updateMany: {
+          filter: { _id: { $in: ids }, winDeviceId, status: CommandStatus.Pending },
+          update: {
+            $set: { status: CommandStatus.Awaiting, sentAt, sessionRef, opToken },
+            $inc: { attempts: 1 },
+          },
+        },
+      },
+    ]);
   }
 
   async findForDevice(winDeviceId: string, cmdIds: string[]): Promise<WinCommand[]> {
@@ -66,10 +73,21 @@ export class CommandDeliveryRepository {
   /**
    * Applies device statuses in one bulk write. Each update is conditional on the command being
    * this device's, Awaiting, and of the answered verb: a late or repeated Status cannot apply twice
-   * or move a command backwards.
+   * or move a command backwards. Answers the cmdIds whose transition applied.
    */
-  async applyStatuses(winDeviceId: string, transitions: StatusTransition[]): Promise<number> {
-    if (!transitions.length) return 0;
+  async applyStatuses(winDeviceId: string, transitions: StatusTransition[]): Promise<Set<string>> {
+    const cmdIds = transitions.map((t) => t.cmdId);
+    const { moved } = await this.stamped(winDeviceId, 'cmdId', cmdIds, (opToken) =>
+      this.statusOps(winDeviceId, transitions, opToken),
+    );
+    return moved;
+  }
+
+  private statusOps(
+    winDeviceId: string,
+    transitions: StatusTransition[],
+    opToken: string,
+  ): AnyBulkWriteOperation<WinCommandDoc>[] {
     // Transitions that set the same values (e.g. ten Replaces answered 200) share one updateMany
     // over their cmdIds: the same conditions per document, fewer statements (on FerretDB's SQLite
     // backend each statement scans the collection). Gets carrying data stay one update each.
@@ -91,6 +109,7 @@ export class CommandDeliveryRepository {
                 statusCode: t.statusCode,
                 receivedAt: t.receivedAt,
                 data: t.data,
+                opToken,
               },
             },
           },
@@ -110,12 +129,41 @@ export class CommandDeliveryRepository {
             status: CommandStatus.Awaiting,
             'config.action': t.action,
           },
-          update: { $set: { status: t.to, statusCode: t.statusCode, receivedAt: t.receivedAt } },
+          update: {
+            $set: { status: t.to, statusCode: t.statusCode, receivedAt: t.receivedAt, opToken },
+          },
         },
       });
     }
-    const res = await this.commands.bulkWrite(ops, { ordered: false });
-    return res.modifiedCount;
+    return ops;
+  }
+
+  /**
+   * "Did my conditional write win?" for every delivery path: the writes carry a fresh operation
+   * token, set by the same conditional update, so the documents holding it afterwards are exactly
+   * the ones this operation moved — whatever clocks say. When every listed document moved, or
+   * none did, the answer needs no read.
+   */
+  private async stamped(
+    winDeviceId: string,
+    key: '_id' | 'cmdId',
+    values: string[],
+    ops: (opToken: string) => AnyBulkWriteOperation<WinCommandDoc>[],
+  ): Promise<{ moved: Set<string>; opToken: string }> {
+    const opToken = randomUUID();
+    if (!values.length) return { moved: new Set(), opToken };
+    const res = await this.commands.bulkWrite(ops(opToken), { ordered: false });
+    if (res.modifiedCount === values.length) return { moved: new Set(values), opToken };
+    if (res.modifiedCount === 0) return { moved: new Set(), opToken };
+    const docs = await this.commands
+      .find({ winDeviceId, [key]: { $in: values }, opToken })
+      .select({ cmdId: 1 })
+      .lean<Pick<WinCommandDoc, '_id' | 'cmdId'>[]>()
+      .exec();
+    return {
+      moved: new Set(docs.map((d) => (key === '_id' ? d._id.toHexString() : d.cmdId))),
+      opToken,
+    };
   }
 
   /** Results that arrive after their Status: attach data to a finished Get that has none yet. */
@@ -189,10 +237,10 @@ export class CommandDeliveryRepository {
   }
 
   /** Commands taken for an answer that was never sent: back to Pending as they were. */
-  async returnUnsent(winDeviceId: string, sessionRef: string, sentAt: Date): Promise<number> {
+  async returnUnsent(winDeviceId: string, opToken: string): Promise<number> {
     const res = await this.commands
       .updateMany(
-        { winDeviceId, status: CommandStatus.Awaiting, sessionRef, sentAt },
+        { winDeviceId, status: CommandStatus.Awaiting, opToken },
         {
           $set: { status: CommandStatus.Pending, sessionRef: null, sentAt: null },
           $inc: { attempts: -1 },

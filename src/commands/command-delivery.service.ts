@@ -1,26 +1,49 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { EventBus } from '../events/event-bus';
-import type { DeviceResultsReport, EventMap } from '../events/event-map';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { CommandDeliveryRepository, StatusTransition } from './command-delivery.repository';
 import { CommandStatus, statusNameForCode } from './command-status';
 import type { CommandDataItem, WinCommand } from './commands.types';
 
 export interface DeviceRef {
+  /** winDeviceId: the device's Mongo id. */
   id: string;
   organizationId: string;
 }
 
-export interface DeliveryBudget {
-  maxCommands: number;
-  /** Whether ./User/… commands may go (LoginStatus `user`, §3.11). */
-  userScope: boolean;
-  /** Whether the command still fits in the message being built (it then counts against it). */
-  fits(command: WinCommand): boolean;
+/** A device Status for one of our commands. */
+export interface DeviceStatusReport {
+  /** CmdRef: the server command answered, i.e. our cmdId. */
+  cmdRef: string;
+  msgRef: string;
+  /** The verb the device says it answered (Cmd). */
+  cmd: string;
+  code: string;
 }
 
-function toData(r: DeviceResultsReport | undefined): CommandDataItem[] | undefined {
-  if (!r) return undefined;
+export interface DeviceResultsReport {
+  cmdRef: string;
+  msgRef?: string;
+  items: { path: string; format?: string; type?: string; value?: string }[];
+}
+
+/**
+ * The Statuses one device message carried for server commands, in message order, with the
+ * Results of the same message keyed by the CmdRef of the Get they answer. One call per message,
+ * so recording k statuses costs a constant number of round trips.
+ */
+export interface DeviceReports {
+  statuses: DeviceStatusReport[];
+  results: DeviceResultsReport[];
+  receivedAt: Date;
+}
+
+/** The commands taken for one answer, and the token of the update that took them. */
+export interface Taken {
+  sent: WinCommand[];
+  opToken: string;
+}
+
+function itemsOf(r: DeviceResultsReport): CommandDataItem[] {
   return r.items.map((i) => {
     const item: CommandDataItem = { path: i.path };
     if (i.format !== undefined) item.format = i.format;
@@ -38,172 +61,129 @@ export class CommandDeliveryService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repo: CommandDeliveryRepository,
-    private readonly events: EventBus,
   ) {}
 
+  /** The device's Pending commands, FIFO, at most `limit`; ./User/… ones only with `userScope`. */
+  pending(device: DeviceRef, limit: number, userScope: boolean): Promise<WinCommand[]> {
+    return this.repo.nextPending(device.id, limit, userScope);
+  }
+
   /**
-   * The device's Pending commands, FIFO, as many as fit the budget, each moved Pending → Awaiting
-   * with sentAt and attempts+1. Two round trips whatever the count.
+   * Pending → Awaiting (sentAt, attempts+1) for the chosen commands still Pending; only those go.
+   * One round trip, a second only when something changed them in between (a cancel).
    */
-  async takeForDelivery(
+  async take(
     device: DeviceRef,
+    chosen: WinCommand[],
     sessionRef: string,
     now: Date,
-    budget: DeliveryBudget,
-  ): Promise<WinCommand[]> {
-    const candidates = await this.repo.nextPending(device.id, budget.maxCommands, budget.userScope);
-    const chosen: WinCommand[] = [];
-    for (const c of candidates) {
-      if (!budget.fits(c)) break; // FIFO: never let a later command overtake one that did not fit
-      chosen.push(c);
-    }
-    if (!chosen.length) return [];
-    const moved = await this.repo.markSent(
+  ): Promise<Taken> {
+    const { moved, opToken } = await this.repo.markSent(
       device.id,
       chosen.map((c) => c.id),
       sessionRef,
       now,
     );
-    let sent = chosen;
-    if (moved !== chosen.length) {
-      // Something changed under us (a cancel between read and update): send only what we moved.
-      const current = await this.repo.findForDevice(
-        device.id,
-        chosen.map((c) => c.cmdId),
+    if (moved.size !== chosen.length) {
+      this.logger.warn(
+        `${chosen.length - moved.size} commands of ${device.id} changed before delivery: not sent`,
       );
-      const ours = new Set(
-        current
-          .filter(
-            (c) => c.status === CommandStatus.Awaiting && c.sentAt?.getTime() === now.getTime(),
-          )
-          .map((c) => c.cmdId),
-      );
-      sent = chosen.filter((c) => ours.has(c.cmdId));
     }
-    return sent.map((c) => ({
-      ...c,
-      status: CommandStatus.Awaiting,
-      sentAt: now,
-      attempts: c.attempts + 1,
-    }));
+    const sent = chosen
+      .filter((c) => moved.has(c.id))
+      .map((c) => ({
+        ...c,
+        status: CommandStatus.Awaiting,
+        sentAt: now,
+        attempts: c.attempts + 1,
+      }));
+    return { sent, opToken };
   }
 
-  /** Applies the Statuses (and joined Results) of one device message. */
-  async recordStatuses(e: EventMap['syncml.status.received']): Promise<void> {
+  /**
+   * Applies the Statuses (and joined Results) of one device message; answers the cmdIds whose
+   * status this call changed (a racing message may have applied another first).
+   */
+  async recordStatuses(device: DeviceRef, e: DeviceReports): Promise<string[]> {
     const resultsByRef = new Map(e.results.map((r) => [r.cmdRef, r]));
     const refs = [
       ...new Set([...e.statuses.map((s) => s.cmdRef), ...e.results.map((r) => r.cmdRef)]),
     ];
     const known = new Map(
-      (await this.repo.findForDevice(e.winDeviceId, refs)).map((c) => [c.cmdId, c]),
+      (await this.repo.findForDevice(device.id, refs)).map((c) => [c.cmdId, c]),
     );
-    const transitions: (StatusTransition & { from: string; batchId: string })[] = [];
+    const transitions: StatusTransition[] = [];
     const answered = new Set<string>();
     for (const s of e.statuses) {
       const c = known.get(s.cmdRef);
-      if (!c) {
-        this.logger.warn(
-          `Status ${s.code} for unknown command ${s.cmdRef} from device ${e.winDeviceId}: ignored`,
-        );
+      // The command this Status moves, or why it moves none.
+      const target = !c
+        ? `unknown command ${s.cmdRef}`
+        : c.status !== CommandStatus.Awaiting
+          ? `${c.cmdId} in state ${c.status} (not Awaiting)`
+          : s.cmd && s.cmd !== c.config.action
+            ? `${c.cmdId}, which is a ${c.config.action}, named ${s.cmd}`
+            : answered.has(c.cmdId)
+              ? `${c.cmdId}, a second time in one message`
+              : c;
+      if (typeof target === 'string') {
+        this.logger.warn(`Status ${s.code} from device ${device.id} for ${target}: ignored`);
         continue;
       }
-      if (c.status !== CommandStatus.Awaiting) {
-        this.logger.warn(
-          `Status ${s.code} for ${c.cmdId} in state ${c.status} (not Awaiting): ignored`,
-        );
-        continue;
-      }
-      if (s.cmd && s.cmd !== c.config.action) {
-        this.logger.warn(
-          `Status for ${c.cmdId} names ${s.cmd}, the command is ${c.config.action}: ignored`,
-        );
-        continue;
-      }
-      if (answered.has(c.cmdId)) {
-        this.logger.warn(`A second Status for ${c.cmdId} in one message: ignored`);
-        continue;
-      }
-      answered.add(c.cmdId);
-      const to = statusNameForCode(s.code); // 101/213 keep it Awaiting
-      const data = c.config.action === 'Get' ? toData(resultsByRef.get(c.cmdId)) : undefined;
+      answered.add(target.cmdId);
+      const results = resultsByRef.get(target.cmdId);
       transitions.push({
-        cmdId: c.cmdId,
-        action: c.config.action,
-        to,
+        cmdId: target.cmdId,
+        action: target.config.action,
+        to: statusNameForCode(s.code), // 101/213 keep it Awaiting
         statusCode: s.code,
         receivedAt: e.receivedAt,
-        data,
-        from: c.status,
-        batchId: c.batchId,
+        data: target.config.action === 'Get' && results ? itemsOf(results) : undefined,
       });
     }
-    const modified = await this.repo.applyStatuses(e.winDeviceId, transitions);
-    let applied = transitions;
-    if (modified !== transitions.length) {
-      // Something moved a command meanwhile (unenrollment, a concurrent message): announce only
-      // the transitions that really happened.
+    const applied = await this.repo.applyStatuses(device.id, transitions);
+    if (applied.size !== transitions.length) {
+      // Something moved a command meanwhile (unenrollment, a concurrent message).
       this.logger.warn(
-        `Expected ${transitions.length} status updates for ${e.winDeviceId}, applied ${modified}`,
+        `Expected ${transitions.length} status updates for ${device.id}, applied ${applied.size}`,
       );
-      const now = new Map(
-        (
-          await this.repo.findForDevice(
-            e.winDeviceId,
-            transitions.map((t) => t.cmdId),
-          )
-        ).map((c) => [c.cmdId, c]),
-      );
-      applied = transitions.filter((t) => {
-        const c = now.get(t.cmdId);
-        return (
-          c?.status === t.to &&
-          c.statusCode === t.statusCode &&
-          c.receivedAt?.getTime() === t.receivedAt.getTime()
-        );
-      });
     }
     const late = e.results.filter((r) => !answered.has(r.cmdRef) && known.has(r.cmdRef));
-    if (late.length) await this.attachLateResults(e.winDeviceId, late);
-    for (const t of applied) {
-      if (t.to === CommandStatus.Awaiting) continue;
-      this.events.emit('command.status.changed', {
-        organizationId: e.organizationId,
-        winDeviceId: e.winDeviceId,
-        batchId: t.batchId,
-        cmdId: t.cmdId,
-        from: t.from,
-        to: t.to,
-        statusCode: t.statusCode,
-        at: e.receivedAt,
-      });
-    }
+    if (late.length) await this.attachLateResults(device, late);
+    return transitions.filter((t) => applied.has(t.cmdId)).map((t) => t.cmdId);
   }
 
-  async attachLateResults(winDeviceId: string, results: DeviceResultsReport[]): Promise<void> {
+  /** Results whose Status came earlier: attached to a finished Get that has no data yet. */
+  async attachLateResults(device: DeviceRef, results: DeviceResultsReport[]): Promise<number> {
     const n = await this.repo.attachResults(
-      winDeviceId,
-      results.map((r) => ({ cmdId: r.cmdRef, data: toData(r) ?? [] })),
+      device.id,
+      results.map((r) => ({ cmdId: r.cmdRef, data: itemsOf(r) })),
     );
     if (n !== results.length)
-      this.logger.warn(`${results.length - n} Results for ${winDeviceId} matched no Get`);
+      this.logger.warn(`${results.length - n} Results for ${device.id} matched no Get`);
+    return n;
   }
 
-  /** At the start of a new session: commands still Awaiting from earlier sessions. */
-  requeueUnanswered(device: DeviceRef, now: Date, sessionRef?: string) {
-    return this.repo.requeueUnanswered(
+  /** Commands still Awaiting from earlier sessions (or, with `sessionRef`, from that one). */
+  async requeueUnanswered(device: DeviceRef, now: Date, sessionRef?: string): Promise<void> {
+    const r = await this.repo.requeueUnanswered(
       device.id,
       this.config.syncml.maxDeliveryAttempts,
       now,
       sessionRef,
     );
+    if (r.requeued || r.expired) {
+      this.logger.log(`Device ${device.id}: ${r.requeued} commands requeued, ${r.expired} expired`);
+    }
   }
 
-  async returnUnsent(device: DeviceRef, sessionRef: string, sentAt: Date): Promise<void> {
-    const n = await this.repo.returnUnsent(device.id, sessionRef, sentAt);
-    if (n)
-      this.logger.warn(
-        `${n} commands of ${device.id} returned to the queue: their answer was not sent`,
-      );
+  /** The commands a take moved for an answer that is not sent go back to Pending, untouched. */
+  async returnUnsent(device: DeviceRef, taken: Taken): Promise<void> {
+    if (!taken.sent.length) return;
+    const n = await this.repo.returnUnsent(device.id, taken.opToken);
+    this.logger.warn(
+      `${n} commands of ${device.id} returned to the queue: their answer was not sent`,
+    );
   }
 
   /** Unenrollment: nothing more will be delivered or answered. */
@@ -216,6 +196,7 @@ export class CommandDeliveryService {
     }
   }
 
+  /** Pending → RequestItemTooLong: no message the device accepts can carry it. */
   async failUndeliverable(
     device: DeviceRef,
     command: WinCommand,
@@ -226,15 +207,5 @@ export class CommandDeliveryService {
     this.logger.warn(
       `Command ${command.cmdId} of device ${device.id} can never be delivered: ${why}`,
     );
-    this.events.emit('command.status.changed', {
-      organizationId: device.organizationId,
-      winDeviceId: device.id,
-      batchId: command.batchId,
-      cmdId: command.cmdId,
-      from: CommandStatus.Pending,
-      to: CommandStatus.RequestItemTooLong,
-      statusCode: null,
-      at: now,
-    });
   }
 }

@@ -4,9 +4,8 @@ import { AuthUser } from '../auth/auth-user';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError, ErrorCode, ErrorDetail, assertFound, invalidData } from '../common/errors';
 import { Page, PageRequest } from '../common/pagination/pagination';
-import { DeviceSessionsService } from '../devices/device-sessions.service';
+import { DeviceCheckinService } from '../devices/device-checkin.service';
 import { DevicesService } from '../devices/devices.service';
-import { EventBus } from '../events/event-bus';
 import { commandConfigProblems } from './command-rules';
 import { CommandStatus, isFinalStatus } from './command-status';
 import { CommandBatch, CommandConfig, StatusCount, WinCommand } from './commands.types';
@@ -34,9 +33,8 @@ export class CommandsService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly devices: DevicesService,
-    private readonly sessions: DeviceSessionsService,
+    private readonly checkins: DeviceCheckinService,
     private readonly repo: CommandsRepository,
-    private readonly events: EventBus,
   ) {}
 
   async enqueue(
@@ -84,18 +82,19 @@ export class CommandsService {
       }
       batchId = claim.batchId;
     }
-    const created = await this.repo.createBatch({
-      id: batchId,
-      organizationId: organization.id,
-      winEnterpriseId: enterprise.id,
-      winDeviceId: device.id,
-      mdmUserId: device.mdmUserId ?? null,
-      name: dto.name ?? null,
-      createdBy: user.subject,
-      configs,
-    });
-    // After the commands exist: a check-in that sees the new sequence number looks at the queue.
-    await this.sessions.bumpQueue(device.id);
+    // Inside the device's queue marker: a check-in never trusts an empty queue read meanwhile.
+    const created = await this.checkins.appendToQueue(device.id, () =>
+      this.repo.createBatch({
+        id: batchId,
+        organizationId: organization.id,
+        winEnterpriseId: enterprise.id,
+        winDeviceId: device.id,
+        mdmUserId: device.mdmUserId ?? null,
+        name: dto.name ?? null,
+        createdBy: user.subject,
+        configs,
+      }),
+    );
     // A fresh batch is answered from what was just written (no read-back: on stores without
     // index pushdown, such as FerretDB's SQLite backend, a read-back scans every command). A
     // batch that already existed (Idempotency-Key retry, racing duplicate) is read back.
@@ -113,15 +112,6 @@ export class CommandsService {
         commands: configs.length,
       }),
     );
-    // Announced once: a retried Idempotency-Key answers the same batch without a new event.
-    this.events.emit('command.batch.created', {
-      batchId,
-      organizationId: organization.id,
-      winEnterpriseId: enterprise.id,
-      winDeviceId: device.id,
-      cmdIds: view.commands.map((c) => c.cmdId),
-      createdBy: user.subject,
-    });
     return view;
   }
 
@@ -236,16 +226,6 @@ export class CommandsService {
       const c = byId.get(cmdId);
       if (!c) return { cmdId, canceled: false, status: 'NotFound', reason: 'not-found' };
       if (c.status === CommandStatus.Cancel && c.canceledAt?.getTime() === now.getTime()) {
-        this.events.emit('command.status.changed', {
-          organizationId: organization.id,
-          winDeviceId: device.id,
-          batchId,
-          cmdId,
-          from: CommandStatus.Pending,
-          to: CommandStatus.Cancel,
-          statusCode: null,
-          at: now,
-        });
         return { cmdId, canceled: true, status: CommandStatus.Cancel };
       }
       const reason =

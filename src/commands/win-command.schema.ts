@@ -22,6 +22,8 @@ export class WinCommandDoc {
   @Prop({ type: Date, default: null }) canceledAt!: Date | null;
   /** The device session (`syncml_sessions` key + start) that carried the last delivery. */
   @Prop({ type: String, default: null }) sessionRef!: string | null;
+  /** Set by each conditional delivery update: reading it back tells which documents it moved. */
+  @Prop({ type: String }) opToken?: string;
   createdAt!: Date;
   updatedAt!: Date;
 }

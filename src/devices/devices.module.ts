@@ -7,9 +7,9 @@ import { DeviceEventDoc, DeviceEventSchema } from './device-event.schema';
 import { MdmUserDoc, MdmUserSchema } from './mdm-user.schema';
 import { MdmUsersRepository } from './mdm-users.repository';
 import { DevicesController, EnterpriseController } from './devices.controller';
-import { DeviceSessionsRepository } from './device-sessions.repository';
+import { DeviceCheckinsRepository } from './device-checkins.repository';
 import { DeviceEnrollmentService } from './device-enrollment.service';
-import { DeviceSessionsService } from './device-sessions.service';
+import { DeviceCheckinService } from './device-checkin.service';
 import { EnterpriseCaService } from './enterprise-ca.service';
 import { DevicesService } from './devices.service';
 import { WinDeviceDoc, WinDeviceSchema } from './win-device.schema';
@@ -31,8 +31,8 @@ import { WinEnterprisesRepository } from './win-enterprises.repository';
   controllers: [EnterpriseController, DevicesController],
   providers: [
     DevicesService,
-    DeviceSessionsService,
-    DeviceSessionsRepository,
+    DeviceCheckinService,
+    DeviceCheckinsRepository,
     DeviceCertificatesRepository,
     MdmUsersRepository,
     DeviceEnrollmentService,
@@ -40,6 +40,6 @@ import { WinEnterprisesRepository } from './win-enterprises.repository';
     WinEnterprisesRepository,
     WinDevicesRepository,
   ],
-  exports: [DevicesService, DeviceSessionsService, DeviceEnrollmentService],
+  exports: [DevicesService, DeviceCheckinService, DeviceEnrollmentService],
 })
 export class DevicesModule {}

@@ -19,7 +19,7 @@ import {
   CertificateInUseError,
   DeviceCertificatesRepository,
 } from './device-certificates.repository';
-import { DeviceSessionsService } from './device-sessions.service';
+import { DeviceCheckinsRepository } from './device-checkins.repository';
 import { DeviceStatus, WinDevice, WinEnterprise } from './devices.types';
 import {
   CreateDeviceDto,
@@ -44,7 +44,7 @@ export class DevicesService {
     private readonly enterprises: WinEnterprisesRepository,
     private readonly devices: WinDevicesRepository,
     private readonly cas: EnterpriseCaService,
-    private readonly sessions: DeviceSessionsService,
+    private readonly sessions: DeviceCheckinsRepository,
     private readonly events: EventBus,
     private readonly certificates: DeviceCertificatesRepository,
     private readonly users: MdmUsersRepository,

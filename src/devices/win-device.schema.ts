@@ -50,9 +50,9 @@ export class WinDeviceDoc {
   unenrolledAt?: Date;
 
   /**
-   * The device's management-session state (see device-sessions.repository.ts). It lives on the
-   * device document so that one conditional update both identifies the device by its
-   * certificate and takes its per-device lock: an idle check-in costs two round trips.
+   * The management-session state, opaque here: its shape belongs to syncml/ (session-state.ts).
+   * It lives on the device document so that one conditional update both identifies the device
+   * by its certificate and takes its per-device lock: an idle check-in costs two round trips.
    */
   @Prop({ type: Object })
   syncml?: Record<string, unknown>;
@@ -64,9 +64,16 @@ export class WinDeviceDoc {
   @Prop({ type: String, default: null })
   lockToken?: string | null;
 
-  /** Incremented after commands are queued: lets a check-in skip the queue query when unchanged. */
+  /**
+   * Queue marker: incremented before commands are written for the device, while queueWrites
+   * counts the writes not yet settled. A check-in skips the queue query only when the marker is
+   * the one it last found the queue empty at and no write is in flight.
+   */
   @Prop({ type: Number, default: 0 })
   queueSeq?: number;
+
+  @Prop({ type: Number, default: 0 })
+  queueWrites?: number;
 
   createdAt!: Date;
   updatedAt!: Date;

@@ -1,4 +1,4 @@
-import type { DeviceResultsReport, DeviceStatusReport } from '../events/event-map';
+import type { DeviceResultsReport, DeviceStatusReport } from '../commands/command-delivery.service';
 import type { DeviceInventory } from '../devices/devices.types';
 import {
   AlertCode,

@@ -1,6 +1,6 @@
+import type { DeviceStatusReport } from '../commands/command-delivery.service';
 import { NON_FINAL_CODES } from '../commands/command-status';
-import type { DeviceStatusReport } from '../events/event-map';
-import type { SyncmlSessionState } from '../devices/device-session.types';
+import type { StoredSession } from '../devices/device-checkin.types';
 import type { DeviceInventory } from '../devices/devices.types';
 import {
   SYNCHDR_CMD,
@@ -10,6 +10,52 @@ import {
   type SyncmlStatusCommand,
 } from './codec';
 import { MAX_DETAILS, type DeviceMessageDigest } from './device-message';
+
+/**
+ * What the management endpoint keeps per device between messages (management-session.md §3.5):
+ * stored, opaque to the devices module, in `win_devices.syncml`.
+ */
+export interface SyncmlSessionState {
+  /** The device's SessionID (opaque, repeats over time). */
+  sessionId: string;
+  /** Unique per session: SessionID plus the start time (SessionIDs wrap). */
+  sessionRef: string;
+  startedAt: Date;
+  /** MsgID of the last processed device message. */
+  lastMsgId: string;
+  /** The server's own MsgID counter in this session. */
+  serverMsgId: number;
+  /** SHA-256 of the last processed request body, for replay detection. */
+  lastRequestHash: string;
+  /** The exact bytes answered to that request (UTF-8 text). */
+  lastResponse: string;
+  /**
+   * Commands this session sent that have no final Status yet: cmdId → verb (only a final Status
+   * for one of them, of that verb, counts as an answer).
+   */
+  awaiting?: Record<string, string>;
+  /**
+   * Cache: the device's queue marker when its queue was last found empty (-1: unknown); while the
+   * marker is unchanged a check-in skips the queue query.
+   */
+  drainedSeq: number;
+  /** Whether that empty queue included ./User/… commands (false: they were held back). */
+  drainedUserScope?: boolean;
+  /** The device's MaxMsgSize (bytes) from its SyncHdr Meta. */
+  maxMsgSize?: number;
+  /** LoginStatus from Alert 1224 (user | others | none). */
+  loginStatus?: string;
+}
+
+/** The session as the devices module stores it; anything else stored there is no session. */
+export function sessionOf(stored: StoredSession | null): SyncmlSessionState | null {
+  const s = stored as unknown as SyncmlSessionState | null;
+  return s && typeof s.sessionId === 'string' ? s : null;
+}
+
+export function toStored(session: SyncmlSessionState): StoredSession {
+  return session as unknown as StoredSession;
+}
 
 /** How a device message relates to the stored session (management-session.md §3.5, §6). */
 export type MessagePlace = 'replay' | 'new-session' | 'next' | 'late';

@@ -2,11 +2,11 @@ import { Module } from '@nestjs/common';
 import { CommandsModule } from '../commands/commands.module';
 import { DevicesModule } from '../devices/devices.module';
 import { SyncmlController } from './syncml.controller';
-import { SyncmlSessionService } from './syncml-session.service';
+import { BUSY_RETRY, DEFAULT_BUSY_RETRY, SyncmlSessionService } from './syncml-session.service';
 
 @Module({
   imports: [DevicesModule, CommandsModule],
   controllers: [SyncmlController],
-  providers: [SyncmlSessionService],
+  providers: [SyncmlSessionService, { provide: BUSY_RETRY, useValue: DEFAULT_BUSY_RETRY }],
 })
 export class SyncmlModule {}

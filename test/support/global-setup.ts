@@ -12,7 +12,8 @@ export interface TestStore {
 // Jest runs globalSetup and globalTeardown in one process but loads each module on its own, so
 // a global (the documented way) carries the running store from one to the other.
 const KEY = Symbol.for('mullion.testStore');
-type Holder = { [KEY]?: TestStore };
+const STARTED = Symbol.for('mullion.testStoreStarted');
+type Holder = { [KEY]?: TestStore; [STARTED]?: boolean };
 
 export function takeTestStore(): TestStore | undefined {
   const holder = globalThis as Holder;
@@ -28,6 +29,11 @@ export function takeTestStore(): TestStore | undefined {
  * (./store.ts), and global-teardown.ts drops this run's databases from a MONGODB_URI server.
  */
 export default async function globalSetup(): Promise<void> {
+  // The e2e, medium and fuzz projects share one store and one run: jest runs each project's
+  // global setup in this one process.
+  const holder = globalThis as Holder;
+  if (holder[STARTED]) return;
+  holder[STARTED] = true;
   process.env[TEST_RUN_ENV] = newTestRun();
   const external = process.env.MONGODB_URI?.trim();
   if (external) {
@@ -40,6 +46,6 @@ export default async function globalSetup(): Promise<void> {
     dataDir,
     log: (message) => console.log(`\n[test store] ${message}`),
   });
-  (globalThis as Holder)[KEY] = { store, dataDir };
+  holder[KEY] = { store, dataDir };
   process.env[TEST_MONGODB_URI_ENV] = store.uri;
 }

@@ -45,7 +45,7 @@ function runPrefix(run: string): string {
 export function testDatabaseName(name: string): string {
   const run = process.env[TEST_RUN_ENV] ?? 'norun0';
   const stem = basename(name)
-    .replace(/\.(e2e-spec|spec|test)\.[jt]s$/, '')
+    .replace(/\.(e2e-spec|medium-spec|spec|test)\.[jt]s$/, '')
     .replace(/[^A-Za-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
     .slice(0, 28);

@@ -2,15 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
-import { AcquireResult, CheckinPatch, SyncmlSessionState } from './device-session.types';
+import { AcquireResult, CheckinPatch, StoredSession } from './device-checkin.types';
 import { DeviceStatus } from './devices.types';
 import { DeviceEvent, DeviceEventDoc } from './device-event.schema';
 import { WinDeviceDoc } from './win-device.schema';
 import { toWinDevice } from './win-devices.repository';
 
-/** The session half of win_devices: lock, session state, queue sequence. */
+/** The check-in half of win_devices (lock, opaque session, queue marker) and device_events. */
 @Injectable()
-export class DeviceSessionsRepository {
+export class DeviceCheckinsRepository {
   constructor(
     @InjectModel(WinDeviceDoc.name) private readonly model: Model<WinDeviceDoc>,
     @InjectModel(DeviceEventDoc.name) private readonly events: Model<DeviceEventDoc>,
@@ -18,23 +18,21 @@ export class DeviceSessionsRepository {
 
   async recordEvents(
     orgId: string,
-    deviceId: string,
+    winDeviceId: string,
     events: Omit<DeviceEvent, 'id' | 'winDeviceId'>[],
   ): Promise<void> {
     if (!events.length) return;
-    await this.events.insertMany(
-      events.map((e) => ({ ...e, organizationId: orgId, winDeviceId: deviceId })),
-    );
+    await this.events.insertMany(events.map((e) => ({ ...e, organizationId: orgId, winDeviceId })));
   }
 
   async listEvents(
     orgId: string,
-    deviceId: string,
+    winDeviceId: string,
     skip: number,
     limit: number,
     direction: 1 | -1 = -1,
   ): Promise<[DeviceEvent[], number]> {
-    const filter = { organizationId: orgId, winDeviceId: deviceId };
+    const filter = { organizationId: orgId, winDeviceId };
     const [docs, total] = await Promise.all([
       this.events
         .find(filter)
@@ -86,8 +84,8 @@ export class DeviceSessionsRepository {
         kind: 'ok',
         ctx: {
           device: toWinDevice(doc),
-          session: (doc.syncml as SyncmlSessionState | undefined) ?? null,
-          queueSeq: doc.queueSeq ?? 0,
+          session: (doc.syncml as StoredSession | undefined) ?? null,
+          queueMark: doc.queueWrites ? null : (doc.queueSeq ?? 0),
           lockToken,
           staleLock: !!doc.lockToken,
         },
@@ -103,7 +101,7 @@ export class DeviceSessionsRepository {
   }
 
   /** Saves the session (and inventory, lastSeenAt) and releases the lock: one update. */
-  async release(deviceId: string, lockToken: string, patch?: CheckinPatch): Promise<boolean> {
+  async release(winDeviceId: string, lockToken: string, patch?: CheckinPatch): Promise<boolean> {
     const set: Record<string, unknown> = { lockedUntil: null, lockToken: null };
     if (patch) {
       set.syncml = patch.session;
@@ -113,23 +111,38 @@ export class DeviceSessionsRepository {
       if (patch.inventory) set.updatedAt = new Date();
     }
     const res = await this.model
-      .updateOne({ _id: deviceId, lockToken }, { $set: set }, { timestamps: false })
+      .updateOne({ _id: winDeviceId, lockToken }, { $set: set }, { timestamps: false })
       .exec();
     return res.matchedCount === 1;
   }
 
-  /** Called after commands are queued for the device. */
-  async bumpQueue(deviceId: string): Promise<void> {
+  /**
+   * Before commands are written for the device: the marker moves and one more write is in
+   * flight. A check-in that reads the marker with no write in flight knows every command
+   * written before it is visible to its queue query.
+   */
+  async beginQueueWrite(winDeviceId: string): Promise<void> {
     await this.model
-      .updateOne({ _id: deviceId }, { $inc: { queueSeq: 1 } }, { timestamps: false })
+      .updateOne(
+        { _id: winDeviceId },
+        { $inc: { queueSeq: 1, queueWrites: 1 } },
+        { timestamps: false },
+      )
       .exec();
   }
 
-  /** Ends the device's management: used by administrator unenrollment. */
-  async markUnenrolled(orgId: string, deviceId: string, at: Date): Promise<boolean> {
+  /** After that write settled (written or failed). */
+  async settleQueueWrite(winDeviceId: string): Promise<void> {
+    await this.model
+      .updateOne({ _id: winDeviceId }, { $inc: { queueWrites: -1 } }, { timestamps: false })
+      .exec();
+  }
+
+  /** Ends the device's management (device request or administrator). */
+  async markUnenrolled(orgId: string, winDeviceId: string, at: Date): Promise<boolean> {
     const res = await this.model
       .updateOne(
-        { _id: deviceId, organizationId: orgId, status: { $ne: DeviceStatus.Unenrolled } },
+        { _id: winDeviceId, organizationId: orgId, status: { $ne: DeviceStatus.Unenrolled } },
         { $set: { status: DeviceStatus.Unenrolled, unenrolledAt: at } },
       )
       .exec();

@@ -1,0 +1,113 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { X509Certificate } from 'node:crypto';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { EventBus } from '../events/event-bus';
+import { verifyClientCertificate } from '../pki/verify';
+import type { DeviceEvent } from './device-event.schema';
+import { CheckinContext, CheckinPatch, CheckinResult } from './device-checkin.types';
+import { DeviceCheckinsRepository } from './device-checkins.repository';
+import { EnterpriseCaService } from './enterprise-ca.service';
+
+export interface DeviceCertificate {
+  /** SHA-1 of the DER certificate, upper-case hex. */
+  thumbprint: string;
+  certificate: X509Certificate;
+}
+
+/**
+ * What the device-facing endpoint needs from the devices module: the device a client certificate
+ * identifies, under its per-device lock; the lock's release with the state to keep; the queue
+ * marker; unenrollment; the alerts a device raised.
+ */
+@Injectable()
+export class DeviceCheckinService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repo: DeviceCheckinsRepository,
+    private readonly cas: EnterpriseCaService,
+    private readonly events: EventBus,
+  ) {}
+
+  /**
+   * The enrolled device holding this certificate, locked for one message. A certificate that no
+   * longer earns trust leaves the device unlocked (`untrusted`).
+   */
+  async checkIn(cert: DeviceCertificate, now: Date): Promise<CheckinResult> {
+    const acquired = await this.repo.acquire(cert.thumbprint, now, this.config.syncml.lockMs);
+    if (acquired.kind !== 'ok') return acquired;
+    const ctx = acquired.ctx;
+    let why: string | undefined;
+    try {
+      why = await this.distrust(ctx, cert, now);
+    } catch (e) {
+      await this.release(ctx);
+      throw e;
+    }
+    if (why === undefined) return acquired;
+    await this.release(ctx);
+    return { kind: 'untrusted', reason: why };
+  }
+
+  /**
+   * Issue 4 §4: a certificate issued at enrollment must also chain to its enterprise's CA and be
+   * within its validity (the thumbprint lookup alone would take an expired one). Certificates an
+   * administrator registered are trusted by their stored thumbprint, within their validity.
+   */
+  private async distrust(
+    ctx: CheckinContext,
+    cert: DeviceCertificate,
+    now: Date,
+  ): Promise<string | undefined> {
+    if (ctx.device.certificate?.source !== 'enrollment') {
+      const c = cert.certificate;
+      const valid = now >= new Date(c.validFrom) && now <= new Date(c.validTo);
+      return valid ? undefined : 'outside its validity';
+    }
+    const caPem = await this.cas.caCertificatePem(ctx.device.winEnterpriseId);
+    const check = caPem
+      ? verifyClientCertificate(cert.certificate.raw, caPem, now)
+      : ({ ok: false, reason: 'no enterprise CA' } as const);
+    return check.ok ? undefined : check.reason;
+  }
+
+  /** Releases the lock; with a patch, saves it in the same conditional update. */
+  release(ctx: Pick<CheckinContext, 'device' | 'lockToken'>, patch?: CheckinPatch) {
+    return this.repo.release(ctx.device.id, ctx.lockToken, patch);
+  }
+
+  /**
+   * Runs a write of commands for the device between the queue marker's two moves, so a check-in
+   * never trusts an empty queue it read while that write was in flight — even if this process
+   * dies between the write and the marker (docs/decisions.md).
+   */
+  async appendToQueue<T>(winDeviceId: string, write: () => Promise<T>): Promise<T> {
+    await this.repo.beginQueueWrite(winDeviceId);
+    try {
+      return await write();
+    } finally {
+      await this.repo.settleQueueWrite(winDeviceId);
+    }
+  }
+
+  /**
+   * The device asked to leave management (Alert 1226): its status first, then the queue closes
+   * (the commands module listens): nothing can be queued for it in between.
+   */
+  async unenrollOnRequest(orgId: string, winDeviceId: string, at: Date): Promise<void> {
+    await this.repo.markUnenrolled(orgId, winDeviceId, at);
+    await this.events.emitAndWait('device.unenrolled', {
+      organizationId: orgId,
+      winDeviceId,
+      reason: 'device-request',
+      at,
+    });
+  }
+
+  recordEvents(
+    orgId: string,
+    winDeviceId: string,
+    events: Omit<DeviceEvent, 'id' | 'winDeviceId'>[],
+  ): Promise<void> {
+    return this.repo.recordEvents(orgId, winDeviceId, events);
+  }
+}

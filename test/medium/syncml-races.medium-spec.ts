@@ -1,0 +1,275 @@
+import { Types } from 'mongoose';
+import { CommandDeliveryService } from '../../src/commands/command-delivery.service';
+import { CommandsRepository } from '../../src/commands/commands.repository';
+import type { CommandConfig } from '../../src/commands/commands.types';
+import { DeviceCheckinsRepository } from '../../src/devices/device-checkins.repository';
+import { parseSyncml, type SyncmlCommand, type SyncmlMessage } from '../../src/syncml/codec';
+import { BUSY_RETRY, type BusyRetry } from '../../src/syncml/syncml-session.service';
+import type { SyncmlHttpResult } from '../../src/syncml/syncml-session.types';
+import {
+  commandDocs,
+  device,
+  deviceDoc,
+  type Medium,
+  type MediumDevice,
+  queue,
+  startMedium,
+  tenant,
+} from '../support/medium';
+import {
+  deviceMessage,
+  hdrStatus,
+  managementCommands,
+  openingCommands,
+  resultsCmd,
+  statusCmd,
+} from '../support/syncml-device';
+
+// The branches HTTP cannot time: a cancel between choosing and taking, a lost lock, a busy
+// device, a crash between the queue marker and the commands.
+
+const busy: { waits: number[]; onWait?: () => Promise<void> } = { waits: [] };
+const BUSY: BusyRetry = {
+  delaysMs: [1, 2],
+  async wait(ms) {
+    busy.waits.push(ms);
+    await busy.onWait?.();
+  },
+};
+
+let m: Medium;
+let delivery: CommandDeliveryService;
+let sid = 100;
+
+beforeAll(async () => {
+  m = await startMedium(__filename, [{ provide: BUSY_RETRY, useValue: BUSY }]);
+  delivery = m.module.get(CommandDeliveryService);
+});
+afterAll(() => m.close());
+afterEach(() => {
+  jest.restoreAllMocks();
+  busy.waits = [];
+  busy.onWait = undefined;
+});
+
+const get = (path: string): CommandConfig => ({ path, action: 'Get', format: 'chr' });
+
+function send(
+  d: MediumDevice,
+  sessionId: string,
+  msgId: number,
+  commands: SyncmlCommand[],
+): Promise<SyncmlHttpResult> {
+  const body = deviceMessage({ deviceId: d.deviceId, sessionId, msgId, commands });
+  return m.sessions.handle(Buffer.from(body), d.identity);
+}
+
+/** A new session's first message; answers 200 or throws. */
+async function open(d: MediumDevice): Promise<{ sessionId: string; answer: SyncmlMessage }> {
+  const sessionId = String(++sid);
+  return { sessionId, answer: parsed(await send(d, sessionId, 1, openingCommands(d.deviceId))) };
+}
+
+function parsed(r: SyncmlHttpResult): SyncmlMessage {
+  if (r.status !== 200) throw new Error(`${r.status}: ${r.body}`);
+  return parseSyncml(r.body);
+}
+
+const sentIds = (a: SyncmlMessage) => managementCommands(a).map((c) => c.cmdId);
+
+async function device0() {
+  return device(m, await tenant(m));
+}
+
+describe('delivery races', () => {
+  it('does not send a command cancelled between the choice and the take', async () => {
+    const d = await device0();
+    const batch = await queue(m, d, [get('./DevDetail/A'), get('./DevDetail/B')]);
+    const [first, second] = batch.commands.map((c) => c.cmdId);
+    const pending = delivery.pending.bind(delivery);
+    jest.spyOn(delivery, 'pending').mockImplementationOnce(async (...args) => {
+      const candidates = await pending(...args);
+      await m.commands.cancel(
+        { subject: 'a', organizations: ['*'], permissions: ['*'] },
+        d.orgId,
+        d.winDeviceId,
+        batch.id,
+        [first],
+      );
+      return candidates;
+    });
+    const { answer } = await open(d);
+    expect(sentIds(answer)).toEqual([second]);
+    const docs = await commandDocs(m, d);
+    expect(docs.map((c) => [c.cmdId, c.status, c.attempts])).toEqual([
+      [first, 'Cancel', 0],
+      [second, 'Awaiting', 1],
+    ]);
+    // One was lost to the cancel: the queue is not known to be empty.
+    expect((await deviceDoc(m, d))?.syncml).toMatchObject({ drainedSeq: -1 });
+  });
+
+  it('withholds the answer and returns its commands when the lock was lost meanwhile', async () => {
+    const d = await device0();
+    const batch = await queue(m, d, [get('./DevDetail/A'), get('./DevDetail/B')]);
+    const take = delivery.take.bind(delivery);
+    jest.spyOn(delivery, 'take').mockImplementationOnce(async (...args) => {
+      const taken = await take(...args);
+      // Another message took the lock after this one's expired.
+      await m.db
+        .collection('win_devices')
+        .updateOne({ _id: new Types.ObjectId(d.winDeviceId) }, { $set: { lockToken: 'other' } });
+      return taken;
+    });
+    const r = await send(d, String(++sid), 1, openingCommands(d.deviceId));
+    expect(r).toMatchObject({ status: 503, headers: { 'Retry-After': '1' } });
+    const docs = await commandDocs(m, d);
+    expect(docs.map((c) => [c.status, c.attempts, c.sentAt, c.sessionRef])).toEqual(
+      batch.commands.map(() => ['Pending', 0, null, null]),
+    );
+    // Nothing of that answer was saved.
+    expect((await deviceDoc(m, d))?.syncml).toBeUndefined();
+  });
+
+  it('returns the taken commands and rethrows when the answer cannot be saved', async () => {
+    const d = await device0();
+    await queue(m, d, [get('./DevDetail/A')]);
+    const checkins = m.module.get(DeviceCheckinsRepository);
+    const release = checkins.release.bind(checkins);
+    jest.spyOn(checkins, 'release').mockImplementationOnce(async (id, token, patch) => {
+      if (patch) throw new Error('store gone');
+      return release(id, token, patch);
+    });
+    await expect(send(d, String(++sid), 1, openingCommands(d.deviceId))).rejects.toThrow(
+      'store gone',
+    );
+    const docs = await commandDocs(m, d);
+    expect(docs.map((c) => [c.status, c.attempts])).toEqual([['Pending', 0]]);
+  });
+});
+
+describe('a busy device', () => {
+  const lockBy = (d: MediumDevice, token: string | null) =>
+    m.db
+      .collection('win_devices')
+      .updateOne(
+        { _id: new Types.ObjectId(d.winDeviceId) },
+        { $set: { lockToken: token, lockedUntil: token ? new Date(Date.now() + 60_000) : null } },
+      );
+
+  it('is retried, then answered 503 with Retry-After', async () => {
+    const d = await device0();
+    await lockBy(d, 'holder');
+    const r = await send(d, String(++sid), 1, openingCommands(d.deviceId));
+    expect(r).toMatchObject({ status: 503, headers: { 'Retry-After': '5' } });
+    expect(busy.waits).toEqual([1, 2]);
+    expect(await deviceDoc(m, d)).toMatchObject({ lockToken: 'holder' });
+  });
+
+  it('is served once the holder releases the lock during the retries', async () => {
+    const d = await device0();
+    await lockBy(d, 'holder');
+    busy.onWait = () => lockBy(d, null).then(() => undefined);
+    const { answer } = await open(d);
+    expect(answer.header.msgId).toBe('1');
+    expect(busy.waits).toEqual([1]);
+    expect(await deviceDoc(m, d)).toMatchObject({ lockToken: null, lockedUntil: null });
+  });
+});
+
+describe('statuses', () => {
+  it('attaches Results that come after their Status', async () => {
+    const d = await device0();
+    const batch = await queue(m, d, [get('./DevDetail/SwV')]);
+    const cmdId = batch.commands[0].cmdId;
+    const { sessionId, answer } = await open(d);
+    expect(sentIds(answer)).toEqual([cmdId]);
+    const second = parsed(
+      await send(d, sessionId, 2, [
+        hdrStatus('1', answer.header.msgId),
+        statusCmd('2', answer.header.msgId, cmdId, 'Get'),
+      ]),
+    );
+    expect((await commandDocs(m, d))[0]).toMatchObject({ status: 'Acknowledged', data: [] });
+    parsed(
+      await send(d, sessionId, 3, [
+        hdrStatus('1', second.header.msgId),
+        resultsCmd('2', answer.header.msgId, cmdId, './DevDetail/SwV', '10.0.26100'),
+      ]),
+    );
+    expect((await commandDocs(m, d))[0]).toMatchObject({
+      status: 'Acknowledged',
+      statusCode: '200',
+      data: [{ path: './DevDetail/SwV', value: '10.0.26100', format: 'chr', type: 'text/plain' }],
+    });
+  });
+});
+
+describe('the queue marker', () => {
+  const idle = async (d: MediumDevice) => expect(sentIds((await open(d)).answer)).toEqual([]);
+
+  /** Commands written as POST writes them, with `steps` of the marker around the write. */
+  async function write(d: MediumDevice, configs: CommandConfig[], steps: 'begin' | 'none') {
+    const checkins = m.module.get(DeviceCheckinsRepository);
+    if (steps === 'begin') await checkins.beginQueueWrite(d.winDeviceId);
+    const { batch } = await m.module.get(CommandsRepository).createBatch({
+      id: new Types.ObjectId().toHexString(),
+      organizationId: d.orgId,
+      winEnterpriseId: d.enterpriseId,
+      winDeviceId: d.winDeviceId,
+      mdmUserId: null,
+      name: null,
+      createdBy: 'admin-1',
+      configs,
+    });
+    return batch;
+  }
+
+  it('skips the queue query of an idle check-in while the marker is unchanged', async () => {
+    const d = await device0();
+    await idle(d);
+    const pending = jest.spyOn(delivery, 'pending');
+    await idle(d);
+    expect(pending).not.toHaveBeenCalled();
+    expect(await deviceDoc(m, d)).toMatchObject({ queueSeq: 0, syncml: { drainedSeq: 0 } });
+  });
+
+  it('delivers commands whose writer died after writing them, before settling the marker', async () => {
+    const d = await device0();
+    await idle(d);
+    const batch = await write(d, [get('./DevDetail/A')], 'begin');
+    // The process died here: the write never settled.
+    const { sessionId, answer } = await open(d);
+    expect(sentIds(answer)).toEqual([`${batch.id}-0`]);
+    await send(d, sessionId, 2, [
+      hdrStatus('1', answer.header.msgId),
+      statusCmd('2', answer.header.msgId, `${batch.id}-0`, 'Get'),
+    ]);
+    // And an unsettled write keeps every later check-in from trusting an empty queue.
+    expect((await deviceDoc(m, d))?.queueWrites).toBe(1);
+    await idle(d);
+    const pending = jest.spyOn(delivery, 'pending');
+    await idle(d);
+    expect(pending).toHaveBeenCalledTimes(1);
+  });
+
+  it('does not trust an empty queue read while a write was in flight', async () => {
+    const d = await device0();
+    await idle(d);
+    const checkins = m.module.get(DeviceCheckinsRepository);
+    await checkins.beginQueueWrite(d.winDeviceId);
+    await idle(d); // between the marker and the commands
+    await write(d, [get('./DevDetail/A')], 'none');
+    await checkins.settleQueueWrite(d.winDeviceId);
+    const { answer } = await open(d);
+    expect(managementCommands(answer)).toHaveLength(1);
+  });
+
+  it('moves the marker around a POST and leaves no write in flight', async () => {
+    const d = await device0();
+    await idle(d);
+    await queue(m, d, [get('./DevDetail/A')]);
+    expect(await deviceDoc(m, d)).toMatchObject({ queueSeq: 1, queueWrites: 0 });
+    expect(managementCommands((await open(d)).answer)).toHaveLength(1);
+  });
+});
