@@ -97,12 +97,14 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   throw new Error(`Could not take the lock ${path}: other processes keep taking it.`);
 }
 
+let drafts = 0;
+
 /**
  * Written to a private file first and hard-linked into place: link() fails if the lock exists,
  * and a reader never sees a lock without its holder.
  */
 async function createExclusive(path: string, content: string): Promise<boolean> {
-  const draft = `${path}.${process.pid}.tmp`;
+  const draft = `${path}.${process.pid}-${++drafts}.tmp`;
   await writeFile(draft, content);
   try {
     await link(draft, path);
