@@ -1,10 +1,13 @@
 // npm run store [-- --port 27017] [-- --data-dir ./data] : runs the embedded store in the
-// foreground (e.g. to inspect it with mongosh while the server is stopped) until Ctrl-C.
+// foreground (e.g. to inspect it with mongosh while the server is stopped) until Ctrl-C. The data
+// directory is the server's: --data-dir, else $DATA_DIR, else ./data. While the server runs on
+// it, this refuses (one store per data directory).
 // npm run store -- --prepare : only makes sure a server binary is available (builds FerretDB if
 // needed) and exits; CI uses it to build before the timed test step.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  DataDirInUseError,
   locateServer,
   startEmbeddedStore,
   StoreUnavailableError,
@@ -16,7 +19,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '0' },
-      'data-dir': { type: 'string', default: 'data' },
+      'data-dir': { type: 'string' },
       prepare: { type: 'boolean', default: false },
     },
   });
@@ -29,7 +32,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`--port must be a TCP port number, got "${values.port}"`);
   }
-  const store = await startEmbeddedStore({ dataDir: resolve(values['data-dir']), port });
+  // The same default as the server's DATA_DIR (src/config/app-config.ts).
+  const dataDir = resolve(values['data-dir'] ?? process.env.DATA_DIR ?? 'data');
+  const store = await startEmbeddedStore({ dataDir, port });
   console.log(`\nMONGODB_URI=${withDatabase(store.uri, 'mullion')}\n(Ctrl-C to stop)`);
 
   let stopping = false;
@@ -51,6 +56,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof StoreUnavailableError ? error.message : error);
+  const forPeople = error instanceof StoreUnavailableError || error instanceof DataDirInUseError;
+  console.error(forPeople ? error.message : error);
   process.exit(1);
 });

@@ -12,7 +12,7 @@ import { ferretdbBinaryPath, findOnPath, isExecutableFile, mullionCacheDir } fro
 import { StoreUnavailableError } from './errors';
 import { locateServer } from './server-binary';
 
-// The first run on a machine may build FerretDB (~90 s with a cold Go cache).
+// The first run on a machine may build FerretDB (about 5 minutes with cold Go caches on 2 cores).
 const START_TIMEOUT_MS = 15 * 60_000;
 jest.setTimeout(START_TIMEOUT_MS);
 

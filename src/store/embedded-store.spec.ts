@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { MongoClient, ObjectId, type Collection } from 'mongodb';
 import { startEmbeddedStore, type EmbeddedStore } from './embedded-store';
 
-// The first run on a machine may build FerretDB (~90 s with a cold Go cache).
+// The first run on a machine may build FerretDB (about 5 minutes with cold Go caches on 2 cores).
 const START_TIMEOUT_MS = 15 * 60_000;
 jest.setTimeout(30_000);
 

@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { lockDataDir } from './data-dir-lock';
 import { freeLoopbackPort } from './free-port';
+import { forgetServer, recordServer, stopLeftoverServer } from './leftover-server';
 import { withDatabase } from './mongo-uri';
 import { locateServer, serverArgs, serverEnv, type StoreKind } from './server-binary';
 import { ForeignServerError, spawnServer, waitUntilReady, type ExitInfo } from './server-process';
@@ -42,14 +44,43 @@ const FERRETDB_URI_OPTIONS = '?maxPoolSize=1';
 // A picked port can be taken by someone else before our server binds it; try a few.
 const PORT_ATTEMPTS = 3;
 
-/** Starts mongod (if on PATH) or FerretDB on 127.0.0.1 and resolves once it answers a ping. */
+/**
+ * Starts mongod (if on PATH) or FerretDB on 127.0.0.1 and resolves once it answers a ping.
+ * Holds the data directory's lock until stop() or exit: a second store on the same directory
+ * is refused with DataDirInUseError, and a server a killed predecessor left running there is
+ * stopped first.
+ */
 export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
   const env = options.env ?? process.env;
   const log = options.log ?? consoleStoreLog;
-  const { kind, command } = await locateServer(env, log);
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
+  // Before a possible FerretDB build, so a second server is refused at once, not minutes later.
+  const lock = await lockDataDir(dataDir);
+  try {
+    await stopLeftoverServer(dataDir, log);
+    const { kind, command } = await locateServer(env, log);
+    const server = await spawnUntilReady(kind, command, dataDir, options, log);
+    const stop = async (): Promise<void> => {
+      await server.stop();
+      await forgetServer(dataDir, server.pid);
+      lock.release();
+    };
+    return { ...server, stop };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
 
+async function spawnUntilReady(
+  kind: StoreKind,
+  command: string,
+  dataDir: string,
+  options: EmbeddedStoreOptions,
+  log: StoreLog,
+): Promise<EmbeddedStore> {
+  const env = options.env ?? process.env;
   const attempts = options.port ? 1 : PORT_ATTEMPTS;
   for (let attempt = 1; ; attempt++) {
     const port = options.port || (await freeLoopbackPort());
@@ -57,9 +88,14 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
     const started = Date.now();
     const server = spawnServer(command, serverArgs(kind, dataDir, port), serverEnv(kind, env));
     try {
+      // Recorded before it is ready: a kill -9 of this process during start-up orphans it too.
+      if (server.pid > 0) {
+        await recordServer(dataDir, { pid: server.pid, kind, command, port });
+      }
       await waitUntilReady(uri, server, { port, timeoutMs: options.startTimeoutMs ?? 60_000 });
     } catch (error) {
       await server.stop(2_000);
+      await forgetServer(dataDir, server.pid);
       const portTaken =
         error instanceof ForeignServerError || /address already in use/i.test(server.output());
       if (portTaken && attempt < attempts) {

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +16,10 @@ import type { StoreLog } from './store-log';
 
 const run = promisify(execFile);
 
-// Cold Go caches: ~100 modules to download, then ~110 s of compiling on 2 shared cores.
+// Cold Go caches: ~100 modules to download, then minutes of compiling on 2 shared cores.
 const BUILD_TIMEOUT_MS = 15 * 60_000;
+// A cold first start spends minutes here; a line this often shows it is not hung.
+const PROGRESS_INTERVAL_MS = 10_000;
 
 /**
  * Returns the cached FerretDB binary, building it first if it is missing.
@@ -51,10 +53,10 @@ export async function ensureFerretdb(go: string, cacheDir: string, log: StoreLog
 }
 
 async function build(go: string, binary: string, log: StoreLog): Promise<void> {
-  const started = Date.now();
+  const progress = new BuildProgress(log);
   log(
     `building FerretDB ${FERRETDB_VERSION} with ${go} into ${binary} — once per machine; ` +
-      'about 2 minutes with cold Go caches, seconds with warm ones',
+      'about 5 minutes with cold Go caches on 2 cores, seconds with warm ones',
   );
   const work = await mkdtemp(join(tmpdir(), 'mullion-ferretdb-build-'));
   // Our own environment for go: no inherited GOFLAGS (e.g. -mod=vendor) may change the build,
@@ -63,13 +65,25 @@ async function build(go: string, binary: string, log: StoreLog): Promise<void> {
   // Built next to the target and renamed, so a reader never sees a half-written binary.
   const partial = `${binary}.partial-${process.pid}`;
   try {
+    progress.enter('downloading the FerretDB module (go mod download)');
     const moduleDir = await downloadModule(go, work, env);
     const source = join(work, 'src');
     await cp(moduleDir, source, { recursive: true });
     await makeWritable(source); // the Go module cache is read-only
     await writeFile(join(source, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
 
-    await goCommand(go, ['build', '-trimpath', '-o', partial, './cmd/ferretdb'], source, env);
+    // Listing the packages downloads the modules they come from: a phase of its own, and the
+    // count that makes compiling progress measurable.
+    progress.enter('downloading dependencies (go list -deps)');
+    const packages = await goCommand(go, ['list', '-deps', './cmd/ferretdb'], source, env);
+    progress.enter('compiling (go build)', packages.split('\n').filter(Boolean).length);
+    await goBuild(
+      go,
+      ['build', '-v', '-trimpath', '-o', partial, './cmd/ferretdb'],
+      source,
+      env,
+      () => progress.step(),
+    );
     const { stdout } = await run(partial, ['--version'], { timeout: 30_000 });
     if (!stdout.includes(FERRETDB_VERSION)) {
       throw new Error(`the built binary reports an unexpected version:\n${stdout}`);
@@ -81,11 +95,114 @@ async function build(go: string, binary: string, log: StoreLog): Promise<void> {
         `module proxy). Set MONGODB_URI to use an existing MongoDB instead.\n${describe(error)}`,
     );
   } finally {
+    progress.stop();
     await rm(partial, { force: true });
     await makeWritable(work).catch(() => undefined);
     await rm(work, { recursive: true, force: true });
   }
-  log(`built FerretDB ${FERRETDB_VERSION} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`built FerretDB ${FERRETDB_VERSION} in ${progress.summary()}`);
+}
+
+/** Says every few seconds which phase a long build is in, for how long, and how far it got. */
+class BuildProgress {
+  private readonly started = Date.now();
+  private readonly timer: NodeJS.Timeout;
+  private readonly phases: Array<{ name: string; ms: number }> = [];
+  private phase = '';
+  private phaseStarted = Date.now();
+  private done = 0;
+  private total = 0;
+
+  constructor(private readonly log: StoreLog) {
+    this.timer = setInterval(() => this.report(), PROGRESS_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  enter(phase: string, total = 0): void {
+    this.close();
+    this.phase = phase;
+    this.phaseStarted = Date.now();
+    this.done = 0;
+    this.total = total;
+  }
+
+  /** One more package compiled. */
+  step(): void {
+    this.done++;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.close();
+  }
+
+  summary(): string {
+    const phases = this.phases.map(({ name, ms }) => `${name.split(' (')[0]} ${seconds(ms)}`);
+    return `${seconds(Date.now() - this.started)} (${phases.join(', ')})`;
+  }
+
+  private close(): void {
+    if (this.phase) {
+      this.phases.push({ name: this.phase, ms: Date.now() - this.phaseStarted });
+      this.phase = '';
+    }
+  }
+
+  private report(): void {
+    if (!this.phase) {
+      return;
+    }
+    // go build -v names only the packages it compiles, not those already in the Go cache.
+    const count = this.total
+      ? `, ${Math.min(this.done, this.total)} of ${this.total} packages`
+      : '';
+    this.log(
+      `still building FerretDB (${seconds(Date.now() - this.started)} so far): ` +
+        `${this.phase} for ${seconds(Date.now() - this.phaseStarted)}${count}`,
+    );
+  }
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
+}
+
+/** `go build -v`, calling `onPackage` for each package name it reports on stderr. */
+function goBuild(
+  go: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  onPackage: () => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(go, args, {
+      cwd,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: BUILD_TIMEOUT_MS,
+    });
+    let stderr = '';
+    let partialLine = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = partialLine + chunk.toString('utf8');
+      const lines = text.split('\n');
+      partialLine = lines.pop() ?? '';
+      // A package line is a bare import path; compiler errors have spaces or start with '#'.
+      lines.filter((line) => /^[\w.\-/]+$/.test(line)).forEach(onPackage);
+      stderr = (stderr + chunk.toString('utf8')).slice(-16_384);
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code === 0) {
+        resolve();
+      } else {
+        reject(
+          new Error(`${go} ${args.join(' ')} failed (code ${code}, signal ${signal}):\n${stderr}`),
+        );
+      }
+    });
+  });
 }
 
 async function downloadModule(go: string, cwd: string, env: NodeJS.ProcessEnv): Promise<string> {

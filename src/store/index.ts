@@ -6,6 +6,7 @@ export {
   type ResolvedMongo,
   type ResolveMongoUriOptions,
 } from './embedded-store';
+export { DataDirInUseError } from './data-dir-lock';
 export { databaseOf, redact, withDatabase } from './mongo-uri';
 export { StoreUnavailableError } from './errors';
 export { locateServer, type StoreKind } from './server-binary';
