@@ -104,7 +104,7 @@ describe('health and request ids', () => {
     });
 
     it.each(requests)('echoes a valid incoming id on %s', async (_l, call, status) => {
-      const id = `trace-${Date.now()}.abc:DEF_9`;
+      const id = 'trace-1718000000000.abc:DEF_9';
       const res = await call({ 'X-Request-Id': id });
       expect(res.status).toBe(status);
       expect(res.headers['x-request-id']).toBe(id);
@@ -155,20 +155,33 @@ describe('health and request ids', () => {
 
   it('writes one structured log line per request when LOG_REQUESTS is on', async () => {
     const logged = await startTestApp(__filename, { LOG_REQUESTS: 'true' });
-    const spy = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    type Line = Record<string, unknown> & { msg: string; requestId: string };
+    const lines: Line[] = [];
+    const ids = ['log-line-1', 'log-line-2'];
+    let seen: () => void = () => undefined;
+    const bothLogged = new Promise<void>((resolve) => (seen = resolve));
+    const spy = jest.spyOn(Logger.prototype, 'log').mockImplementation((m: unknown) => {
+      const line = typeof m === 'string' && m.startsWith('{') ? (JSON.parse(m) as Line) : null;
+      if (line?.msg === 'request') lines.push(line);
+      if (ids.every((id) => lines.some((l) => l.requestId === id))) seen();
+    });
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const ok = await logged.http.get('/health').set('X-Request-Id', 'log-line-1');
+      const ok = await logged.http.get('/health').set('X-Request-Id', ids[0]);
       expectError(
-        await logged.http.get('/v1/organizations/no-such-org').set('X-Request-Id', 'log-line-2'),
+        await logged.http.get('/v1/organizations/no-such-org').set('X-Request-Id', ids[1]),
         4002,
       );
       expect(ok.status).toBe(200);
-      // The line is written on 'finish', which may follow the response by a tick.
-      await new Promise((r) => setTimeout(r, 50));
-      const lines = spy.mock.calls
-        .map(([m]) => (typeof m === 'string' && m.startsWith('{') ? JSON.parse(m) : null))
-        .filter((l) => l?.msg === 'request');
-      const first = lines.filter((l) => l.requestId === 'log-line-1');
+      // The line is written on 'finish', which may follow the response by a tick: wait for both
+      // lines, failing after a bound rather than sleeping a fixed time.
+      await Promise.race([
+        bothLogged,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no request log line within 5 s')), 5000);
+        }),
+      ]);
+      const first = lines.filter((l) => l.requestId === ids[0]);
       expect(first).toEqual([
         {
           msg: 'request',
@@ -180,7 +193,7 @@ describe('health and request ids', () => {
           requestId: 'log-line-1',
         },
       ]);
-      expect(lines.filter((l) => l.requestId === 'log-line-2')).toEqual([
+      expect(lines.filter((l) => l.requestId === ids[1])).toEqual([
         expect.objectContaining({
           method: 'GET',
           status: 401,
@@ -188,6 +201,7 @@ describe('health and request ids', () => {
         }),
       ]);
     } finally {
+      clearTimeout(timer);
       spy.mockRestore();
       await logged.close();
     }

@@ -192,14 +192,17 @@ describe('organizations, the Windows enterprise and devices', () => {
     });
 
     it('answers 3001 while the organization has none, for the enterprise and its devices', async () => {
-      expectNotFound(await api.getEnterprise(slug), 'Enterprise');
-      expectNotFound(await api.listDevices(slug), 'Enterprise');
-      expectNotFound(await api.createDevice(slug, { deviceId: uniqueDeviceId() }), 'Enterprise');
-      expectNotFound(await api.getDevice(slug, 'ANYDEVICE'), 'Enterprise');
+      // An organization of its own: the next test gives the shared one its enterprise.
+      const bare = uniqueSlug('bare');
+      const bareId = (await api.createOrg({ name: 'Bare Org', slug: bare })).body.data.id;
+      expectNotFound(await api.getEnterprise(bare), 'Enterprise');
+      expectNotFound(await api.listDevices(bare), 'Enterprise');
+      expectNotFound(await api.createDevice(bare, { deviceId: uniqueDeviceId() }), 'Enterprise');
+      expectNotFound(await api.getDevice(bare, 'ANYDEVICE'), 'Enterprise');
       expect(
         await t.db
           .collection('win_devices')
-          .countDocuments({ organizationId: new Types.ObjectId(orgId) }),
+          .countDocuments({ organizationId: new Types.ObjectId(bareId) }),
       ).toBe(0);
     });
 
@@ -401,7 +404,13 @@ describe('organizations, the Windows enterprise and devices', () => {
       });
 
       it('renames and changes the status, by either id', async () => {
+        // A past updatedAt the PATCH must replace, so the check needs no clock of the test.
+        const planted = new Date('2001-01-01T00:00:00.000Z');
+        await t.db
+          .collection('win_devices')
+          .updateOne({ _id: new Types.ObjectId(d.id) }, { $set: { updatedAt: planted } });
         const before = await deviceDoc(d.id);
+        expect(before!.updatedAt).toEqual(planted);
         const renamed = await api.patchDevice(s.slug, d.deviceId, { name: 'After' });
         expect(renamed.status).toBe(200);
         expect(renamed.body.data).toMatchObject({ id: d.id, name: 'After', status: 'active' });
@@ -410,7 +419,12 @@ describe('organizations, the Windows enterprise and devices', () => {
         expect(off.body.data).toMatchObject({ name: 'After', status: 'inactive' });
         const stored = await deviceDoc(d.id);
         expect(stored).toMatchObject({ name: 'After', status: 'inactive' });
-        expect(stored!.updatedAt.getTime()).toBeGreaterThanOrEqual(before!.updatedAt.getTime());
+        expect(stored!.createdAt).toEqual(before!.createdAt);
+        expect(stored!.updatedAt.getTime()).toBeGreaterThanOrEqual(stored!.createdAt.getTime());
+        expect(off.body.data).toMatchObject({
+          createdAt: before!.createdAt.toISOString(),
+          updatedAt: stored!.updatedAt.toISOString(),
+        });
         expect((await api.getDevice(s.slug, d.id)).body.data).toMatchObject({
           name: 'After',
           status: 'inactive',
@@ -606,7 +620,8 @@ describe('organizations, the Windows enterprise and devices', () => {
 
       it("never lists another enterprise's devices", async () => {
         const all = await list('?limit=100');
-        expect(all.docs.every((x) => ids.includes(x.id))).toBe(true);
+        expect(all.docs.map((x) => x.id)).toEqual(ids);
+        expect(all.totalDocs).toBe(ids.length);
       });
     });
 

@@ -281,10 +281,10 @@ describe('OpenAPI document at /docs-json', () => {
   });
 
   it("documents the path parameters with the seed's patterns on every operation that takes them", () => {
-    let orgs = 0;
-    let devices = 0;
+    const orgs: string[] = [];
+    const devices: string[] = [];
     for (const [path, ops] of Object.entries(doc.paths)) {
-      for (const o of Object.values(ops)) {
+      for (const [method, o] of Object.entries(ops)) {
         if (path.includes('{organizationId}')) {
           const p = param(o, 'organizationId');
           expect(p).toMatchObject({
@@ -293,7 +293,7 @@ describe('OpenAPI document at /docs-json', () => {
             schema: { type: 'string', pattern: ORG_PATTERN },
           });
           expect(p.schema.example).toMatch(new RegExp(ORG_PATTERN));
-          orgs++;
+          orgs.push(`${method} ${path}`);
         }
         if (path.includes('{winDeviceId}')) {
           const p = param(o, 'winDeviceId');
@@ -303,7 +303,7 @@ describe('OpenAPI document at /docs-json', () => {
             schema: { type: 'string', pattern: DEVICE_PATTERN },
           });
           expect(p.schema.example).toMatch(new RegExp(DEVICE_PATTERN));
-          devices++;
+          devices.push(`${method} ${path}`);
         }
         if (path.includes('{winCommandId}')) {
           expect(param(o, 'winCommandId')).toMatchObject({
@@ -314,9 +314,12 @@ describe('OpenAPI document at /docs-json', () => {
         }
       }
     }
-    const inTable = (name: string) => OPERATIONS.filter(([, p]) => p.includes(name)).length;
-    expect(orgs).toBeGreaterThanOrEqual(inTable('{organizationId}'));
-    expect(devices).toBeGreaterThanOrEqual(inTable('{winDeviceId}'));
+    const inTable = (name: string) =>
+      OPERATIONS.filter(([, p]) => p.includes(name))
+        .map(([m, p]) => `${m} ${p}`)
+        .sort();
+    expect(orgs.sort()).toEqual(inTable('{organizationId}'));
+    expect(devices.sort()).toEqual(inTable('{winDeviceId}'));
   });
 
   it('documents the commands POST body with the seed limits and enums', () => {
@@ -363,7 +366,18 @@ describe('OpenAPI document at /docs-json', () => {
     const example = { commands: body.properties!.commands.example } as {
       commands: Array<{ config: unknown }>;
     };
-    expect(example.commands.length).toBeGreaterThan(0);
+    // One command of each kind a reader needs: a Replace with a value and a Get without one.
+    expect(example.commands).toEqual([
+      {
+        config: {
+          path: './Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera',
+          action: 'Replace',
+          value: '0',
+          format: 'int',
+        },
+      },
+      { config: { path: './DevDetail/SwV', action: 'Get', format: 'chr' } },
+    ]);
 
     const res = await t.http
       .post(`/v1/organizations/${s.slug}/mdm/windows/enterprise/devices/${s.deviceId}/commands`)
