@@ -6,12 +6,6 @@ import { DEVICE_PROTOCOLS_TAG } from './common/http/swagger';
 import type { AppConfig } from './config/app-config';
 
 /** Where the admin API answers: HOST:PORT, or relative to the document when PORT is 0 (any). */
-export function adminBaseUrl(config: AppConfig): string {
-  if (config.port === 0) return '/';
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
-}
-
 // Codes a client of the REST API can meet, in the order the README's table lists them.
 const DOCUMENTED_CODES: ErrorCode[] = [5091, 5142, 4002, 4004, 4003, 3001, 4009, 4015];
 
@@ -57,7 +51,8 @@ export function setupSwagger(app: INestApplication, config: AppConfig): void {
     .setTitle('mullion')
     .setDescription(description())
     .setVersion('0.1.0')
-    .addServer(adminBaseUrl(config), 'Admin API (HOST:PORT)')
+    // Relative: Swagger UI calls the server that serves it, whatever HOST, PORT or proxy it sits behind.
+    .addServer('/', 'Admin API (the server serving this document: HOST:PORT)')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .addTag(
       DEVICE_PROTOCOLS_TAG,

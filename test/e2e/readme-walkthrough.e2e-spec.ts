@@ -56,7 +56,7 @@ function bash(file: string, env: NodeJS.ProcessEnv): Promise<Run> {
 interface BatchCommand {
   cmdId: string;
   status: string;
-  statusCode: string | null;
+  statusCode: number | null;
   config: { path: string; action: string };
   data: { path: string; value: string }[];
 }
@@ -130,13 +130,13 @@ describe('the README walkthrough, pasted into bash', () => {
     expect(batch.commands).toEqual([
       expect.objectContaining({
         status: 'Acknowledged',
-        statusCode: '200',
+        statusCode: 200,
         config: expect.objectContaining({ path: CAMERA, action: 'Replace' }),
         data: [],
       }),
       expect.objectContaining({
         status: 'Acknowledged',
-        statusCode: '200',
+        statusCode: 200,
         config: expect.objectContaining({ path: SWV, action: 'Get' }),
         data: [expect.objectContaining({ path: SWV, value: swv })],
       }),

@@ -520,7 +520,7 @@ describe('OpenAPI document at /docs-json', () => {
 
   it('gives the admin API its server and the device protocols theirs, apart', () => {
     expect(doc.servers).toEqual([
-      { url: 'http://127.0.0.1:3310', description: 'Admin API (HOST:PORT)' },
+      { url: '/', description: 'Admin API (the server serving this document: HOST:PORT)' },
     ]);
     const device = Object.entries(doc.paths).filter(([p]) =>
       /^\/(ManagementServer|EnrollmentServer)\//.test(p),
