@@ -9,7 +9,8 @@ import { JsonBodyInterceptor } from './common/http/json-body.interceptor';
 import { setupSwagger } from './swagger';
 import { soapBodyParser } from './enrollment/enrollment.controller';
 import { ENROLLMENT_PATH, MANAGEMENT_PATH } from './common/device-protocol';
-import { raw } from 'express';
+import { jsonBodyParser, syncmlBodyParser } from './common/http/body-parsers';
+import { JSON_MAX_ENTRIES } from './common/http/json-guard';
 
 export interface CreateAppOptions {
   logger?: LogLevel[] | false;
@@ -31,10 +32,17 @@ export async function createApp(
     },
   );
   // The management endpoint reads its body raw, with a hard cap, before any parsing (§6).
-  app.use(MANAGEMENT_PATH, raw({ type: () => true, limit: config.syncml.bodyLimitBytes }));
+  // A corrupt, oversized or unsupported Content-Encoding is answered there in plain text.
+  app.use(MANAGEMENT_PATH, syncmlBodyParser(config.syncml.bodyLimitBytes));
   // So do the enrollment SOAP services (MS-MDE2), whose requests are a few KB.
   app.use(ENROLLMENT_PATH, soapBodyParser(config.enrollment.bodyLimitBytes));
-  app.useBodyParser('json', { limit: config.bodyLimit });
+  // The REST API's JSON: depth, size and prototype keys are refused before anything reads it.
+  app.use(
+    jsonBodyParser(config.bodyLimit, {
+      maxDepth: config.jsonMaxDepth,
+      maxEntries: JSON_MAX_ENTRIES,
+    }),
+  );
   app.set('trust proxy', false);
   app.disable('x-powered-by');
   app.useGlobalPipes(createValidationPipe());

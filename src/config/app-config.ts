@@ -23,6 +23,8 @@ export interface AppConfig {
     maxPerBatch: number;
   };
   bodyLimit: string;
+  /** Deepest nesting of arrays and objects a JSON body may have (checked before parsing). */
+  jsonMaxDepth: number;
   logRequests: boolean;
   /** The device-facing HTTPS listener (management; enrollment). */
   device: {
@@ -319,6 +321,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     },
     commands: { maxPerBatch: int(env, 'COMMANDS_MAX_PER_BATCH', 100, 1, 10000) },
     bodyLimit: env.BODY_LIMIT ?? '1mb',
+    jsonMaxDepth: int(env, 'JSON_MAX_DEPTH', 64, 4, 1000),
     logRequests: bool(env, 'LOG_REQUESTS', true),
     device: loadDeviceConfig(env),
     syncml: {

@@ -9,6 +9,7 @@ import {
   ArrayMaxSize,
   ArrayNotEmpty,
 } from 'class-validator';
+import { IsOptionalNotNull } from '../../common/http/validation';
 import { PageQueryDto } from '../../common/pagination/pagination';
 import { DeviceParamsDto } from '../../devices/dto/device.dto';
 import { ALL_COMMAND_STATUSES } from '../command-status';
@@ -32,7 +33,7 @@ export class CancelCommandsDto {
     description: 'The cmdIds to cancel; all of the batch when omitted',
     maxItems: 1000,
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(1000)

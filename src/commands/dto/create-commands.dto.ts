@@ -6,11 +6,12 @@ import {
   IsDefined,
   IsIn,
   IsNotEmpty,
-  IsOptional,
+  IsObject,
   IsString,
   MaxLength,
   ValidateNested,
 } from 'class-validator';
+import { IsOptionalNotNull } from '../../common/http/validation';
 import { COMMAND_ACTIONS, COMMAND_FORMATS, CommandAction, CommandFormat } from '../commands.types';
 
 export class CommandConfigDto {
@@ -36,7 +37,7 @@ export class CommandConfigDto {
     maxLength: 500,
     example: '0',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(500)
   value?: string;
@@ -50,6 +51,8 @@ export class CommandConfigDto {
 export class CommandInputDto {
   @ApiProperty({ type: CommandConfigDto })
   @IsDefined()
+  // Without it an array passes: ValidateNested walks an array's (no) elements instead.
+  @IsObject()
   @ValidateNested()
   @Type(() => CommandConfigDto)
   config!: CommandConfigDto;
@@ -75,12 +78,13 @@ export class CreateCommandsDto {
   @IsDefined()
   @IsArray()
   @ArrayNotEmpty()
+  @IsObject({ each: true, message: 'each command must be an object' })
   @ValidateNested({ each: true })
   @Type(() => CommandInputDto)
   commands!: CommandInputDto[];
 
   @ApiPropertyOptional({ maxLength: 500, example: 'Disable camera' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(500)
   name?: string;

@@ -1,4 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { ErrorDetail, invalidData } from '../errors';
 
 /**
@@ -37,4 +38,13 @@ export function createValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => invalidData(flattenValidationErrors(errors)),
   });
+}
+
+/**
+ * For optional body fields: only an absent field skips validation. `@IsOptional` also lets
+ * `null` through, and a service reading `dto.name !== undefined` would then store it; no body
+ * field of this API takes null, so null is validated (and refused) like any other wrong type.
+ */
+export function IsOptionalNotNull(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
 }

@@ -9,6 +9,7 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
+import { IsOptionalNotNull } from '../../common/http/validation';
 import { PageOf, PageQueryDto } from '../../common/pagination/pagination';
 import { OrganizationParamsDto } from '../../organizations/dto/create-organization.dto';
 import { DeviceStatus } from '../devices.types';
@@ -28,7 +29,7 @@ export class CreateDeviceDto {
   deviceId!: string;
 
   @ApiPropertyOptional({ example: 'Reception PC', maxLength: 200 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
@@ -38,7 +39,7 @@ export class CreateDeviceDto {
     description: 'The MDM user this device belongs to',
     pattern: '^[a-fA-F0-9]{24}$',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(/^[a-fA-F0-9]{24}$/, { message: 'mdmUserId must be a 24-hex id' })
   mdmUserId?: string;
 
@@ -46,7 +47,7 @@ export class CreateDeviceDto {
     description:
       "PEM of the device's TLS client certificate, for devices provisioned by an administrator",
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(16384)
   @Matches(PEM_CERT, { message: 'certificate must be one PEM-encoded X.509 certificate' })
@@ -55,19 +56,19 @@ export class CreateDeviceDto {
 
 export class UpdateDeviceDto {
   @ApiPropertyOptional({ enum: ['active', 'inactive'] })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(['active', 'inactive'])
   status?: 'active' | 'inactive';
 
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional({ description: 'PEM client certificate; replaces the stored thumbprint' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(16384)
   @Matches(PEM_CERT, { message: 'certificate must be one PEM-encoded X.509 certificate' })
@@ -137,7 +138,7 @@ export const MAX_ENTERPRISE_DOMAINS = 50;
 
 export class CreateEnterpriseDto {
   @ApiPropertyOptional({ example: 'Contoso Windows fleet', maxLength: 200 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
@@ -151,7 +152,7 @@ export class CreateEnterpriseDto {
     type: [String],
     maxItems: MAX_ENTERPRISE_DOMAINS,
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_ENTERPRISE_DOMAINS)
   @IsString({ each: true })

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsNotEmpty, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsOptionalNotNull } from '../../common/http/validation';
 
 export class CreateOrganizationDto {
   @ApiProperty({ example: 'Contoso Ltd', maxLength: 200 })
@@ -13,7 +14,7 @@ export class CreateOrganizationDto {
     example: 'contoso',
     pattern: '^[a-z0-9][a-z0-9-]{2,62}$',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MinLength(3)
   @MaxLength(63)
