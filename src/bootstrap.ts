@@ -10,6 +10,7 @@ import { setupSwagger } from './swagger';
 import { soapBodyParser } from './enrollment/enrollment.controller';
 import { ENROLLMENT_PATH, MANAGEMENT_PATH } from './common/device-protocol';
 import { raw } from 'express';
+import { deviceProtocolsOnDeviceListenerOnly } from './tls/device-listener';
 
 export interface CreateAppOptions {
   logger?: LogLevel[] | false;
@@ -30,6 +31,8 @@ export async function createApp(
       bodyParser: false,
     },
   );
+  // The device protocols answer on the device listener only, before any body is read.
+  app.use(deviceProtocolsOnDeviceListenerOnly);
   // The management endpoint reads its body raw, with a hard cap, before any parsing (§6).
   app.use(MANAGEMENT_PATH, raw({ type: () => true, limit: config.syncml.bodyLimitBytes }));
   // So do the enrollment SOAP services (MS-MDE2), whose requests are a few KB.
