@@ -1,6 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MongoClient } from 'mongodb';
 import {
@@ -169,6 +169,33 @@ describe('the lease itself', () => {
     expect(await leases().findOne({})).toMatchObject({ holder: lease!.holder, pid: process.pid });
     await lease!.release();
     expect(await leases().countDocuments()).toBe(0);
+  });
+
+  it("is taken at once when its holder's process on this host is gone", async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    await leases().insertOne({
+      _id: 'primary',
+      holder: 'killed',
+      host: hostname(),
+      pid: dead,
+      startedAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+    } as { _id: string });
+    if (!ferret) return expect(await takeInstanceLease(db())).toBeNull();
+    const lease = await takeInstanceLease(db());
+    expect(await leases().findOne({})).toMatchObject({ holder: lease!.holder });
+    await lease!.release();
+    // A live process on this host keeps it (this one's parent stands in for a running instance).
+    await leases().insertOne({
+      _id: 'primary',
+      holder: 'alive',
+      host: hostname(),
+      pid: process.ppid,
+      startedAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+    } as { _id: string });
+    await expect(takeInstanceLease(db())).rejects.toThrow(InstanceLeaseHeldError);
+    await leases().deleteMany({});
   });
 
   it('tells its holder when a renewal finds it taken by another', async () => {

@@ -52,6 +52,21 @@ export class InstanceLeaseHeldError extends Error {
   }
 }
 
+/**
+ * A holder on this host whose process is gone (killed, or stopped with its store before it could
+ * release): a restart need not wait for the lease to expire. Another host's holder, or a live
+ * pid, only expiry frees.
+ */
+function holderDied(lease: LeaseDoc): boolean {
+  if (lease.host !== hostname() || lease.pid === process.pid) return false;
+  try {
+    process.kill(lease.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /** FerretDB answers buildInfo with its own `ferretdbVersion` besides the MongoDB version it mimics. */
 export async function isFerretDb(db: Db): Promise<boolean> {
   const info = await db.command({ buildInfo: 1 });
@@ -91,7 +106,7 @@ export async function takeInstanceLease(
       if (!isDuplicateKey(e)) throw e;
     }
     const current = await leases.findOne({ _id: LEASE_ID });
-    if (current && (current.expiresAt > now() || attempt > 0)) {
+    if (current && (attempt > 0 || (current.expiresAt > now() && !holderDied(current)))) {
       throw new InstanceLeaseHeldError(current);
     }
     if (current) {
