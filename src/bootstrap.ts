@@ -11,6 +11,7 @@ import { soapBodyParser } from './enrollment/enrollment.controller';
 import { ENROLLMENT_PATH, MANAGEMENT_PATH } from './common/device-protocol';
 import { jsonBodyParser, syncmlBodyParser } from './common/http/body-parsers';
 import { JSON_MAX_ENTRIES } from './common/http/json-guard';
+import { deviceProtocolsOnDeviceListenerOnly } from './tls/device-listener';
 
 export interface CreateAppOptions {
   logger?: LogLevel[] | false;
@@ -31,6 +32,8 @@ export async function createApp(
       bodyParser: false,
     },
   );
+  // The device protocols answer on the device listener only, before any body is read.
+  app.use(deviceProtocolsOnDeviceListenerOnly);
   // The management endpoint reads its body raw, with a hard cap, before any parsing (§6).
   // A corrupt, oversized or unsupported Content-Encoding is answered there in plain text.
   app.use(MANAGEMENT_PATH, syncmlBodyParser(config.syncml.bodyLimitBytes));

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { resolve } from 'node:path';
 import { createApp } from './bootstrap';
+import { holdInstanceLease } from './common/mongo/instance-lease';
 import { ConfigError, loadConfig } from './config/app-config';
 import { resolveMongoUri } from './store';
 import { startDeviceListener } from './tls/device-listener';
@@ -23,17 +24,29 @@ async function main(): Promise<void> {
   const stopStore = async () => {
     await store.stop();
   };
+  // One instance per FerretDB store (decisions.md §22): a second one stops here, naming the first.
+  const lease = await holdInstanceLease(app, {
+    onLost: (why) => {
+      logger.error(`${why}: another instance may be writing to this store; stopping`);
+      void shutdown('instance lease lost', 1);
+    },
+  }).catch(async (e: unknown) => {
+    await app.close();
+    await stopStore();
+    throw e;
+  });
   process.once('beforeExit', stopStore);
   await app.listen(config.port, config.host);
   const devices = await startDeviceListener(app, config);
   logger.log(`mullion listening on http://${config.host}:${config.port} (Swagger UI: /docs)`);
-  const shutdown = async (signal: string) => {
+  async function shutdown(signal: string, code = 0): Promise<void> {
     logger.log(`${signal}: shutting down`);
     await devices?.close();
+    await lease?.release();
     await app.close();
     await stopStore();
-    process.exit(0);
-  };
+    process.exit(code);
+  }
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 }

@@ -9,6 +9,12 @@ import { toCommand } from './commands.repository';
 
 const USER_SCOPE = /^\.\/User\//;
 
+/**
+ * The states of a sent Get that may still take its Results: no final Status yet, or a success
+ * (management-session.md §3.9: Results follow a Get answered 200).
+ */
+export const RESULTS_AWAITED: string[] = [CommandStatus.Awaiting, CommandStatus.Acknowledged];
+
 export interface StatusTransition {
   cmdId: string;
   /** The verb recorded for the command: a Status for another verb must not apply. */
@@ -166,7 +172,12 @@ export class CommandDeliveryRepository {
     };
   }
 
-  /** Results that arrive after their Status: attach data to a finished Get that has none yet. */
+  /**
+   * Results outside their Status: data for a Get this device was sent and that still awaits it —
+   * Awaiting (its Status not yet in), or Acknowledged without data (the Status came first). The
+   * condition is in the update itself: a Pending (never or no longer sent), cancelled or failed
+   * Get, another verb, or another device's command is never written, whatever the caller checked.
+   */
   async attachResults(
     winDeviceId: string,
     results: { cmdId: string; data: CommandDataItem[] }[],
@@ -174,7 +185,14 @@ export class CommandDeliveryRepository {
     if (!results.length) return 0;
     const ops: AnyBulkWriteOperation<WinCommandDoc>[] = results.map((r) => ({
       updateOne: {
-        filter: { winDeviceId, cmdId: r.cmdId, 'config.action': 'Get', data: { $size: 0 } },
+        filter: {
+          winDeviceId,
+          cmdId: r.cmdId,
+          'config.action': 'Get',
+          status: { $in: RESULTS_AWAITED },
+          sentAt: { $ne: null },
+          data: { $size: 0 },
+        },
         update: { $set: { data: r.data } },
       },
     }));

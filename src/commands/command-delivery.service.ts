@@ -1,6 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { CommandDeliveryRepository, StatusTransition } from './command-delivery.repository';
+import {
+  CommandDeliveryRepository,
+  RESULTS_AWAITED,
+  StatusTransition,
+} from './command-delivery.repository';
 import { CommandStatus, statusNameForCode } from './command-status';
 import type { CommandDataItem, WinCommand } from './commands.types';
 
@@ -148,19 +152,54 @@ export class CommandDeliveryService {
         `Expected ${transitions.length} status updates for ${device.id}, applied ${applied.size}`,
       );
     }
-    const late = e.results.filter((r) => !answered.has(r.cmdRef) && known.has(r.cmdRef));
-    if (late.length) await this.attachLateResults(device, late);
+    // Results whose Status was refused above go the late way, which applies its own conditions.
+    const late = e.results.filter((r) => !answered.has(r.cmdRef));
+    if (late.length) await this.attachLate(device, late, known);
     return transitions.filter((t) => applied.has(t.cmdId)).map((t) => t.cmdId);
   }
 
-  /** Results whose Status came earlier: attached to a finished Get that has no data yet. */
+  /**
+   * Results without their Status: attached to a Get of this device that was sent and still awaits
+   * them (Awaiting, or Acknowledged without data). Results for anything else — a Pending,
+   * cancelled, failed or unknown command, another verb — are ignored and logged.
+   */
   async attachLateResults(device: DeviceRef, results: DeviceResultsReport[]): Promise<number> {
+    if (!results.length) return 0;
+    const refs = [...new Set(results.map((r) => r.cmdRef))];
+    const known = new Map(
+      (await this.repo.findForDevice(device.id, refs)).map((c) => [c.cmdId, c]),
+    );
+    return this.attachLate(device, results, known);
+  }
+
+  private async attachLate(
+    device: DeviceRef,
+    results: DeviceResultsReport[],
+    known: Map<string, WinCommand>,
+  ): Promise<number> {
+    const wanted: DeviceResultsReport[] = [];
+    for (const r of results) {
+      const c = known.get(r.cmdRef);
+      const why = !c
+        ? `unknown command ${r.cmdRef}`
+        : c.config.action !== 'Get'
+          ? `${c.cmdId}, a ${c.config.action}`
+          : !c.sentAt || !RESULTS_AWAITED.includes(c.status)
+            ? `${c.cmdId} in state ${c.status} (not sent, or not awaiting Results)`
+            : c.data.length
+              ? `${c.cmdId}, which has its Results already`
+              : null;
+      if (why) this.logger.warn(`Results from device ${device.id} for ${why}: ignored`);
+      else wanted.push(r);
+    }
+    if (!wanted.length) return 0;
+    // The store checks the same conditions again, in the update: a racing message may have won.
     const n = await this.repo.attachResults(
       device.id,
-      results.map((r) => ({ cmdId: r.cmdRef, data: itemsOf(r) })),
+      wanted.map((r) => ({ cmdId: r.cmdRef, data: itemsOf(r) })),
     );
-    if (n !== results.length)
-      this.logger.warn(`${results.length - n} Results for ${device.id} matched no Get`);
+    if (n !== wanted.length)
+      this.logger.warn(`${wanted.length - n} Results for ${device.id} were no longer awaited`);
     return n;
   }
 

@@ -7,6 +7,7 @@ import type { DeviceEvent } from './device-event.schema';
 import { CheckinContext, CheckinPatch, CheckinResult } from './device-checkin.types';
 import { DeviceCheckinsRepository } from './device-checkins.repository';
 import { EnterpriseCaService } from './enterprise-ca.service';
+import type { WinDevice } from './devices.types';
 
 export interface DeviceCertificate {
   /** SHA-1 of the DER certificate, upper-case hex. */
@@ -38,7 +39,8 @@ export class DeviceCheckinService {
     const ctx = acquired.ctx;
     let why: string | undefined;
     try {
-      why = await this.distrust(ctx, cert, now);
+      // The device was found by this certificate's thumbprint.
+      why = await this.earnsTrust(ctx.device, cert, now);
     } catch (e) {
       await this.release(ctx);
       throw e;
@@ -49,21 +51,37 @@ export class DeviceCheckinService {
   }
 
   /**
+   * Why this client certificate does not prove to be `device` now — not its current certificate,
+   * or one that no longer earns trust (as at check-in) — or undefined when it does. Re-enrollment
+   * uses it: a device that shows its current certificate in the TLS handshake may enroll again.
+   */
+  async distrustFor(
+    device: WinDevice,
+    cert: DeviceCertificate,
+    now: Date,
+  ): Promise<string | undefined> {
+    if (device.certificate?.thumbprint !== cert.thumbprint) {
+      return "not the device's current certificate";
+    }
+    return this.earnsTrust(device, cert, now);
+  }
+
+  /**
    * Issue 4 §4: a certificate issued at enrollment must also chain to its enterprise's CA and be
    * within its validity (the thumbprint lookup alone would take an expired one). Certificates an
    * administrator registered are trusted by their stored thumbprint, within their validity.
    */
-  private async distrust(
-    ctx: CheckinContext,
+  private async earnsTrust(
+    device: WinDevice,
     cert: DeviceCertificate,
     now: Date,
   ): Promise<string | undefined> {
-    if (ctx.device.certificate?.source !== 'enrollment') {
+    if (device.certificate?.source !== 'enrollment') {
       const c = cert.certificate;
       const valid = now >= new Date(c.validFrom) && now <= new Date(c.validTo);
       return valid ? undefined : 'outside its validity';
     }
-    const caPem = await this.cas.caCertificatePem(ctx.device.winEnterpriseId);
+    const caPem = await this.cas.caCertificatePem(device.winEnterpriseId);
     const check = caPem
       ? verifyClientCertificate(cert.certificate.raw, caPem, now)
       : ({ ok: false, reason: 'no enterprise CA' } as const);

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DeviceCheckinService, type DeviceCertificate } from '../devices/device-checkin.service';
 import { DeviceEnrollmentService } from '../devices/device-enrollment.service';
 import { DeviceStatus, WinDevice } from '../devices/devices.types';
 import {
@@ -49,6 +50,11 @@ export interface SoapCallContext {
   requestId: string;
   sourceIp: string;
   now: Date;
+  /**
+   * The client certificate of the request's TLS connection (the device listener requests one),
+   * or forwarded by a trusted proxy: what lets an enrolled device re-enroll itself.
+   */
+  clientCertificate?: DeviceCertificate | null;
 }
 
 /** DeviceID becomes the certificate CN (≤ 64) and must equal the SyncHdr Source later. */
@@ -64,6 +70,7 @@ export class EnrollmentSoapService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly auth: EnrollmentAuthService,
     private readonly devices: DeviceEnrollmentService,
+    private readonly checkins: DeviceCheckinService,
     private readonly repo: EnrollmentRepository,
   ) {}
 
@@ -252,10 +259,13 @@ export class EnrollmentSoapService {
 
   /**
    * Enrolling a device id the enterprise already has replaces that device's certificate and user,
-   * so knowing the enterprise secret must not be enough to take a device over. Allowed when the
-   * device was unenrolled, when the enrolling user is the device's MDM user, or when the request
-   * comes from the same hardware (the HWDevID stored at the device's previous enrollment; absent
-   * on devices an administrator registered). Otherwise s:Authorization, and nothing changes.
+   * so nothing a user of the enterprise can type or a device can claim may be enough to take a
+   * device over (decisions.md §12). Allowed when the device is unenrolled (it left, or an
+   * administrator unenrolled it), when the request's TLS connection presents the device's current
+   * client certificate (proof of its private key, which never leaves the device), or when an
+   * invitation the administrator issued to the device's own MDM user is used. Not enough: the
+   * enterprise secret with the owner's e-mail (the secret is shared and the e-mail is only typed)
+   * and the HWDevID (client-supplied). Otherwise s:Authorization, and nothing changes.
    */
   private async assertMayEnroll(
     principal: EnrollmentPrincipal,
@@ -278,19 +288,24 @@ export class EnrollmentSoapService {
   ): Promise<void> {
     const { enterprise } = principal;
     if (!existing || existing.status === DeviceStatus.Unenrolled) return;
-    if (existing.enrollment?.hwDevId !== undefined && existing.enrollment.hwDevId === hwDevId) {
+    const cert = ctx.clientCertificate;
+    const certWhy = cert
+      ? await this.checkins.distrustFor(existing, cert, ctx.now)
+      : 'no client certificate';
+    if (certWhy === undefined) return;
+    // An invitation names its user (the administrator bound it to that MDM user when issuing it).
+    if (
+      principal.via === 'invitation' &&
+      principal.mdmUserId !== undefined &&
+      principal.mdmUserId === existing.mdmUserId
+    ) {
       return;
     }
-    if (existing.mdmUserId !== undefined) {
-      // Looked up, never created: a refused request leaves no user behind.
-      const userId =
-        principal.mdmUserId ??
-        (await this.devices.findUserId(enterprise.organizationId, principal.email));
-      if (userId === existing.mdmUserId) return;
-    }
+    const sameHw = existing.enrollment?.hwDevId === hwDevId ? ', same HWDevID (not proof)' : '';
     this.logger.warn(
-      `[${ctx.requestId}] ${principal.email} may not re-enroll device ${deviceId} (${existing.id}, ` +
-        `${existing.status}) of enterprise ${enterprise.id}: not unenrolled, another user's, other HWDevID`,
+      `[${ctx.requestId}] ${principal.email} (${principal.via}) may not re-enroll device ${deviceId} ` +
+        `(${existing.id}, ${existing.status}) of enterprise ${enterprise.id}: not unenrolled, ` +
+        `client certificate: ${certWhy}, not the owner's invitation${sameHw}`,
     );
     throw new EnrollmentFault(
       SoapFaultSubcode.Authorization,

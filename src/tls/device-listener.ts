@@ -14,6 +14,43 @@ import { createSelfSignedServerCertificate } from './self-signed';
  */
 export const DEVICE_PATHS = [...DEVICE_PATH_ROOTS.map((p) => `${p.toLowerCase()}/`), '/health'];
 
+/** The device protocols' path prefixes (lower-case): served on the device listener only. */
+const DEVICE_PROTOCOL_PATHS = DEVICE_PATH_ROOTS.map((p) => p.toLowerCase());
+
+// Requests that came in through the device listener. Both listeners hand requests to one Express
+// app; this set is how the app tells them apart (a header could be forged, an object identity
+// cannot).
+const viaDeviceListener = new WeakSet<IncomingMessage>();
+
+/** True when the request arrived on the device listener (TLS, client certificate requested). */
+export function arrivedOnDeviceListener(req: IncomingMessage): boolean {
+  return viaDeviceListener.has(req);
+}
+
+function isDeviceProtocolPath(url: string | undefined): boolean {
+  const path = (url ?? '').split('?')[0].toLowerCase();
+  return DEVICE_PROTOCOL_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
+}
+
+/**
+ * Express middleware, first in the chain: the device protocols (SyncML, enrollment SOAP) answer
+ * only on the device listener. On the admin listener (PORT) they are 404, as the admin API is on
+ * the device listener (decisions.md §11): neither port serves the other's endpoints, so a client
+ * certificate check cannot be bypassed through the port that never asks for one.
+ */
+export function deviceProtocolsOnDeviceListenerOnly(
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: () => void,
+): void {
+  if (!isDeviceProtocolPath(req.url) || arrivedOnDeviceListener(req)) return next();
+  notFound(res);
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found');
+}
+
 export interface DeviceListener {
   server: Server;
   port: number;
@@ -107,7 +144,8 @@ function answerPlainHttp(server: Server, publicBaseUrl: string): void {
 }
 
 /**
- * The HTTPS listener for device-facing endpoints, on the same Express app as the admin API. It
+ * The HTTPS listener for device-facing endpoints, on the same Express app as the admin API (each
+ * request it passes on is marked, so the app serves the device protocols only from here). It
  * requests (does not require) a client certificate: devices present the one they got at
  * enrollment; enrollment itself happens before they have one. Verification is the endpoint's job.
  */
@@ -126,8 +164,9 @@ export async function startDeviceListener(
   // on the admin listener (PORT), even when this one faces the internet.
   const devicesOnly = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '').toLowerCase();
-    if (DEVICE_PATHS.some((p) => path.startsWith(p))) return express(req, res);
-    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found');
+    if (!DEVICE_PATHS.some((p) => path.startsWith(p))) return notFound(res);
+    viaDeviceListener.add(req);
+    return express(req, res);
   };
   const server = createServer(
     { cert, key, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },

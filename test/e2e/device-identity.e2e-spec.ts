@@ -11,6 +11,7 @@ import {
   rawPost,
   readBatch,
   simulate,
+  storedState,
 } from '../support/syncml-device';
 
 const devicesUrl = (slug: string) => `/v1/organizations/${slug}/mdm/windows/enterprise/devices`;
@@ -86,6 +87,39 @@ describe('device identity: one certificate per device, the device listener, stal
     expect(await httpsGet(`${t.deviceBaseUrl}/health`)).toBe(200);
     expect(await httpsGet(`${t.deviceBaseUrl}/docs-json`)).toBe(404);
     expect(await httpsGet(`${t.deviceBaseUrl}/v1/organizations/x`)).toBe(404);
+    expect(await httpsGet(`${t.deviceBaseUrl}/EnrollmentServer/Discovery.svc`)).toBe(200);
+  });
+
+  it('answers the device protocols on the device listener only: 404 on the admin port', async () => {
+    const a = await managedDevice(t);
+    const b = await queue(t, a, [{ path: './DevInfo/Man', action: 'Get', format: 'chr' }]);
+    const before = await storedState(t, a.winDeviceId);
+    const msg = deviceMessage({
+      deviceId: a.deviceId,
+      sessionId: '1',
+      msgId: 1,
+      commands: openingCommands(a.deviceId),
+    });
+    for (const path of [
+      '/ManagementServer/MDM.svc',
+      '/managementserver/mdm.svc?mode=Maintenance',
+      '/EnrollmentServer/Discovery.svc',
+      '/EnrollmentServer/Policy.svc',
+      '/EnrollmentServer/Enrollment.svc',
+      '/ENROLLMENTSERVER/discovery.svc',
+    ]) {
+      const post = await t.http
+        .post(path)
+        .set('Content-Type', 'application/vnd.syncml.dm+xml')
+        .send(msg);
+      expect([path, post.status, post.text]).toEqual([path, 404, 'Not found']);
+      const get = await t.http.get(path);
+      expect([path, get.status]).toEqual([path, 404]);
+    }
+    expect(await storedState(t, a.winDeviceId)).toEqual(before);
+    expect((await readBatch(t, a, b.id)).commands[0].status).toBe('Pending');
+    // The same message on the device listener is served.
+    expect((await rawPost(t, a.creds, msg)).status).toBe(200);
     expect(await httpsGet(`${t.deviceBaseUrl}/EnrollmentServer/Discovery.svc`)).toBe(200);
   });
 

@@ -40,6 +40,7 @@ function rawPost(
   path: string,
   body: string | Buffer,
   method = 'POST',
+  headers: Record<string, string> = {},
 ): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -47,7 +48,10 @@ function rawPost(
       {
         method,
         rejectUnauthorized: false,
-        headers: method === 'POST' ? { 'Content-Type': 'application/soap+xml; charset=utf-8' } : {},
+        headers: {
+          ...headers,
+          ...(method === 'POST' && { 'Content-Type': 'application/soap+xml; charset=utf-8' }),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -450,7 +454,10 @@ describe('MS-MDE2 enrollment over the device listener', () => {
 
     it('re-enrolls the same device id: same device, new certificate, history kept, old certificate refused', async () => {
       const deviceId = enrolled.identity.deviceId;
-      const again = await enrollDevice(enrollOpts({ email: `alice@${domain}`, deviceId }));
+      // The device itself, presenting its current certificate in the TLS handshake.
+      const again = await enrollDevice(
+        enrollOpts({ email: `alice@${domain}`, deviceId, clientCertificate: enrolled.identity }),
+      );
       expect(again.clientThumbprint).not.toBe(enrolled.clientThumbprint);
       const d = await getDevice(deviceId);
       expect(d).toMatchObject({
@@ -548,15 +555,74 @@ describe('MS-MDE2 enrollment over the device listener', () => {
       await enrollDevice(enrollOpts({ email, password: inv.token }));
     });
 
-    it("lets the device's own user re-enroll it from other hardware; an inactive device stays inactive", async () => {
+    it("refuses the device's own user with the enterprise secret alone: the e-mail is only typed", async () => {
+      const before = await snapshot();
+      await expectFault(
+        enrollDevice(enrollOpts({ email: `owner@${domain}`, deviceId, hwDevId: ownerHw })),
+        's:Authorization',
+        'enrollment',
+      );
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it('refuses another user with the same HWDevID (client-supplied, not proof)', async () => {
+      const before = await snapshot();
+      expect(before.enrollment?.hwDevId).toBe(ownerHw);
+      await expectFault(
+        enrollDevice(enrollOpts({ email: `heir@${domain}`, deviceId, hwDevId: ownerHw })),
+        's:Authorization',
+        'enrollment',
+      );
+      expect(await snapshot()).toEqual(before);
+      expect((await deviceOf(owner.identity).runSession()).outcome).toBe('completed');
+    });
+
+    it("refuses a certificate that is not the device's current one: another device's, or none", async () => {
+      const other = await enrollDevice(enrollOpts({ email: `other@${domain}` }));
+      const before = await snapshot();
+      await expectFault(
+        enrollDevice(
+          enrollOpts({
+            email: `other@${domain}`,
+            deviceId,
+            hwDevId: ownerHw,
+            clientCertificate: other.identity,
+          }),
+        ),
+        's:Authorization',
+        'enrollment',
+      );
+      // A self-made certificate naming the device, with its thumbprint unknown.
+      const forged = await makeDeviceCredentials(deviceId);
+      await expectFault(
+        enrollDevice(
+          enrollOpts({
+            email: `other@${domain}`,
+            deviceId,
+            clientCertificate: { cert: forged.certPem, key: forged.keyPem },
+          }),
+        ),
+        's:Authorization',
+        'enrollment',
+      );
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it("lets the device's own user re-enroll it with their invitation; an inactive device stays inactive", async () => {
       const patched = await t.http
         .patch(api(`/devices/${deviceId}`))
         .set(bearer(token))
         .send({ status: 'inactive' });
       expect(patched.status).toBe(200);
+      const [inv] = (
+        await t.http
+          .post(api('/enrollment-tokens'))
+          .set(bearer(token))
+          .send({ userEmails: [`owner@${domain}`] })
+      ).body.data;
       const newHw = randomHwDevId();
       const again = await enrollDevice(
-        enrollOpts({ email: `OWNER@${domain}`, deviceId, hwDevId: newHw }),
+        enrollOpts({ email: `OWNER@${domain}`, password: inv.token, deviceId, hwDevId: newHw }),
       );
       const d = await getDevice(deviceId);
       expect(d).toMatchObject({
@@ -564,33 +630,44 @@ describe('MS-MDE2 enrollment over the device listener', () => {
         certificate: { thumbprint: again.clientThumbprint },
         enrollment: { hwDevId: newHw, userEmail: `owner@${domain}` },
       });
-      // Needs the lead's upsertEnrolled change in src/devices (keep `inactive` on re-enrollment);
-      // fails with 'active' without it.
       expect(d.status).toBe('inactive');
       await t.http
         .patch(api(`/devices/${deviceId}`))
         .set(bearer(token))
         .send({ status: 'active' })
         .expect(200);
+      owner = again;
     });
 
-    it('lets another user re-enroll the same hardware (the HWDevID stored at the last enrollment)', async () => {
-      const hw = (await getDevice(deviceId)).enrollment.hwDevId as string;
+    it('lets the device re-enroll itself with its current certificate, whoever types the e-mail', async () => {
+      const previous = owner;
       const heir = await enrollDevice(
-        enrollOpts({ email: `heir@${domain}`, deviceId, hwDevId: hw }),
+        enrollOpts({
+          email: `heir@${domain}`,
+          deviceId,
+          hwDevId: randomHwDevId(),
+          clientCertificate: previous.identity,
+        }),
       );
       const d = await getDevice(deviceId);
       expect(d.mdmUserId).not.toBe(ownerUserId);
       expect(d).toMatchObject({
         status: 'active',
         certificate: { thumbprint: heir.clientThumbprint },
-        enrollment: { userEmail: `heir@${domain}`, hwDevId: hw },
+        enrollment: { userEmail: `heir@${domain}` },
       });
-      // The previous owner, now another user on other hardware, is refused in turn.
+      // The replaced certificate proves nothing any more.
       await expectFault(
-        enrollDevice(enrollOpts({ email: `owner@${domain}`, deviceId, hwDevId: ownerHw })),
+        enrollDevice(
+          enrollOpts({
+            email: `owner@${domain}`,
+            deviceId,
+            clientCertificate: previous.identity,
+          }),
+        ),
         's:Authorization',
       );
+      expect((await deviceOf(heir.identity).runSession()).outcome).toBe('completed');
     });
 
     it('lets anyone of the enterprise enroll a device once it is unenrolled', async () => {
@@ -1010,24 +1087,20 @@ describe('MS-MDE2 enrollment behind a trusted TLS-terminating proxy (X-Forwarded
   const POLICY_URL = '/EnrollmentServer/Policy.svc';
   /** GetPolicies through the proxy, as `forwardedFor` (what the proxy wrote). */
   const policy = async (forwardedFor: string, email: string, password: string) => {
-    const r = await t.http
-      .post(POLICY_URL)
-      .set('Content-Type', 'application/soap+xml; charset=utf-8')
-      .set('X-Forwarded-For', forwardedFor)
-      .send(
-        getPoliciesRequest({
-          messageId: newMessageId(),
-          to: POLICY_URL,
-          username: email,
-          password,
-        }),
-      );
-    return { status: r.status, fault: readFault(r.text) };
+    // The proxy connects to the device listener, from 127.0.0.1.
+    const r = await rawPost(
+      t,
+      POLICY_URL,
+      getPoliciesRequest({ messageId: newMessageId(), to: POLICY_URL, username: email, password }),
+      'POST',
+      { 'X-Forwarded-For': forwardedFor },
+    );
+    return { status: r.status, fault: readFault(r.body) };
   };
 
   beforeAll(async () => {
     t = await startTestApp(__filename, {
-      // Supertest connects from 127.0.0.1: it plays the proxy.
+      // The test connects from 127.0.0.1: it plays the proxy.
       DEVICE_TRUSTED_PROXIES: '127.0.0.1',
       ENROLLMENT_MAX_FAILURES_PER_IP: '3',
       ENROLLMENT_MAX_FAILURES_PER_USER: '1000',

@@ -38,29 +38,23 @@ describe('management endpoint behind a TLS-terminating proxy (opt-in header)', (
 
     it('identifies the device by the forwarded certificate and delivers its commands', async () => {
       const b = await queue(t, d, [{ path: './DevDetail/SwV', action: 'Get', format: 'chr' }]);
-      const res = await t.http
-        .post('/ManagementServer/MDM.svc')
-        .set('Content-Type', SYNCML_TYPE)
-        .set(HEADER, forwarded(d.creds.certPem))
-        .send(pkg1());
+      // The proxy connects to the device listener without a client certificate of its own.
+      const res = await rawPost(t, null, pkg1(), SYNCML_TYPE, {
+        [HEADER]: forwarded(d.creds.certPem),
+      });
       expect(res.status).toBe(200);
-      const answer = answerOf({ status: res.status, contentType: res.type, body: res.text, ms: 0 });
+      const answer = answerOf(res);
       expect(answer.commands.filter((c) => c.kind === 'Get').map((c) => c.cmdId)).toEqual([
         b.commands[0].cmdId,
       ]);
     });
 
     it('refuses a request without the header (401) and a header that is not a certificate (401)', async () => {
-      const none = await t.http
-        .post('/ManagementServer/MDM.svc')
-        .set('Content-Type', SYNCML_TYPE)
-        .send(pkg1());
+      const none = await rawPost(t, null, pkg1());
       expect(none.status).toBe(401);
-      const junk = await t.http
-        .post('/ManagementServer/MDM.svc')
-        .set('Content-Type', SYNCML_TYPE)
-        .set(HEADER, forwarded('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'))
-        .send(pkg1());
+      const junk = await rawPost(t, null, pkg1(), SYNCML_TYPE, {
+        [HEADER]: forwarded('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'),
+      });
       expect(junk.status).toBe(401);
     });
 
@@ -77,18 +71,18 @@ describe('management endpoint behind a TLS-terminating proxy (opt-in header)', (
     });
     try {
       const d = await managedDevice(t);
-      const res = await t.http
-        .post('/ManagementServer/MDM.svc')
-        .set('Content-Type', SYNCML_TYPE)
-        .set(HEADER, forwarded(d.creds.certPem))
-        .send(
-          deviceMessage({
-            deviceId: d.deviceId,
-            sessionId: '7',
-            msgId: 1,
-            commands: openingCommands(d.deviceId),
-          }),
-        );
+      const res = await rawPost(
+        t,
+        null,
+        deviceMessage({
+          deviceId: d.deviceId,
+          sessionId: '7',
+          msgId: 1,
+          commands: openingCommands(d.deviceId),
+        }),
+        SYNCML_TYPE,
+        { [HEADER]: forwarded(d.creds.certPem) },
+      );
       expect(res.status).toBe(401);
     } finally {
       await t.close();

@@ -186,6 +186,21 @@ describe('SyncML sessions: hostile and malformed input', () => {
       400,
     ],
     ['billion laughs', () => laughs(d.deviceId), SYNCML_TYPE, 400],
+    [
+      'SyncHdr in a foreign namespace',
+      () => opening(d.deviceId).replace('<SyncHdr>', '<SyncHdr xmlns="urn:other">'),
+      SYNCML_TYPE,
+      400,
+    ],
+    [
+      'a command in a foreign namespace',
+      () =>
+        opening(d.deviceId)
+          .replace('<Replace>', '<o:Replace xmlns:o="urn:other">')
+          .replace('</Replace>', '</o:Replace>'),
+      SYNCML_TYPE,
+      400,
+    ],
     ['2 MiB body', () => opening(d.deviceId, 'x'.repeat(2 * 1024 * 1024)), SYNCML_TYPE, 413],
     ['text/xml content type', () => opening(d.deviceId), 'text/xml', 415],
     ['WBXML content type', () => opening(d.deviceId), 'application/vnd.syncml.dm+wbxml', 415],

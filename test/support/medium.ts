@@ -34,13 +34,18 @@ export interface Medium {
 
 export const ADMIN: AuthUser = { subject: 'admin-1', organizations: ['*'], permissions: ['*'] };
 
-export async function startMedium(file: string, providers: Provider[] = []): Promise<Medium> {
+export async function startMedium(
+  file: string,
+  providers: Provider[] = [],
+  env: Record<string, string> = {},
+): Promise<Medium> {
   const uri = testDatabaseUri(file);
   const config = loadConfig({
     JWT_SECRET: 'mullion-medium-secret-0123456789abcdef',
     LOG_REQUESTS: 'false',
     DATA_DIR: '/tmp/mullion-medium-unused',
     ENROLLMENT_CA_KEY_BITS: '2048',
+    ...env,
   });
   let builder = Test.createTestingModule({
     imports: [

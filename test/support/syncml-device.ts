@@ -131,6 +131,7 @@ export function rawPost(
   creds: DeviceCredentials | null,
   body: string | Buffer,
   contentType = SYNCML_TYPE,
+  headers: Record<string, string> = {},
 ): Promise<RawAnswer> {
   const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const started = performance.now();
@@ -143,7 +144,7 @@ export function rawPost(
         rejectUnauthorized: false,
         agent: false,
         ...(creds && { cert: creds.certPem, key: creds.keyPem }),
-        headers: { 'Content-Type': contentType, 'Content-Length': payload.length },
+        headers: { ...headers, 'Content-Type': contentType, 'Content-Length': payload.length },
       },
       (res) => {
         answered = true;

@@ -61,6 +61,11 @@ export interface EnrollOptions extends TlsTrust {
   enrollmentType?: 'Full' | 'Device';
   /** Reuse a key pair (re-enrollment, benchmarks); default: a fresh RSA key of the policy's size. */
   keyPair?: { publicKey: KeyObject; privateKey: KeyObject };
+  /**
+   * The MDM client certificate and key (PEM) to present in the TLS handshake of the SOAP requests:
+   * an enrolled device re-enrolling itself proves who it is this way.
+   */
+  clientCertificate?: { cert: string; key: string };
   timeoutMs?: number;
 }
 
@@ -165,6 +170,10 @@ export async function enrollDevice(opts: EnrollOptions): Promise<EnrollmentResul
   const transport = new DeviceTransport({
     ca: opts.ca,
     insecure: opts.insecure,
+    ...(opts.clientCertificate && {
+      cert: opts.clientCertificate.cert,
+      key: opts.clientCertificate.key,
+    }),
     userAgent: ENROLL_USER_AGENT,
     timeoutMs,
   });

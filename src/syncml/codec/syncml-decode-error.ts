@@ -5,6 +5,8 @@ export type SyncmlDecodeErrorReason =
   | 'invalid-xml'
   /** Root is not SyncML in SYNCML:SYNCML1.2 or SYNCML:SYNCML1.1. */
   | 'not-syncml'
+  /** SyncHdr, SyncBody, a command or a required header field outside the SyncML namespace. */
+  | 'foreign-namespace'
   /** A field a SyncML answer needs is missing or empty (management-session.md §6). */
   | 'missing-element'
   /** VerDTD is not 1.2 or VerProto is not DM/1.2. */

@@ -36,25 +36,43 @@ export function parseSyncml(body: Buffer | string, limits?: SafeXmlLimits): Sync
   if (root.name !== 'SyncML' || !ACCEPTED_SYNCML_NAMESPACES.includes(root.ns)) {
     throw new SyncmlDecodeError('not-syncml', `root is {${root.ns}}${root.name}, not SyncML`);
   }
-  const header = parseHeader(required(root, 'SyncHdr', 'SyncML'));
-  const body_ = required(root, 'SyncBody', 'SyncML');
+  const ns = root.ns;
+  const header = parseHeader(required(root, 'SyncHdr', 'SyncML', ns), ns);
+  const body_ = required(root, 'SyncBody', 'SyncML', ns);
   const commands: SyncmlCommand[] = [];
   let final = false;
   for (const c of childElements(body_)) {
+    // A command is a SyncML element: `<x:Replace xmlns:x="urn:other">` is not a Replace.
+    inSyncml(c, ns, 'SyncML/SyncBody');
     if (c.name === 'Final') final = true;
     else commands.push(parseCommand(c));
   }
   return { header, commands, final };
 }
 
-function required(parent: XmlElement, name: string, path: string): XmlElement {
-  const el = firstChild(parent, name);
-  if (!el) throw new SyncmlDecodeError('missing-element', `${path}/${name} is missing`);
+/**
+ * management-session.md §2.1: SyncHdr, SyncBody and the fields an answer needs are elements of
+ * the root's SyncML namespace (Windows declares it once, on SyncML, and children inherit it).
+ * Elsewhere matching stays by local name (Meta children in syncml:metinf, §8.11).
+ */
+function inSyncml(el: XmlElement, ns: string, path: string): XmlElement {
+  if (el.ns !== ns) {
+    throw new SyncmlDecodeError(
+      'foreign-namespace',
+      `${path}/${el.name} is in namespace "${el.ns}", not ${ns}`,
+    );
+  }
   return el;
 }
 
-function requiredText(parent: XmlElement, name: string, path: string): string {
-  const value = textOf(required(parent, name, path));
+function required(parent: XmlElement, name: string, path: string, ns: string): XmlElement {
+  const el = firstChild(parent, name);
+  if (!el) throw new SyncmlDecodeError('missing-element', `${path}/${name} is missing`);
+  return inSyncml(el, ns, path);
+}
+
+function requiredText(parent: XmlElement, name: string, path: string, ns: string): string {
+  const value = textOf(required(parent, name, path, ns));
   if (value === '') throw new SyncmlDecodeError('missing-element', `${path}/${name} is empty`);
   return value;
 }
@@ -69,9 +87,9 @@ function locUri(parent: XmlElement, name: 'Target' | 'Source'): string | undefin
   return el ? optionalText(el, 'LocURI') : undefined;
 }
 
-function parseHeader(hdr: XmlElement): SyncmlHeader {
-  const verDTD = requiredText(hdr, 'VerDTD', 'SyncHdr');
-  const verProto = requiredText(hdr, 'VerProto', 'SyncHdr');
+function parseHeader(hdr: XmlElement, ns: string): SyncmlHeader {
+  const verDTD = requiredText(hdr, 'VerDTD', 'SyncHdr', ns);
+  const verProto = requiredText(hdr, 'VerProto', 'SyncHdr', ns);
   // MS-MDM 2.2.3.13 / 2.2.3.14.
   if (verDTD !== SyncmlVersion.VerDTD || verProto !== SyncmlVersion.VerProto) {
     throw new SyncmlDecodeError('unsupported-version', `VerDTD ${verDTD}, VerProto ${verProto}`);
@@ -80,10 +98,10 @@ function parseHeader(hdr: XmlElement): SyncmlHeader {
     verDTD,
     verProto,
     // MS-MDM 2.2.3.8: opaque, may be hex; never a number.
-    sessionId: requiredText(hdr, 'SessionID', 'SyncHdr'),
-    msgId: requiredText(hdr, 'MsgID', 'SyncHdr'),
+    sessionId: requiredText(hdr, 'SessionID', 'SyncHdr', ns),
+    msgId: requiredText(hdr, 'MsgID', 'SyncHdr', ns),
     target: locUri(hdr, 'Target') ?? '',
-    source: requiredText(required(hdr, 'Source', 'SyncHdr'), 'LocURI', 'SyncHdr/Source'),
+    source: requiredText(required(hdr, 'Source', 'SyncHdr', ns), 'LocURI', 'SyncHdr/Source', ns),
   };
   const respUri = optionalText(hdr, 'RespURI');
   if (respUri !== undefined) header.respUri = respUri;

@@ -34,8 +34,38 @@ describe('parseSyncml refuses unsafe and malformed messages with a typed error',
     ['empty-session-id.xml', { reason: 'missing-element' }],
     ['missing-source.xml', { reason: 'missing-element' }],
     ['wrong-verdtd.xml', { reason: 'unsupported-version' }],
+    ['foreign-synchdr.xml', { reason: 'foreign-namespace' }],
+    ['foreign-syncbody.xml', { reason: 'foreign-namespace' }],
+    ['foreign-session-id.xml', { reason: 'foreign-namespace' }],
+    ['foreign-source-locuri.xml', { reason: 'foreign-namespace' }],
+    ['foreign-command.xml', { reason: 'foreign-namespace' }],
   ])('%s', (name, expected) => {
     expect(refusal(fixture(name))).toEqual(expected);
+  });
+
+  it('names the element in a foreign namespace', () => {
+    expect(() => parseSyncml(fixture('foreign-synchdr.xml'))).toThrow(
+      'SyncML/SyncHdr is in namespace "urn:evil"',
+    );
+  });
+
+  it('accepts the SyncML namespace however it is spelled, and Meta children in syncml:metinf', () => {
+    // A prefix instead of a default namespace is the same namespace (XML Namespaces §6).
+    const msg = parseSyncml(
+      '<s:SyncML xmlns:s="SYNCML:SYNCML1.2" xmlns:m="syncml:metinf"><s:SyncHdr>' +
+        '<s:VerDTD>1.2</s:VerDTD><s:VerProto>DM/1.2</s:VerProto><s:SessionID>1</s:SessionID>' +
+        '<s:MsgID>1</s:MsgID><s:Source><s:LocURI>dev</s:LocURI></s:Source>' +
+        '<s:Meta><m:MaxMsgSize>512</m:MaxMsgSize></s:Meta></s:SyncHdr><s:SyncBody>' +
+        '<s:Replace><s:CmdID>2</s:CmdID><s:Item><s:Source><s:LocURI>./DevInfo/Man</s:LocURI>' +
+        '</s:Source><s:Data>x</s:Data></s:Item></s:Replace><s:Final/></s:SyncBody></s:SyncML>',
+    );
+    expect(msg.header).toMatchObject({
+      sessionId: '1',
+      source: 'dev',
+      meta: { maxMsgSize: '512' },
+    });
+    expect(msg.commands.map((c) => c.kind)).toEqual(['Replace']);
+    expect(msg.final).toBe(true);
   });
 
   it('names the missing field', () => {
