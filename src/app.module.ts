@@ -2,6 +2,7 @@ import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/c
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { MongooseModule, MongooseModuleOptions } from '@nestjs/mongoose';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommandsModule } from './commands/commands.module';
 import { GlobalExceptionFilter } from './common/errors/http-exception.filter';
@@ -42,6 +43,7 @@ export class AppModule implements NestModule {
         CommandsModule,
         SyncmlModule,
         EnrollmentModule,
+        AuditModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },

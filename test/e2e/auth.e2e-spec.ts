@@ -194,6 +194,7 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
       'mdm.windows.command.list',
       'mdm.windows.command.get',
       'mdm.windows.command.cancel',
+      'audit.list',
     ];
 
     it('the permission list matches the code', () => {
@@ -321,6 +322,12 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
             .set(bearer(tk))
             .send({ cmdIds: batchA.cmdIds }),
         batchCommands,
+      ],
+      [
+        'GET …/audit',
+        'audit.list',
+        (tk) => t.http.get(`/v1/organizations/${a.slug}/audit`).set(bearer(tk)),
+        nothing,
       ],
     ];
 

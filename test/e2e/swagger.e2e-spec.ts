@@ -53,6 +53,7 @@ const OPERATIONS: Array<[method: string, path: string, codes: number[]]> = [
   ['get', `${COMMANDS}/{winCommandId}`, [5091, 4002, 4004, 4003, 3001]],
   ['get', `${COMMANDS}/{winCommandId}/actions`, [5091, 4002, 4004, 4003, 3001]],
   ['post', `${COMMANDS}/{winCommandId}/cancel`, [5091, 4015, 4002, 4004, 4003, 3001]],
+  ['get', `${ORG}/audit`, [5091, 4002, 4004, 4003, 3001]],
   ['get', '/health', []],
   ['get', '/health/ready', []],
 ];

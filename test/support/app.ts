@@ -4,7 +4,7 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import { Connection } from 'mongoose';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
-import { createApp } from '../../src/bootstrap';
+import { createApp, CreateAppOptions } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { mintToken, MintTokenInput } from '../../src/auth/token';
 import { startDeviceListener, DeviceListener } from '../../src/tls/device-listener';
@@ -33,6 +33,7 @@ export interface TestApp {
 export async function startTestApp(
   file: string,
   env: Record<string, string> = {},
+  opts: Pick<CreateAppOptions, 'mongo'> = {},
 ): Promise<TestApp> {
   const uri = testDatabaseUri(file);
   const dataDir = mkdtempSync(join(tmpdir(), 'mullion-e2e-'));
@@ -45,7 +46,7 @@ export async function startTestApp(
     ENROLLMENT_CA_KEY_BITS: '2048',
     ...env,
   });
-  const app = await createApp(config, uri, { logger: ['error'] });
+  const app = await createApp(config, uri, { logger: ['error'], ...opts });
   await app.init();
   const devices = (await startDeviceListener(app, config)) as DeviceListener;
   const db = app.get<Connection>(getConnectionToken());

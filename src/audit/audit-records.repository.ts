@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { FilterQuery, Model } from 'mongoose';
+import { findPage } from '../common/mongo/find-page';
+import { Page, PageRequest } from '../common/pagination/pagination';
+import { AuditRecordDoc } from './audit-record.schema';
+import { AuditFilter, AuditRecord, NewAuditRecord } from './audit.types';
+
+function toAuditRecord(d: AuditRecordDoc): AuditRecord {
+  return {
+    id: d._id.toHexString(),
+    organizationId: d.organizationId ? d.organizationId.toHexString() : null,
+    actor: d.actor,
+    method: d.method,
+    route: d.route,
+    params: d.params ?? {},
+    targetIds: d.targetIds ?? [],
+    entityId: d.entityId ?? null,
+    summary: d.summary ?? {},
+    outcome: d.outcome,
+    status: d.status,
+    errorCode: d.errorCode ?? null,
+    requestId: d.requestId ?? null,
+    at: d.at,
+  };
+}
+
+@Injectable()
+export class AuditRecordsRepository {
+  constructor(@InjectModel(AuditRecordDoc.name) private readonly model: Model<AuditRecordDoc>) {}
+
+  /** One insert, one round trip. */
+  async insert(record: NewAuditRecord): Promise<void> {
+    await this.model.create(record);
+  }
+
+  list(orgId: string, filter: AuditFilter, page: PageRequest): Promise<Page<AuditRecord>> {
+    const query: FilterQuery<AuditRecordDoc> = { organizationId: orgId };
+    if (filter.actor !== undefined) query.actor = filter.actor;
+    if (filter.targetId !== undefined) query.targetIds = filter.targetId;
+    if (filter.from || filter.to) {
+      query.at = {};
+      if (filter.from) query.at.$gte = filter.from;
+      if (filter.to) query.at.$lte = filter.to;
+    }
+    return findPage(this.model, query, page, toAuditRecord);
+  }
+}
