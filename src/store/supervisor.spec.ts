@@ -122,7 +122,9 @@ describe('StoreSupervisor', () => {
     h.servers[0].kill();
     await h.supervisor.ended;
     expect(h.waits).toEqual([100, 200, 350]);
-    expect(h.logs.filter((l) => l.startsWith('restart failed: address already in use'))).toHaveLength(3);
+    expect(
+      h.logs.filter((l) => l.startsWith('restart failed: address already in use')),
+    ).toHaveLength(3);
     expect(h.gaveUp).toHaveLength(1);
   });
 

@@ -67,7 +67,10 @@ describe('GlobalExceptionFilter and an unreachable store', () => {
   it('answers 503 5003 with Retry-After, not 500', () => {
     const r = render(selection());
     expect(r.status).toBe(503);
-    expect(r.body).toEqual({ status: false, error: { code: 5003, message: 'Service unavailable' } });
+    expect(r.body).toEqual({
+      status: false,
+      error: { code: 5003, message: 'Service unavailable' },
+    });
     expect(r.headers['Retry-After']).toMatch(/^[1-9]\d*$/);
   });
 

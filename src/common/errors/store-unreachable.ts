@@ -24,7 +24,8 @@ const UNAVAILABLE_SERVER_CODES = new Set([11600, 11602, 91, 189, 10107, 13435, 1
 
 // Mongoose's own messages when it cannot hand an operation to the driver (with
 // bufferCommands it waits 10 s, then fails this way).
-const MONGOOSE_UNREACHABLE = /buffering timed out after|Connection was force closed|Client must be connected/;
+const MONGOOSE_UNREACHABLE =
+  /buffering timed out after|Connection was force closed|Client must be connected/;
 
 /**
  * The failure comes from the store being unreachable (down, restarting, network), so the same
