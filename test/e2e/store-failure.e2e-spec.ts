@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { getConnectionToken } from '@nestjs/mongoose';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from 'mongoose';
@@ -185,7 +185,7 @@ it('survives kill -9 of the store: restarted, 503s meanwhile, nothing lost or ap
     process.kill(killedPid, 'SIGKILL');
     const duringOutage = Promise.all(fleet.map((d) => enqueue(d, 1)));
 
-    const [rest, live, ready, syncml] = await Promise.all([
+    const [rest, live, ready, syncml, enrollment] = await Promise.all([
       t.http.get(`${commandsUrl(first)}`).set(bearer(first.token)),
       t.http.get('/health'),
       t.http.get('/health/ready'),
@@ -199,6 +199,16 @@ it('survives kill -9 of the store: restarted, 503s meanwhile, nothing lost or ap
           commands: openingCommands(first.deviceId),
         }),
       ),
+      // GetPolicies authenticates its UsernameToken against the store.
+      t.http
+        .post('/EnrollmentServer/Policy.svc')
+        .set('Content-Type', 'application/soap+xml; charset=utf-8')
+        .send(
+          readFileSync(
+            join(__dirname, '../../src/enrollment/soap/fixtures/get-policies.xml'),
+            'utf8',
+          ),
+        ),
     ]);
     const answeredIn = performance.now() - killedAt;
     // These answers came while the store was down: the supervisor had not restarted it yet.
@@ -214,6 +224,11 @@ it('survives kill -9 of the store: restarted, 503s meanwhile, nothing lost or ap
     expect(ready.body.error.code).toBe(5003);
     expect(syncml.status).toBe(503);
     expect(syncml.body).not.toContain('<SyncML');
+    // enrollment.md §11.1: a fault Windows shows as "try later", with 503 and Retry-After.
+    expect(enrollment.status).toBe(503);
+    expect(enrollment.headers['retry-after']).toMatch(/^\d+$/);
+    expect(enrollment.text).toContain('a:InternalServiceFault');
+    expect(enrollment.text).toContain('<ErrorType>InMaintenance</ErrorType>');
 
     // --- recovery ----------------------------------------------------------------------------
     const readyAt = await until('GET /health/ready = 200', async () => {
