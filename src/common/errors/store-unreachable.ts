@@ -1,11 +1,9 @@
-import { MongoError, MongoServerError } from 'mongodb';
-
 /** Seconds a client is asked to wait (Retry-After) while the store is unreachable. */
 export const STORE_RETRY_AFTER_SECONDS = 5;
 
 // Driver errors that mean "no store to talk to" rather than "the store refused this
-// operation". By name as well as by class: mongoose's MongooseServerSelectionError is not a
-// MongoError, and a second copy of the driver would defeat instanceof.
+// operation". By name, not instanceof: the driver stays behind repositories (STYLE.md), and
+// mongoose's MongooseServerSelectionError is not a MongoError anyway.
 const UNREACHABLE_NAMES = new Set([
   'MongoServerSelectionError',
   'MongooseServerSelectionError',
@@ -37,10 +35,14 @@ export function isStoreUnreachable(error: unknown, depth = 0): boolean {
   if (UNREACHABLE_NAMES.has(error.name) || UNREACHABLE_NAMES.has(error.constructor.name)) {
     return true;
   }
-  if (error instanceof MongoServerError && UNAVAILABLE_SERVER_CODES.has(Number(error.code))) {
+  const { code, hasErrorLabel } = error as { code?: unknown; hasErrorLabel?: unknown };
+  if (error.name === 'MongoServerError' && UNAVAILABLE_SERVER_CODES.has(Number(code))) {
     return true;
   }
-  if (error instanceof MongoError && error.hasErrorLabel('ResetPool')) return true;
+  // The driver's label for errors after which it clears the connection pool.
+  if (typeof hasErrorLabel === 'function' && hasErrorLabel.call(error, 'ResetPool') === true) {
+    return true;
+  }
   if (error.name === 'MongooseError' && MONGOOSE_UNREACHABLE.test(error.message)) return true;
   return isStoreUnreachable(error.cause, depth + 1);
 }
