@@ -29,7 +29,12 @@ export class AppModule implements NestModule {
       imports: [
         ConfigModule.forRoot(config),
         MongooseModule.forRoot(mongoUri, {
-          serverSelectionTimeoutMS: 5000,
+          // An unreachable store fails an operation within this bound (rendered 503 5003 with
+          // Retry-After) instead of hanging the request; the driver keeps reconnecting meanwhile.
+          serverSelectionTimeoutMS: config.store.serverSelectionTimeoutMs,
+          // Mongoose would otherwise hold operations up to 10 s while disconnected, then fail
+          // with its own buffering error: the driver's bounded server selection answers sooner.
+          bufferCommands: false,
           // Indexes are part of the contract (uniqueness of cmdId, deviceId): build them at boot.
           autoIndex: true,
           ...mongoOptions,

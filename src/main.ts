@@ -19,7 +19,22 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const store = await resolveMongoUri(process.env, { dataDir: resolve(config.dataDir) });
+  const { store: policy } = config;
+  const store = await resolveMongoUri(process.env, {
+    dataDir: resolve(config.dataDir),
+    supervise: {
+      maxRestarts: policy.maxRestarts,
+      windowMs: policy.restartWindowMs,
+      initialBackoffMs: policy.restartBackoffMs,
+      maxBackoffMs: policy.restartMaxBackoffMs,
+      // Serving without a store only answers 503: exit non-zero so a process manager (systemd,
+      // Docker, Kubernetes) restarts the whole server, store included, or alerts someone.
+      onGiveUp: (reason) => {
+        logger.fatal(`The embedded store cannot be kept running: ${reason}. Exiting.`);
+        process.exit(1);
+      },
+    },
+  });
   const app = await createApp(config, store.uri);
   const stopStore = async () => {
     await store.stop();

@@ -10,6 +10,7 @@ export interface AppConfig {
   port: number;
   mongodbUri?: string;
   dataDir: string;
+  store: StoreConfig;
   jwt: {
     /** HS256 secret (local use). */
     secret?: string;
@@ -50,6 +51,18 @@ export interface AppConfig {
     lastSeenIntervalMs: number;
   };
   enrollment: EnrollmentConfig;
+}
+
+/** Keeping the store reachable, and failing fast when it is not (docs/decisions.md). */
+export interface StoreConfig {
+  /** Restarts of a dead embedded store tolerated within the window before the server exits 1. */
+  maxRestarts: number;
+  restartWindowMs: number;
+  /** Backoff before the first restart, doubled per restart in the window, capped. */
+  restartBackoffMs: number;
+  restartMaxBackoffMs: number;
+  /** The driver's server selection: how long an operation waits for an unreachable store. */
+  serverSelectionTimeoutMs: number;
 }
 
 /** MS-MDE2 enrollment (issue 4). */
@@ -312,6 +325,13 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     port: int(env, 'PORT', 3000, 0, 65535),
     mongodbUri: uri,
     dataDir,
+    store: {
+      maxRestarts: int(env, 'STORE_MAX_RESTARTS', 5, 0, 1000),
+      restartWindowMs: int(env, 'STORE_RESTART_WINDOW_SECONDS', 60, 1, 86400) * 1000,
+      restartBackoffMs: int(env, 'STORE_RESTART_BACKOFF_MS', 250, 0, 60000),
+      restartMaxBackoffMs: int(env, 'STORE_RESTART_MAX_BACKOFF_MS', 5000, 0, 600000),
+      serverSelectionTimeoutMs: int(env, 'MONGODB_SERVER_SELECTION_TIMEOUT_MS', 2000, 100, 60000),
+    },
     jwt: {
       secret: publicKey ? undefined : secret,
       publicKey,

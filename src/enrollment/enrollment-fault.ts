@@ -1,3 +1,4 @@
+import { isStoreUnreachable } from '../common/errors';
 import { CsrError } from '../pki';
 import { EnrollmentErrorType, SoapFaultSubcode, SoapRequestError } from './soap';
 import { EnrollmentAuthError } from './enrollment-auth.service';
@@ -61,6 +62,19 @@ export function classifyFailure(e: unknown, sourceIp: string): ClassifiedFailure
       ),
       `certificate request refused (${e.reason}): ${e.message}`,
     );
+  }
+  if (isStoreUnreachable(e)) {
+    // enrollment.md §11.1: InMaintenance = "service in maintenance, try later"; the controller
+    // sends this fault with HTTP 503 and Retry-After (STORE_UNAVAILABLE_ERROR_TYPE).
+    return {
+      fault: new EnrollmentFault(
+        SoapFaultSubcode.InternalServiceFault,
+        'The service is temporarily unavailable; try again in a few minutes',
+        EnrollmentErrorType.InMaintenance,
+      ),
+      level: 'warn',
+      log: `store unreachable: ${(e as Error).message}`,
+    };
   }
   return {
     fault: new EnrollmentFault(

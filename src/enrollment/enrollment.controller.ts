@@ -13,11 +13,13 @@ import { clientIdentity } from '../syncml/client-identity';
 import { randomUUID } from 'node:crypto';
 import { Public } from '../auth/auth.decorators';
 import { DISCOVERY_PATH, ENROLLMENT_SERVICE_PATH, POLICY_PATH } from '../common/device-protocol';
+import { STORE_RETRY_AFTER_SECONDS } from '../common/errors';
 import { RawResponse } from '../common/http/envelope.interceptor';
 import { DEVICE_PROTOCOLS_TAG } from '../common/http/swagger';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { enrollmentClientAddress } from './client-address';
 import { EnrollmentSoapService, SoapCallContext, SoapReply } from './enrollment-soap.service';
+import { EnrollmentErrorType } from './soap';
 
 type SoapRequest = Request & { id?: string; soapBodyError?: unknown };
 
@@ -46,7 +48,9 @@ const FAULTS =
   'DOCTYPE/entity, oversized), a:InvalidSecurity, s:Authentication (wrong secret or invitation), ' +
   's:Authorization (unknown e-mail domain; a device id enrolled by another user), ' +
   's:CertificateRequest (CSR refused), ' +
-  'a:InternalServiceFault; Detail/DeviceEnrollmentServiceError/TraceId = X-Request-Id';
+  'a:InternalServiceFault; Detail/DeviceEnrollmentServiceError/TraceId = X-Request-Id. While the ' +
+  'store is unreachable: a:InternalServiceFault with ErrorType InMaintenance, HTTP 503 and ' +
+  'Retry-After (200 if ENROLLMENT_FAULT_HTTP_STATUS=200)';
 
 /**
  * MS-MDE2 enrollment (enrollment.md §3-5): discovery, policy and enrollment, SOAP 1.2 over the
@@ -88,7 +92,7 @@ export class EnrollmentController {
   @ApiResponse({ status: 200, description: 'DiscoverResponse' })
   @ApiResponse({ status: 500, description: FAULTS })
   async discover(@Req() req: SoapRequest, @Res() res: Response): Promise<void> {
-    send(res, await this.soap.discover(body(req), this.context(req)));
+    this.send(res, await this.soap.discover(body(req), this.context(req)));
   }
 
   @Post(POLICY_PATH)
@@ -105,7 +109,7 @@ export class EnrollmentController {
   @ApiResponse({ status: 200, description: 'GetPoliciesResponse (RSA 2048+, SHA-256)' })
   @ApiResponse({ status: 500, description: FAULTS })
   async policy(@Req() req: SoapRequest, @Res() res: Response): Promise<void> {
-    send(res, await this.soap.getPolicies(body(req), this.context(req)));
+    this.send(res, await this.soap.getPolicies(body(req), this.context(req)));
   }
 
   @Post(ENROLLMENT_SERVICE_PATH)
@@ -123,7 +127,20 @@ export class EnrollmentController {
   @ApiResponse({ status: 200, description: 'RequestSecurityTokenResponseCollection' })
   @ApiResponse({ status: 500, description: FAULTS })
   async enroll(@Req() req: SoapRequest, @Res() res: Response): Promise<void> {
-    send(res, await this.soap.requestSecurityToken(body(req), this.context(req)));
+    this.send(res, await this.soap.requestSecurityToken(body(req), this.context(req)));
+  }
+
+  /** One Buffer: Express sets Content-Length, never chunked (enrollment.md §1). */
+  private send(res: Response, reply: SoapReply): void {
+    let status = reply.status;
+    // The store-unreachable fault (enrollment-fault.ts) is a 5xx that may be retried: 503 with
+    // Retry-After, unless faults are configured to travel with 200 (Fleet's convention).
+    if (status === 500 && isStoreUnavailableFault(reply)) {
+      status = 503;
+      res.set('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+    }
+    res.status(status).set('Content-Type', reply.contentType).set('Cache-Control', 'no-store');
+    res.send(Buffer.from(reply.body, 'utf8'));
   }
 
   private context(req: SoapRequest): SoapCallContext {
@@ -144,8 +161,10 @@ function body(req: SoapRequest): Buffer | undefined {
   return !req.soapBodyError && Buffer.isBuffer(req.body) ? req.body : undefined;
 }
 
-/** One Buffer: Express sets Content-Length, never chunked (enrollment.md §1). */
-function send(res: Response, reply: SoapReply): void {
-  res.status(reply.status).set('Content-Type', reply.contentType).set('Cache-Control', 'no-store');
-  res.send(Buffer.from(reply.body, 'utf8'));
+// Only classifyFailure puts this ErrorType in a fault, for a store that cannot be reached; the
+// request cannot choose it.
+const STORE_UNAVAILABLE_ERROR_TYPE = `<ErrorType>${EnrollmentErrorType.InMaintenance}</ErrorType>`;
+
+function isStoreUnavailableFault(reply: SoapReply): boolean {
+  return reply.body.includes(STORE_UNAVAILABLE_ERROR_TYPE);
 }

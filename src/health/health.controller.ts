@@ -11,9 +11,13 @@ import { DomainError, ErrorCode } from '../common/errors';
 export class HealthController {
   constructor(@InjectConnection() private readonly connection: Connection) {}
 
+  /**
+   * Liveness only: 200 while the process serves HTTP, whatever the store's state (a process
+   * manager must not restart the server because the store restarts). Readiness is /health/ready.
+   */
   @Get()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiOperation({ summary: 'Liveness: the process answers (200 even while the store is down)' })
   @ApiResponse({
     status: 200,
     description: 'The process is up',
@@ -32,14 +36,16 @@ export class HealthController {
   })
   @ApiResponse({
     status: 503,
-    description: 'The store did not answer',
+    description: 'The store did not answer; Retry-After says when to ask again',
     schema: { example: { status: false, error: { code: 5003, message: 'Service unavailable' } } },
   })
   async ready() {
     let timer: NodeJS.Timeout | undefined;
     try {
+      // Not readyState: it lags behind a restarted store until the driver's next heartbeat,
+      // while a ping makes the driver look at once.
       const db = this.connection.db;
-      if (!db || this.connection.readyState !== 1) throw new Error('not connected');
+      if (!db) throw new Error('not connected');
       await Promise.race([
         db.admin().ping(),
         new Promise((_, reject) => {

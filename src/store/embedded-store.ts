@@ -7,6 +7,7 @@ import { withDatabase } from './mongo-uri';
 import { locateServer, serverArgs, serverEnv, type StoreKind } from './server-binary';
 import { ForeignServerError, spawnServer, waitUntilReady, type ExitInfo } from './server-process';
 import { consoleStoreLog, type StoreLog } from './store-log';
+import { StoreSupervisor, type SupervisorPolicy } from './supervisor';
 
 export interface EmbeddedStoreOptions {
   /** Created if missing. mongod and FerretDB can share it: their files do not overlap. */
@@ -18,6 +19,11 @@ export interface EmbeddedStoreOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for the first ping; default 60 s (mongod's first start is slow). */
   startTimeoutMs?: number;
+  /**
+   * Restart the server when it dies, on the same data directory and port (the driver's URI
+   * stays valid); `onGiveUp` is called once the policy's restarts are spent.
+   */
+  supervise?: SupervisorPolicy & { onGiveUp(reason: string): void };
 }
 
 export interface EmbeddedStore {
@@ -27,8 +33,12 @@ export interface EmbeddedStore {
    */
   uri: string;
   kind: StoreKind;
-  pid: number;
-  /** Settles when the server has exited, whether through stop() or not. */
+  /** The running server's pid (a supervised store gets a new one at each restart). */
+  readonly pid: number;
+  /**
+   * Settles when the server has exited, whether through stop() or not; for a supervised store,
+   * when supervision ends (stop(), or the supervisor gave up).
+   */
   exited: Promise<ExitInfo>;
   /** Stops the server (SIGTERM, SIGKILL after a grace period). Idempotent. */
   stop(): Promise<void>;
@@ -61,6 +71,9 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
     await stopLeftoverServer(dataDir, log);
     const { kind, command } = await locateServer(env, log);
     const server = await spawnUntilReady(kind, command, dataDir, options, log);
+    if (options.supervise) {
+      return supervised(server, { kind, command, dataDir, options, log, lock });
+    }
     const stop = async (): Promise<void> => {
       await server.stop();
       await forgetServer(dataDir, server.pid);
@@ -71,6 +84,44 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
     lock.release();
     throw error;
   }
+}
+
+function supervised(
+  first: EmbeddedStore,
+  s: {
+    kind: StoreKind;
+    command: string;
+    dataDir: string;
+    options: EmbeddedStoreOptions;
+    log: StoreLog;
+    lock: { release(): void };
+  },
+): EmbeddedStore {
+  const { onGiveUp, ...policy } = s.options.supervise!;
+  const port = Number(new URL(first.uri).port);
+  const supervisor = new StoreSupervisor(first, policy, {
+    // The same port: the application's driver keeps its URI and reconnects on its own.
+    restart: () => spawnUntilReady(s.kind, s.command, s.dataDir, { ...s.options, port }, s.log),
+    onGiveUp: (reason) => {
+      s.lock.release();
+      onGiveUp(reason);
+    },
+    log: s.log,
+  });
+  return {
+    uri: first.uri,
+    kind: first.kind,
+    get pid() {
+      return supervisor.pid;
+    },
+    exited: supervisor.ended,
+    stop: async () => {
+      const pid = supervisor.pid;
+      await supervisor.stop();
+      await forgetServer(s.dataDir, pid);
+      s.lock.release();
+    },
+  };
 }
 
 async function spawnUntilReady(
@@ -138,12 +189,16 @@ export interface ResolveMongoUriOptions {
   /** Database used on the embedded store; default `mullion`. MONGODB_URI names its own. */
   database?: string;
   log?: StoreLog;
+  /** Keep the embedded store running (see EmbeddedStoreOptions.supervise). */
+  supervise?: EmbeddedStoreOptions['supervise'];
 }
 
 export interface ResolvedMongo {
   uri: string;
   /** `external`: MONGODB_URI, nothing started and nothing to stop. */
   source: 'external' | StoreKind;
+  /** The embedded server's current pid; undefined for MONGODB_URI. */
+  readonly pid?: number;
   stop(): Promise<void>;
 }
 
@@ -156,10 +211,18 @@ export async function resolveMongoUri(
   if (external) {
     return { uri: external, source: 'external', stop: async () => undefined };
   }
-  const store = await startEmbeddedStore({ dataDir: options.dataDir, log: options.log, env });
+  const store = await startEmbeddedStore({
+    dataDir: options.dataDir,
+    log: options.log,
+    env,
+    supervise: options.supervise,
+  });
   return {
     uri: withDatabase(store.uri, options.database ?? 'mullion'),
     source: store.kind,
+    get pid() {
+      return store.pid;
+    },
     stop: store.stop,
   };
 }

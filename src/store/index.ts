@@ -12,3 +12,9 @@ export { StoreUnavailableError } from './errors';
 export { locateServer, type StoreKind } from './server-binary';
 export type { ExitInfo } from './server-process';
 export { consoleStoreLog, type StoreLog } from './store-log';
+export {
+  backoffDelay,
+  DEFAULT_SUPERVISOR_POLICY,
+  StoreSupervisor,
+  type SupervisorPolicy,
+} from './supervisor';

@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -9,6 +9,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.decorators';
+import { isStoreUnreachable, STORE_RETRY_AFTER_SECONDS } from '../common/errors';
 import { RawResponse } from '../common/http/envelope.interceptor';
 import { DEVICE_PROTOCOLS_TAG } from '../common/http/swagger';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -27,6 +28,8 @@ import { plain, SyncmlHttpResult } from './syncml-session.types';
 @RawResponse()
 @Controller()
 export class SyncmlController {
+  private readonly logger = new Logger('SyncmlController');
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly session: SyncmlSessionService,
@@ -68,14 +71,30 @@ export class SyncmlController {
   @ApiResponse({ status: 415, description: `Content-Type is not ${SYNCML_CONTENT_TYPE}` })
   @ApiResponse({
     status: 503,
-    description: 'Another message of this device is being processed; Retry-After',
+    description:
+      'Another message of this device is being processed, or the store is unreachable; ' +
+      'Retry-After. The device resends the same message, which is then processed once.',
   })
   async manage(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const result = await this.dispatch(req);
+    const result = await this.dispatch(req).catch((e: unknown) => this.unavailable(e));
     res.status(result.status).set('Content-Type', result.contentType);
     if (result.headers) res.set(result.headers);
     // A Buffer body gets an exact Content-Length (no chunking).
     res.send(Buffer.from(result.body, 'utf8'));
+  }
+
+  /**
+   * A store that cannot be reached leaves the message unprocessed (what was written before the
+   * failure is matched again when the device resends it: conditional transitions record a
+   * Status once). 503 with Retry-After is a failed exchange Windows retries on its own
+   * schedule (management-session.md §1: CONNRETRYFREQ, INITIALBACKOFFTIME).
+   */
+  private unavailable(e: unknown): SyncmlHttpResult {
+    if (!isStoreUnreachable(e)) throw e;
+    this.logger.warn(`Store unreachable; SyncML message answered 503: ${(e as Error).message}`);
+    return plain(503, 'Service unavailable, retry', {
+      'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
+    });
   }
 
   private async dispatch(req: Request): Promise<SyncmlHttpResult> {

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { resolveRequestId } from '../http/request-logger.middleware';
 import { DomainError } from './domain-error';
 import { ERROR_HTTP_STATUS, ERROR_MESSAGES, ErrorCode } from './error-codes';
+import { isStoreUnreachable, STORE_RETRY_AFTER_SECONDS } from './store-unreachable';
 
 interface ErrorBody {
   status: false;
@@ -23,6 +24,10 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     // Failures raised before Nest middleware ran (the body parser's) have no request id yet.
     if (!res.getHeader('X-Request-Id')) {
       res.setHeader('X-Request-Id', resolveRequestId(req.header('x-request-id')));
+    }
+    // RFC 9110 §10.2.3: with 503, when to try again.
+    if (status === 503 && !res.getHeader('Retry-After')) {
+      res.setHeader('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
     }
     res.status(status).json(body);
   }
@@ -45,6 +50,14 @@ export class GlobalExceptionFilter implements ExceptionFilter {
         error.details = [{ field: 'request', message }];
       }
       return [status, { status: false, error }];
+    }
+    if (isStoreUnreachable(exception)) {
+      // Expected while the store restarts: one line, no stack; the request may be retried.
+      this.logger.warn(
+        `Store unreachable on ${req.method} ${req.originalUrl ?? req.url}: ${(exception as Error).message}`,
+      );
+      const code = ErrorCode.StoreUnavailable;
+      return [503, { status: false, error: { code, message: ERROR_MESSAGES[code] } }];
     }
     if (isBodyParserError(exception)) {
       const status = exception.status ?? 400;
