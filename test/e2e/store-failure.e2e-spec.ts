@@ -17,6 +17,7 @@ import {
   deviceMessage,
   managedDevice,
   openingCommands,
+  devicePost,
   rawPost,
   readBatch,
   type Managed,
@@ -200,15 +201,16 @@ it('survives kill -9 of the store: restarted, 503s meanwhile, nothing lost or ap
         }),
       ),
       // GetPolicies authenticates its UsernameToken against the store.
-      t.http
-        .post('/EnrollmentServer/Policy.svc')
-        .set('Content-Type', 'application/soap+xml; charset=utf-8')
-        .send(
-          readFileSync(
-            join(__dirname, '../../src/enrollment/soap/fixtures/get-policies.xml'),
-            'utf8',
-          ),
+      devicePost(
+        t,
+        '/EnrollmentServer/Policy.svc',
+        null,
+        readFileSync(
+          join(__dirname, '../../src/enrollment/soap/fixtures/get-policies.xml'),
+          'utf8',
         ),
+        'application/soap+xml; charset=utf-8',
+      ),
     ]);
     const answeredIn = performance.now() - killedAt;
     // These answers came while the store was down: the supervisor had not restarted it yet.
@@ -226,9 +228,9 @@ it('survives kill -9 of the store: restarted, 503s meanwhile, nothing lost or ap
     expect(syncml.body).not.toContain('<SyncML');
     // enrollment.md §11.1: a fault Windows shows as "try later", with 503 and Retry-After.
     expect(enrollment.status).toBe(503);
-    expect(enrollment.headers['retry-after']).toMatch(/^\d+$/);
-    expect(enrollment.text).toContain('a:InternalServiceFault');
-    expect(enrollment.text).toContain('<ErrorType>InMaintenance</ErrorType>');
+    expect(enrollment.retryAfter).toMatch(/^\d+$/);
+    expect(enrollment.body).toContain('a:InternalServiceFault');
+    expect(enrollment.body).toContain('<ErrorType>InMaintenance</ErrorType>');
 
     // --- recovery ----------------------------------------------------------------------------
     const readyAt = await until('GET /health/ready = 200', async () => {

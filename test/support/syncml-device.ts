@@ -121,6 +121,7 @@ export const getCmd = (path: string): CommandInput => ({ path, action: 'Get', fo
 export interface RawAnswer {
   status: number;
   contentType: string | undefined;
+  retryAfter?: string;
   body: string;
   ms: number;
 }
@@ -133,12 +134,31 @@ export function rawPost(
   contentType = SYNCML_TYPE,
   headers: Record<string, string> = {},
 ): Promise<RawAnswer> {
+  return devicePost(
+    t,
+    '/ManagementServer/MDM.svc?mode=Maintenance&Platform=WoA',
+    creds,
+    body,
+    contentType,
+    headers,
+  );
+}
+
+/** One HTTPS POST to a path of the device listener, with (or without) a client certificate. */
+export function devicePost(
+  t: TestApp,
+  path: string,
+  creds: DeviceCredentials | null,
+  body: string | Buffer,
+  contentType: string,
+  headers: Record<string, string> = {},
+): Promise<RawAnswer> {
   const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const started = performance.now();
   return new Promise((resolve, reject) => {
     let answered = false;
     const req = httpsRequest(
-      `${t.deviceBaseUrl}/ManagementServer/MDM.svc?mode=Maintenance&Platform=WoA`,
+      `${t.deviceBaseUrl}${path}`,
       {
         method: 'POST',
         rejectUnauthorized: false,
@@ -154,6 +174,7 @@ export function rawPost(
           resolve({
             status: res.statusCode ?? 0,
             contentType: res.headers['content-type'],
+            retryAfter: res.headers['retry-after'],
             body: Buffer.concat(chunks).toString('utf8'),
             ms: performance.now() - started,
           }),
