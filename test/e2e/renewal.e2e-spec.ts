@@ -1,4 +1,7 @@
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Types } from 'mongoose';
 import { DeviceEnrollmentService } from '../../src/devices/device-enrollment.service';
 import { issueDeviceCertificate, verifyClientCertificate } from '../../src/pki';
@@ -10,6 +13,7 @@ import {
   type EnrollmentResult,
 } from '../../tools/simulator/enroll';
 import { renewDevice, type RenewOptions } from '../../tools/simulator/renew';
+import { runSimulate } from '../../tools/simulate';
 import { bearer, startTestApp, TestApp } from '../support/app';
 import { uniqueSlug } from '../support/seed';
 
@@ -305,5 +309,40 @@ describe('certificate renewal (MS-WSTEP Renew) over the device listener', () => 
       .findOne({ _id: new Types.ObjectId((await getDevice(deviceId)).id) });
     expect(stored?.status).toBe('unenrolled');
     expect(stored?.renewalThumbprint).toBeUndefined();
+  });
+
+  it('simulate --renew renews the stored identity and runs a session with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mullion-renew-cli-'));
+    const out: string[] = [];
+    const io = { out: (x: string) => out.push(x), err: (x: string) => out.push(x) };
+    try {
+      const common = ['--server', t.deviceBaseUrl, '--insecure'];
+      const device = 'RENEWCLI0001';
+      expect(
+        await runSimulate(
+          ['--enroll', ...common, '--email', `cli@${domain}`, '--secret', secret].concat([
+            '--device',
+            device,
+            '--out',
+            dir,
+            '--no-session',
+          ]),
+          io,
+        ),
+      ).toBe(0);
+      const before = readFileSync(join(dir, `${device}.crt`), 'utf8');
+      expect(
+        await runSimulate(['--renew', ...common, '--device', device, '--cert-dir', dir], io),
+      ).toBe(0);
+      const after = readFileSync(join(dir, `${device}.crt`), 'utf8');
+      expect(after).not.toBe(before);
+      expect(readFileSync(join(dir, `${device}.crt.old`), 'utf8')).toBe(before);
+      const stored = await getDevice(device);
+      expect(stored.certificate.thumbprint).toBe(
+        new X509Certificate(after).fingerprint.replace(/:/g, ''),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
