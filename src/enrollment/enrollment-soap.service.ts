@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { DeviceCheckinService, type DeviceCertificate } from '../devices/device-checkin.service';
+import { DeviceCheckinService } from '../devices/device-checkin.service';
 import { DeviceEnrollmentService } from '../devices/device-enrollment.service';
 import { DeviceStatus, WinDevice } from '../devices/devices.types';
 import {
