@@ -10,6 +10,12 @@
  * listener the same way. The client runs in a worker thread so it does not share the server's
  * event loop; both use keep-alive HTTPS. CSRs (RSA-2048, like Windows) are made beforehand and
  * reused: the server ignores the CSR subject, so the work per enrollment is the same.
+ *
+ * Renewal: as many devices as --count are enrolled with the simulator, then each renews with the
+ * RequestType Renew RST Windows sends, its new PKCS#10 in a PKCS#7 signed with its current key
+ * (the signed-request path: one keep-alive connection, no per-device TLS handshake). The same
+ * request renews again (the unused renewed certificate is replaced), so the work per renewal is
+ * the same: CMS and CSR verification, chain check, certificate signing, binding, device update.
  */
 import 'reflect-metadata';
 import { INestApplication } from '@nestjs/common';
@@ -31,21 +37,26 @@ import {
   discoverRequest,
   getPoliciesRequest,
   newMessageId,
+  renewRequest,
   rstRequest,
   windowsContext,
 } from '../tools/simulator/enroll-messages';
+import { createDeviceCsr, enrollDevice, generateDeviceKey } from '../tools/simulator/enroll';
+import { signRenewalRequest } from '../tools/simulator/renew';
 import { freeLoopbackPort } from '../src/store/free-port';
 import { resolveMongoUri, withDatabase, type ResolvedMongo } from '../src/store';
 import { startDeviceListener, type DeviceListener } from '../src/tls/device-listener';
 
 interface Job {
-  kind: 'enroll' | 'health';
+  kind: 'enroll' | 'renew' | 'health';
   baseUrl: string;
   count: number;
   concurrency: number;
   email: string;
   secret: string;
   csrs: string[];
+  /** Renewal RSTs, one per enrolled device. */
+  renewals: string[];
 }
 
 interface JobResult {
@@ -154,7 +165,13 @@ async function runJob(job: Job): Promise<JobResult> {
       const t0 = performance.now();
       try {
         if (job.kind === 'enroll') await enrollOnce(agent, job, i, stepMs);
-        else {
+        else if (job.kind === 'renew') {
+          const url = `${job.baseUrl}/EnrollmentServer/Enrollment.svc`;
+          const r = await post(agent, url, job.renewals[i % job.renewals.length]);
+          if (r.status !== 200) {
+            throw new Error(`renewal: HTTP ${r.status} ${readFault(r.body)?.reason ?? ''}`);
+          }
+        } else {
           const r = await post(agent, `${job.baseUrl}/health`, null);
           if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
         }
@@ -284,7 +301,9 @@ async function main(): Promise<void> {
       email: `bench@${domain}`,
       secret,
       csrs,
+      renewals,
     });
+    const renewals: string[] = [];
     log('warming up…');
     await inWorker(job('enroll', 4, 1));
     await inWorker(job('health', 100, 1));
@@ -302,6 +321,38 @@ async function main(): Promise<void> {
           ).toFixed(1);
         breakdown = `sequential p50 per step: Discover ${p50(r.stepMs[0])} ms, GetPolicies ${p50(r.stepMs[1])} ms, RST ${p50(r.stepMs[2])} ms`;
       }
+    }
+    log(`enrolling ${count} devices to renew…`);
+    const baseUrl = `https://127.0.0.1:${port}`;
+    const keys = await Promise.all([1, 2, 3, 4].map(() => generateDeviceKey()));
+    for (let i = 0; i < count; i++) {
+      const enrolled = await enrollDevice({
+        server: baseUrl,
+        email: `renew@${domain}`,
+        password: secret,
+        insecure: true,
+        keyPair: keys[i % keys.length],
+      });
+      const { deviceId } = enrolled.identity;
+      const csr = Buffer.from(
+        await createDeviceCsr(deviceId, keys[(i + 1) % keys.length]),
+        'base64',
+      );
+      renewals.push(
+        renewRequest({
+          messageId: newMessageId(),
+          to: `${baseUrl}/EnrollmentServer/Enrollment.svc`,
+          pkcs7Base64: signRenewalRequest(csr, enrolled.identity).toString('base64'),
+          context: windowsContext(deviceId, { hwDevId: deviceId, deviceName: `RENEW-${i}` }),
+        }),
+      );
+    }
+    await inWorker(job('renew', 4, 1));
+    for (const c of [1, concurrency]) {
+      log(`renewals, concurrency ${c}…`);
+      rows.push(
+        line('renew (RST Renew, PKCS#7-signed)', await inWorker(job('renew', count, c)), c),
+      );
     }
     for (const c of [1, concurrency]) {
       log(`GET /health, concurrency ${c}…`);
@@ -325,7 +376,10 @@ async function main(): Promise<void> {
     );
     console.log(rows.join('\n'));
     console.log(breakdown);
-    console.log(`devices enrolled: ${devices}`);
+    const renewed = await db
+      .collection('win_devices')
+      .countDocuments({ renewalThumbprint: { $exists: true } });
+    console.log(`devices enrolled: ${devices}; with a renewed certificate: ${renewed}`);
   } finally {
     // Never leave bench data in the database MONGODB_URI names.
     if (external && app) {

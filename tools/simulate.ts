@@ -23,6 +23,7 @@ import {
   type SimulatedDeviceOptions,
 } from './simulator';
 import { ENROLL_USAGE, runEnrollCli } from './simulator/enroll-cli';
+import { RENEW_USAGE, runRenewCli } from './simulator/renew-cli';
 
 export const USAGE = `Usage:
   npm run simulate -- --server <url> --device <id> --cert <pem> --key <pem> [options]
@@ -311,6 +312,7 @@ async function makeCerts(
 export async function runSimulate(argv: string[], io: Io): Promise<number> {
   // Enrollment (issue 4 §5) has options of its own: tools/simulator/enroll-cli.ts.
   if (argv.includes('--enroll')) return runEnrollCli(argv, io);
+  if (argv.includes('--renew')) return runRenewCli(argv, io);
   let req: SimulateRequest;
   try {
     req = parseSimulateArgs(argv);
@@ -321,7 +323,7 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
   }
   switch (req.mode) {
     case 'help':
-      io.out(`${USAGE}\n\n${ENROLL_USAGE}`);
+      io.out(`${USAGE}\n\n${ENROLL_USAGE}\n\n${RENEW_USAGE}`);
       return 0;
     case 'make-certs':
       return makeCerts(req, io);

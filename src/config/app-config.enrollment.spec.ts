@@ -66,6 +66,13 @@ describe('loadConfig: enrollment and MASTER_KEY', () => {
       faultHttpStatus: 500,
       tokenDefaultTtlSeconds: 7 * 86400,
       tokenMaxTtlSeconds: 30 * 86400,
+      renewPeriodDays: 42,
+      renewRetryIntervalDays: 4,
+    });
+    // A short validity gets a window that fits inside it.
+    expect(loadConfig({ ...base, ENROLLMENT_CERT_VALIDITY_DAYS: '30' }).enrollment).toMatchObject({
+      renewPeriodDays: 15,
+      renewRetryIntervalDays: 4,
     });
     for (const bad of [
       { ENROLLMENT_PROVIDER_ID: 'has space' },
@@ -74,6 +81,9 @@ describe('loadConfig: enrollment and MASTER_KEY', () => {
       { ENROLLMENT_FAULT_HTTP_STATUS: '404' },
       { ENROLLMENT_TOKEN_DEFAULT_TTL_SECONDS: String(60 * 86400) },
       { ENROLLMENT_CERT_VALIDITY_DAYS: '0' },
+      { ENROLLMENT_CERT_VALIDITY_DAYS: '1' },
+      { ENROLLMENT_CERT_VALIDITY_DAYS: '30', ENROLLMENT_RENEW_PERIOD_DAYS: '30' },
+      { ENROLLMENT_RENEW_PERIOD_DAYS: '10', ENROLLMENT_RENEW_RETRY_DAYS: '11' },
     ]) {
       expect(() => loadConfig({ ...base, ...bad })).toThrow(ConfigError);
     }

@@ -75,6 +75,13 @@ export interface EnrollmentConfig {
   displayName?: string;
   caKeyBits: 2048 | 3072 | 4096;
   certValidityDays: number;
+  /**
+   * CertificateStore WSTEP/Renew RenewPeriod: days before expiry from which the device renews
+   * (1..validity-1; docs recommend 40-60 for a one-year certificate, enrollment.md §9).
+   */
+  renewPeriodDays: number;
+  /** WSTEP/Renew RetryInterval: days between renewal attempts that failed (1..RenewPeriod). */
+  renewRetryIntervalDays: number;
   /** Hard cap on SOAP request bodies (requests are ~1-5 KB). */
   bodyLimitBytes: number;
   /** Invitation lifetime bounds and default, in seconds. */
@@ -261,12 +268,45 @@ function loadEnrollmentConfig(env: Env, nodeEnv: string, dataDir: string): Enrol
   if (faultHttpStatus !== 200 && faultHttpStatus !== 500) {
     throw new ConfigError('ENROLLMENT_FAULT_HTTP_STATUS must be 200 or 500');
   }
+  const certValidityDays = int(env, 'ENROLLMENT_CERT_VALIDITY_DAYS', 365, 1, 3650);
+  if (certValidityDays < 2) {
+    throw new ConfigError(
+      'ENROLLMENT_CERT_VALIDITY_DAYS must be at least 2 (renewal needs a window)',
+    );
+  }
+  // 42 days (the CertificateStore CSP default) for validities of 84 days and more, else half.
+  const renewPeriodDays = int(
+    env,
+    'ENROLLMENT_RENEW_PERIOD_DAYS',
+    Math.min(42, Math.floor(certValidityDays / 2)),
+    1,
+    1000,
+  );
+  if (renewPeriodDays >= certValidityDays) {
+    throw new ConfigError(
+      'ENROLLMENT_RENEW_PERIOD_DAYS must be less than ENROLLMENT_CERT_VALIDITY_DAYS',
+    );
+  }
+  const renewRetryIntervalDays = int(
+    env,
+    'ENROLLMENT_RENEW_RETRY_DAYS',
+    Math.min(4, renewPeriodDays),
+    1,
+    1000,
+  );
+  if (renewRetryIntervalDays > renewPeriodDays) {
+    throw new ConfigError(
+      'ENROLLMENT_RENEW_RETRY_DAYS must not exceed ENROLLMENT_RENEW_PERIOD_DAYS',
+    );
+  }
   return {
     ...loadMasterKey(env, nodeEnv, dataDir),
     providerId,
     displayName,
     caKeyBits,
-    certValidityDays: int(env, 'ENROLLMENT_CERT_VALIDITY_DAYS', 365, 1, 3650),
+    certValidityDays,
+    renewPeriodDays,
+    renewRetryIntervalDays,
     bodyLimitBytes: int(env, 'ENROLLMENT_BODY_LIMIT_BYTES', 64 * 1024, 4096, 64 * 1024),
     tokenMinTtlSeconds,
     tokenMaxTtlSeconds,

@@ -5,9 +5,10 @@ import { EventBus } from '../events/event-bus';
 import { verifyClientCertificate } from '../pki/verify';
 import type { DeviceEvent } from './device-event.schema';
 import { CheckinContext, CheckinPatch, CheckinResult } from './device-checkin.types';
+import { DeviceCertificatesRepository } from './device-certificates.repository';
 import { DeviceCheckinsRepository } from './device-checkins.repository';
 import { EnterpriseCaService } from './enterprise-ca.service';
-import type { WinDevice } from './devices.types';
+import { renewalState, type WinDevice } from './devices.types';
 
 export interface DeviceCertificate {
   /** SHA-1 of the DER certificate, upper-case hex. */
@@ -27,6 +28,7 @@ export class DeviceCheckinService {
     private readonly repo: DeviceCheckinsRepository,
     private readonly cas: EnterpriseCaService,
     private readonly events: EventBus,
+    private readonly certificates: DeviceCertificatesRepository,
   ) {}
 
   /**
@@ -41,6 +43,7 @@ export class DeviceCheckinService {
     try {
       // The device was found by this certificate's thumbprint.
       why = await this.earnsTrust(ctx.device, cert, now);
+      if (why === undefined) await this.adoptIfRenewed(ctx, cert.thumbprint);
     } catch (e) {
       await this.release(ctx);
       throw e;
@@ -48,6 +51,27 @@ export class DeviceCheckinService {
     if (why === undefined) return acquired;
     await this.release(ctx);
     return { kind: 'untrusted', reason: why };
+  }
+
+  /**
+   * First session with a renewed certificate: it becomes the device's certificate and the one it
+   * replaces stops opening sessions (its binding is released).
+   */
+  private async adoptIfRenewed(ctx: CheckinContext, thumbprint: string): Promise<void> {
+    const { device } = ctx;
+    const renewed = device.renewal.certificate;
+    if (renewed?.thumbprint !== thumbprint) return;
+    const dueAt = device.renewal.nextDueAt;
+    if (!(await this.repo.adoptRenewedCertificate(device.id, ctx.lockToken, renewed, dueAt))) {
+      return;
+    }
+    const previous = device.certificate?.thumbprint;
+    ctx.device = {
+      ...device,
+      certificate: renewed,
+      renewal: { dueAt, state: renewalState(renewed, { dueAt }, new Date()) },
+    };
+    if (previous && previous !== thumbprint) await this.certificates.unbind(previous, device.id);
   }
 
   /**
@@ -60,7 +84,10 @@ export class DeviceCheckinService {
     cert: DeviceCertificate,
     now: Date,
   ): Promise<string | undefined> {
-    if (device.certificate?.thumbprint !== cert.thumbprint) {
+    if (
+      device.certificate?.thumbprint !== cert.thumbprint &&
+      device.renewal.certificate?.thumbprint !== cert.thumbprint
+    ) {
       return "not the device's current certificate";
     }
     return this.earnsTrust(device, cert, now);

@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { AcquireResult, CheckinPatch, StoredSession } from './device-checkin.types';
-import { DeviceStatus } from './devices.types';
+import { DeviceCertificateInfo, DeviceStatus } from './devices.types';
 import { DeviceEvent, DeviceEventDoc } from './device-event.schema';
 import { WinDeviceDoc } from './win-device.schema';
 import { toWinDevice } from './win-devices.repository';
@@ -68,9 +68,12 @@ export class DeviceCheckinsRepository {
     const doc = await this.model
       .findOneAndUpdate(
         {
-          certificateThumbprint: thumbprint,
           status: { $in: [DeviceStatus.Active, DeviceStatus.Inactive] },
-          $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }],
+          // Its current certificate, or a renewed one the device has not used yet.
+          $and: [
+            { $or: [{ certificateThumbprint: thumbprint }, { renewalThumbprint: thumbprint }] },
+            { $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }] },
+          ],
         },
         { $set: { lockedUntil: new Date(now.getTime() + lockMs), lockToken } },
         // The document as it was: its lockToken tells whether the last holder released the lock.
@@ -92,12 +95,39 @@ export class DeviceCheckinsRepository {
       };
     }
     const other = await this.model
-      .findOne({ certificateThumbprint: thumbprint })
+      .findOne({ $or: [{ certificateThumbprint: thumbprint }, { renewalThumbprint: thumbprint }] })
       .select({ status: 1 })
       .lean<Pick<WinDeviceDoc, 'status'>>()
       .exec();
     if (!other) return { kind: 'unknown' };
     return other.status === DeviceStatus.Unenrolled ? { kind: 'unenrolled' } : { kind: 'busy' };
+  }
+
+  /**
+   * The device opened a session with its renewed certificate: it becomes the current one (the
+   * previous one stops opening sessions). Under the caller's lock; false when it was lost.
+   */
+  async adoptRenewedCertificate(
+    winDeviceId: string,
+    lockToken: string,
+    renewed: DeviceCertificateInfo,
+    dueAt: Date | undefined,
+  ): Promise<boolean> {
+    // dueAt: the renewed certificate's window (renewal.nextDueAt).
+    const res = await this.model
+      .updateOne(
+        { _id: winDeviceId, lockToken, renewalThumbprint: renewed.thumbprint },
+        {
+          $set: {
+            certificate: renewed,
+            certificateThumbprint: renewed.thumbprint,
+            renewal: dueAt ? { dueAt } : {},
+          },
+          $unset: { renewalThumbprint: '' },
+        },
+      )
+      .exec();
+    return res.matchedCount === 1;
   }
 
   /** Saves the session (and inventory, lastSeenAt) and releases the lock: one update. */

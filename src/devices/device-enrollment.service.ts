@@ -24,7 +24,17 @@ export interface EnrollDeviceInput {
   name?: string;
   mdmUserId: string;
   certificate: Omit<DeviceCertificateInfo, 'source'>;
+  /** Start of the certificate's renewal window (notAfter − RenewPeriod). */
+  renewalDueAt: Date;
   enrollment: DeviceEnrollmentInfo;
+}
+
+export interface RenewDeviceInput {
+  /** The certificate the request was authenticated with (current or renewed, not used yet). */
+  presentedThumbprint: string;
+  certificate: Omit<DeviceCertificateInfo, 'source'>;
+  renewalDueAt: Date;
+  at: Date;
 }
 
 /**
@@ -120,10 +130,53 @@ export class DeviceEnrollmentService {
         await this.certificates.unbind(certificate.thumbprint, id);
         continue; // changed concurrently: read it again
       }
-      const old = existing?.certificate?.thumbprint;
-      if (old && old !== certificate.thumbprint) await this.certificates.unbind(old, id);
+      for (const old of [
+        existing?.certificate?.thumbprint,
+        existing?.renewal.certificate?.thumbprint,
+      ]) {
+        if (old && old !== certificate.thumbprint) await this.certificates.unbind(old, id);
+      }
       return result;
     }
     throw new Error(`device ${input.deviceId} kept changing during enrollment`);
+  }
+
+  /** The enrolled (or unenrolled) device a certificate identifies, by thumbprint. */
+  findByCertificate(thumbprint: string): Promise<WinDevice | null> {
+    return this.devices.findByCertificate(thumbprint);
+  }
+
+  /**
+   * Renewal (enrollment.md §9): the new certificate is bound and waits for the device's first
+   * session with it; the presented one stays in use until then. A renewed certificate the device
+   * never used (it renews again) is released, as is the current one when the device renewed with
+   * its renewed one. Null when the device changed meanwhile (nothing stays bound).
+   */
+  async renewDevice(device: WinDevice, input: RenewDeviceInput): Promise<WinDevice | null> {
+    const renewed: DeviceCertificateInfo = { ...input.certificate, source: 'enrollment' };
+    const fromRenewed = device.renewal.certificate?.thumbprint === input.presentedThumbprint;
+    const current = fromRenewed ? device.renewal.certificate : device.certificate;
+    if (!current) return null;
+    const dueAt = (fromRenewed ? device.renewal.nextDueAt : device.renewal.dueAt) ?? input.at;
+    await this.certificates.bind(renewed.thumbprint, device.id, device.organizationId);
+    const updated = await this.devices
+      .setRenewed(device, current, renewed, {
+        dueAt,
+        nextDueAt: input.renewalDueAt,
+        renewedAt: input.at,
+      })
+      .catch(async (e: unknown) => {
+        await this.certificates.unbind(renewed.thumbprint, device.id);
+        throw e;
+      });
+    if (!updated) {
+      await this.certificates.unbind(renewed.thumbprint, device.id);
+      return null;
+    }
+    const released = fromRenewed ? device.certificate : device.renewal.certificate;
+    if (released && released.thumbprint !== current.thumbprint) {
+      await this.certificates.unbind(released.thumbprint, device.id);
+    }
+    return updated;
   }
 }

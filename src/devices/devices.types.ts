@@ -48,6 +48,49 @@ export interface DeviceCertificateInfo {
   source: 'admin' | 'enrollment';
 }
 
+/**
+ * MS-WSTEP renewal (enrollment.md §9). `renewed`: a renewed certificate was issued and the device
+ * has not used it yet (its current one still works until then, or until it expires); `due`: the
+ * current certificate is in its renewal window (RenewPeriod before notAfter) and not renewed;
+ * `expired`: past notAfter and not renewed.
+ */
+export const RenewalState = {
+  None: 'none',
+  Due: 'due',
+  Renewed: 'renewed',
+  Expired: 'expired',
+} as const;
+export type RenewalState = (typeof RenewalState)[keyof typeof RenewalState];
+
+/** Stored with the device. */
+export interface DeviceRenewalInfo {
+  /** Start of the current certificate's renewal window (its notAfter − RenewPeriod at issue). */
+  dueAt?: Date;
+  /** The renewed certificate, until the device first opens a session with it. */
+  certificate?: DeviceCertificateInfo;
+  /** Start of the renewed certificate's window: `dueAt` once the device uses it. */
+  nextDueAt?: Date;
+  renewedAt?: Date;
+}
+
+/** As the device view shows it: computed from the stored dates when read. */
+export interface DeviceRenewalView extends DeviceRenewalInfo {
+  state: RenewalState;
+}
+
+export function renewalState(
+  certificate: DeviceCertificateInfo | undefined,
+  renewal: DeviceRenewalInfo | undefined,
+  now: Date,
+): RenewalState {
+  if (renewal?.certificate) return RenewalState.Renewed;
+  const notAfter = certificate?.notAfter;
+  if (!notAfter) return RenewalState.None;
+  if (now.getTime() > new Date(notAfter).getTime()) return RenewalState.Expired;
+  if (renewal?.dueAt && now.getTime() >= new Date(renewal.dueAt).getTime()) return RenewalState.Due;
+  return RenewalState.None;
+}
+
 export interface DeviceEnrollmentInfo {
   /** `Full` (user scope) or `Device` (Entra join). */
   type: string;
@@ -71,6 +114,7 @@ export interface WinDevice {
   mdmUserId?: string;
   status: DeviceStatus;
   certificate?: DeviceCertificateInfo;
+  renewal: DeviceRenewalView;
   inventory?: DeviceInventory;
   /** From the enrollment request (MS-MDE2 AdditionalContext), when the device enrolled itself. */
   enrollment?: DeviceEnrollmentInfo;

@@ -4,6 +4,7 @@ import type {
   DeviceCertificateInfo,
   DeviceEnrollmentInfo,
   DeviceInventory,
+  DeviceRenewalInfo,
   DeviceStatus,
 } from './devices.types';
 
@@ -35,6 +36,16 @@ export class WinDeviceDoc {
   /** Indexed copy of certificate.thumbprint: the device endpoint looks devices up by it. */
   @Prop({ type: String, index: true })
   certificateThumbprint?: string;
+
+  @Prop({ type: Object })
+  renewal?: DeviceRenewalInfo;
+
+  /**
+   * Indexed copy of renewal.certificate.thumbprint: until the device uses its renewed certificate
+   * both it and the current one open its sessions.
+   */
+  @Prop({ type: String, index: true })
+  renewalThumbprint?: string;
 
   @Prop({ type: Object })
   inventory?: DeviceInventory;

@@ -8,8 +8,10 @@ import { Page, PageRequest } from '../common/pagination/pagination';
 import {
   DeviceCertificateInfo,
   DeviceEnrollmentInfo,
+  DeviceRenewalInfo,
   DeviceStatus,
   WinDevice,
+  renewalState,
 } from './devices.types';
 import { WinDeviceDoc } from './win-device.schema';
 
@@ -23,6 +25,10 @@ export function toWinDevice(d: WinDeviceDoc): WinDevice {
     mdmUserId: d.mdmUserId?.toHexString(),
     status: d.status,
     certificate: d.certificate,
+    renewal: {
+      ...d.renewal,
+      state: renewalState(d.certificate, d.renewal, new Date()),
+    },
     inventory: d.inventory,
     enrollment: d.enrollment,
     lastSeenAt: d.lastSeenAt,
@@ -42,6 +48,8 @@ export interface EnrolledDevice {
   name?: string;
   mdmUserId: string;
   certificate: DeviceCertificateInfo;
+  /** Start of the certificate's renewal window. */
+  renewalDueAt: Date;
   enrollment: DeviceEnrollmentInfo;
 }
 
@@ -123,14 +131,22 @@ export class WinDevicesRepository {
     const set: Record<string, unknown> = {};
     if (patch.status) set.status = patch.status;
     if (patch.name !== undefined) set.name = patch.name;
+    const unset: Record<string, ''> = {};
     if (patch.certificate) {
       set.certificate = patch.certificate;
       set.certificateThumbprint = patch.certificate.thumbprint;
+      // An administrator's certificate is renewed by the administrator: no window, no pending one.
+      unset.renewal = '';
+      unset.renewalThumbprint = '';
     }
     // No projection here: FerretDB 1.24 refuses findAndModify with `fields` ("not implemented
     // yet"), and toWinDevice drops the session state anyway.
     const doc = await this.model
-      .findOneAndUpdate(filter, { $set: set }, { new: true })
+      .findOneAndUpdate(
+        filter,
+        Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set },
+        { new: true },
+      )
       .lean<WinDeviceDoc>()
       .exec();
     return doc ? toWinDevice(doc) : null;
@@ -177,9 +193,11 @@ export class WinDevicesRepository {
               mdmUserId: input.mdmUserId,
               certificate: input.certificate,
               certificateThumbprint: input.certificate.thumbprint,
+              renewal: { dueAt: input.renewalDueAt },
               enrollment: input.enrollment,
             },
-            $unset: { unenrolledAt: '' },
+            // A renewed certificate not used yet is replaced with the rest.
+            $unset: { unenrolledAt: '', renewalThumbprint: '' },
           },
           { new: true },
         )
@@ -198,6 +216,7 @@ export class WinDevicesRepository {
         status: DeviceStatus.Active,
         certificate: input.certificate,
         certificateThumbprint: input.certificate.thumbprint,
+        renewal: { dueAt: input.renewalDueAt },
         enrollment: input.enrollment,
       });
       return { device: toWinDevice(created.toObject()), created: true };
@@ -206,5 +225,49 @@ export class WinDevicesRepository {
       if (isDuplicateKey(e)) return null;
       throw e;
     }
+  }
+
+  /** The device a certificate identifies: its current one or a renewed one not used yet. */
+  async findByCertificate(thumbprint: string): Promise<WinDevice | null> {
+    const doc = await this.model
+      .findOne({ $or: [{ certificateThumbprint: thumbprint }, { renewalThumbprint: thumbprint }] })
+      .select(ADMIN_PROJECTION)
+      .lean<WinDeviceDoc>()
+      .exec();
+    return doc ? toWinDevice(doc) : null;
+  }
+
+  /**
+   * Renewal: `current` stays the certificate in use, `renewed` waits for its first use. Conditional
+   * on the device's certificates and status as read; null when they changed meanwhile.
+   */
+  async setRenewed(
+    existing: WinDevice,
+    current: DeviceCertificateInfo,
+    renewed: DeviceCertificateInfo,
+    renewal: Required<Pick<DeviceRenewalInfo, 'dueAt' | 'nextDueAt' | 'renewedAt'>>,
+  ): Promise<WinDevice | null> {
+    const doc = await this.model
+      .findOneAndUpdate(
+        {
+          _id: existing.id,
+          organizationId: existing.organizationId,
+          status: existing.status,
+          certificateThumbprint: existing.certificate?.thumbprint ?? null,
+          renewalThumbprint: existing.renewal.certificate?.thumbprint ?? null,
+        },
+        {
+          $set: {
+            certificate: current,
+            certificateThumbprint: current.thumbprint,
+            renewal: { ...renewal, certificate: renewed },
+            renewalThumbprint: renewed.thumbprint,
+          },
+        },
+        { new: true },
+      )
+      .lean<WinDeviceDoc>()
+      .exec();
+    return doc ? toWinDevice(doc) : null;
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { DeviceCheckinService, type DeviceCertificate } from '../devices/device-checkin.service';
+import { DeviceCheckinService } from '../devices/device-checkin.service';
 import { DeviceEnrollmentService } from '../devices/device-enrollment.service';
 import { DeviceStatus, WinDevice } from '../devices/devices.types';
 import {
@@ -38,28 +38,17 @@ import {
 } from './enrollment-auth.service';
 import { EnrollmentFault, classifyFailure } from './enrollment-fault';
 import { EnrollmentRepository } from './enrollment.repository';
+import {
+  EnrollmentRenewalService,
+  renewalDueAt,
+  renewalParams,
+} from './enrollment-renewal.service';
+import { activityId, type SoapCallContext, type SoapReply } from './soap-context';
 
-export interface SoapReply {
-  status: number;
-  contentType: string;
-  body: string;
-}
-
-export interface SoapCallContext {
-  /** X-Request-Id: logged, and sent as the fault's TraceId (Windows logs it). */
-  requestId: string;
-  sourceIp: string;
-  now: Date;
-  /**
-   * The client certificate of the request's TLS connection (the device listener requests one),
-   * or forwarded by a trusted proxy: what lets an enrolled device re-enroll itself.
-   */
-  clientCertificate?: DeviceCertificate | null;
-}
+export type { SoapCallContext, SoapReply } from './soap-context';
 
 /** DeviceID becomes the certificate CN (≤ 64) and must equal the SyncHdr Source later. */
 const DEVICE_ID = /^[A-Za-z0-9_{}-]{1,64}$/;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The three MS-MDE2 services: bytes in, SOAP out; every failure is a fault (§11.1). */
 @Injectable()
@@ -72,6 +61,7 @@ export class EnrollmentSoapService {
     private readonly devices: DeviceEnrollmentService,
     private readonly checkins: DeviceCheckinService,
     private readonly repo: EnrollmentRepository,
+    private readonly renewal: EnrollmentRenewalService,
   ) {}
 
   private url(path: string): string {
@@ -118,7 +108,8 @@ export class EnrollmentSoapService {
         relatesTo: req.header.messageId,
         activityId: activityId(ctx),
         validityPeriodSeconds: this.config.enrollment.certValidityDays * 86400,
-        renewalPeriodSeconds: Math.floor((this.config.enrollment.certValidityDays * 86400) / 2),
+        // MS-XCEP renewalPeriod: the same window the provisioning document's RenewPeriod sets.
+        renewalPeriodSeconds: this.config.enrollment.renewPeriodDays * 86400,
       });
     });
   }
@@ -128,13 +119,7 @@ export class EnrollmentSoapService {
     return this.run(Action.RequestSecurityTokenResponse, ctx, async (setRelatesTo) => {
       const req = parseRequestSecurityToken(requireBody(body));
       setRelatesTo(req.header.messageId);
-      if (req.requestType === RequestType.Renew) {
-        throw new EnrollmentFault(
-          SoapFaultSubcode.Authorization,
-          'Certificate renewal is not supported: enroll the device again',
-          EnrollmentErrorType.NotEligibleToRenew,
-        );
-      }
+      if (req.requestType === RequestType.Renew) return this.renewal.renew(req, ctx);
       if (!isIssueRequest(req)) {
         throw new EnrollmentFault(
           SoapFaultSubcode.MessageFormat,
@@ -210,6 +195,7 @@ export class EnrollmentSoapService {
             notBefore: issued.notBefore,
             notAfter: issued.notAfter,
           },
+          renewalDueAt: renewalDueAt(issued.notAfter, this.config.enrollment.renewPeriodDays),
           enrollment: {
             type: enrollmentType,
             hwDevId,
@@ -235,6 +221,7 @@ export class EnrollmentSoapService {
         displayName: this.config.enrollment.displayName ?? enterprise.name,
         entDmId: device.id,
         upn: principal.email,
+        renewal: renewalParams(this.config),
       });
       this.logger.log(
         `[${ctx.requestId}] ${created ? 'enrolled' : 're-enrolled'} device ${deviceId} (${device.id}) in enterprise ` +
@@ -375,9 +362,4 @@ function requiredItem(context: readonly ContextItem[], name: string, max: number
 function requireBody(body: Buffer | undefined): Buffer {
   if (!body || !body.length) throw new SoapRequestError('malformed-xml', 'empty body');
   return body;
-}
-
-/** ActivityId must be a GUID; our request ids are UUIDs unless the caller sent its own. */
-function activityId(ctx: SoapCallContext): string | undefined {
-  return GUID.test(ctx.requestId) ? ctx.requestId : undefined;
 }

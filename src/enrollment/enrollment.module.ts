@@ -10,6 +10,7 @@ import {
   EnrollmentInvitationDoc,
   EnrollmentInvitationSchema,
 } from './enrollment-invitation.schema';
+import { EnrollmentRenewalService } from './enrollment-renewal.service';
 import { EnrollmentSoapService } from './enrollment-soap.service';
 
 @Module({
@@ -25,6 +26,7 @@ import { EnrollmentSoapService } from './enrollment-soap.service';
     EnrollmentAuthService,
     EnrollmentAdminService,
     EnrollmentSoapService,
+    EnrollmentRenewalService,
   ],
 })
 export class EnrollmentModule {}

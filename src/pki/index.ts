@@ -4,3 +4,4 @@ export * from './issue';
 export * from './key-vault';
 export * from './pem';
 export * from './verify';
+export * from './pkcs7';

@@ -941,9 +941,10 @@ describe('MS-MDE2 enrollment over the device listener', () => {
         ],
         [
           ENROLLMENT_URL,
+          // A renewal carries a PKCS#7, not a bare PKCS#10 (renewal.e2e-spec.ts).
           rst(secret, csr).replace('ws-trust/200512/Issue', 'ws-trust/200512/Renew'),
-          's:Authorization',
-          'NotEligibleToRenew',
+          's:MessageFormat',
+          undefined,
         ],
         [
           ENROLLMENT_URL,

@@ -112,6 +112,7 @@ describe('simulated enrollment messages', () => {
         providerId: 'mullion',
         displayName: 'Contoso',
         entDmId: 'abc',
+        renewal: { renewPeriodDays: 42, retryIntervalDays: 4 },
       }),
     });
     const got = readEnrollmentResponse(rstrc);

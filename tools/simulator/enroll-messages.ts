@@ -192,6 +192,56 @@ export function rstRequest(i: RstInput): string {
   );
 }
 
+export interface RenewRstInput {
+  messageId: string;
+  to: string;
+  /** Base64 DER CMS SignedData wrapping the new PKCS#10, signed with the current key. */
+  pkcs7Base64: string;
+  context: [name: string, value: string][];
+}
+
+/**
+ * The automatic ("ROBO") renewal RST (MS-MDE2 3.4.4.1.1.1.4): no token in the Security header
+ * (the client authenticates with its current certificate over TLS), RequestType Renew and the
+ * body token a PKCS#7.
+ */
+export function renewRequest(i: RenewRstInput): string {
+  return writeXml(
+    el(
+      's:Envelope',
+      attrs(WSS_ENVELOPE_NS),
+      header(ACTION.rst, i.messageId, i.to),
+      el(
+        's:Body',
+        el(
+          'wst:RequestSecurityToken',
+          el(
+            'wst:TokenType',
+            'http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentToken',
+          ),
+          el('wst:RequestType', 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/Renew'),
+          el(
+            'wsse:BinarySecurityToken',
+            attrs({
+              ValueType: 'http://schemas.microsoft.com/windows/pki/2009/01/enrollment#PKCS7',
+              EncodingType: BASE64_BINARY,
+            }),
+            i.pkcs7Base64,
+          ),
+          el(
+            'ac:AdditionalContext',
+            attrs({ xmlns: NS.ac }),
+            i.context.map(([name, value]) =>
+              el('ac:ContextItem', attrs({ Name: name }), el('ac:Value', value)),
+            ),
+          ),
+        ),
+      ),
+    ),
+    { headless: true },
+  );
+}
+
 /** Windows' AdditionalContext for a user-scope ("Full") enrollment from Settings (§5.1). */
 export function windowsContext(
   deviceId: string,

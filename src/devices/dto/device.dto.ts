@@ -103,6 +103,20 @@ export class DeviceCertificateDto {
   @ApiProperty({ enum: ['admin', 'enrollment'] }) source!: string;
 }
 
+export class DeviceRenewalDto {
+  @ApiProperty({
+    enum: ['none', 'due', 'renewed', 'expired'],
+    description:
+      'Computed when read: due = within RenewPeriod of certificate.notAfter and not renewed; ' +
+      'renewed = a renewed certificate awaits its first use (the current one works until then)',
+  })
+  state!: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Start of the window' })
+  dueAt?: Date;
+  @ApiPropertyOptional({ type: DeviceCertificateDto }) certificate?: DeviceCertificateDto;
+  @ApiPropertyOptional({ type: String, format: 'date-time' }) renewedAt?: Date;
+}
+
 export class DeviceResponseDto {
   @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60718' }) id!: string;
   @ApiProperty() organizationId!: string;
@@ -112,6 +126,7 @@ export class DeviceResponseDto {
   @ApiPropertyOptional() mdmUserId?: string;
   @ApiProperty({ enum: Object.values(DeviceStatus) }) status!: string;
   @ApiPropertyOptional({ type: DeviceCertificateDto }) certificate?: DeviceCertificateDto;
+  @ApiProperty({ type: DeviceRenewalDto }) renewal!: DeviceRenewalDto;
   @ApiPropertyOptional({
     type: Object,
     description: 'DevInfo / DevDetail values reported by the device',

@@ -13,6 +13,7 @@ import {
   DEFAULT_POLL_SCHEDULE,
   ProvisioningDocInput,
   buildProvisioningDoc,
+  buildRenewalProvisioningDoc,
   sslClientCertSearchCriteria,
 } from './provisioning-doc';
 
@@ -47,6 +48,7 @@ function input(overrides: Partial<ProvisioningDocInput> = {}): ProvisioningDocIn
     providerId: 'Mullion',
     displayName: 'Acme & Co MDM',
     entDmId: 'dev-0001',
+    renewal: { renewPeriodDays: 42, retryIntervalDays: 4 },
     ...overrides,
   };
 }
@@ -124,10 +126,43 @@ describe('provisioning doc delivered in the RSTRC', () => {
     );
   });
 
+  it('configures ROBO renewal under My/WSTEP/Renew with explicit datatypes', () => {
+    const { root, xml } = deliveredDoc({ renewal: { renewPeriodDays: 30, retryIntervalDays: 3 } });
+    expect(parms(chr(root, 'CertificateStore', 'My', 'WSTEP', 'Renew'))).toEqual({
+      ROBOSupport: 'true',
+      RenewPeriod: '30',
+      RetryInterval: '3',
+    });
+    expect(xml).toContain('<parm name="ROBOSupport" value="true" datatype="boolean"/>');
+    expect(xml).toContain('<parm name="RenewPeriod" value="30" datatype="integer"/>');
+  });
+
+  it('answers a renewal with the new certificate, the root and the PROVIDER-ID only', () => {
+    const root = parseXmlSafely(
+      buildRenewalProvisioningDoc({
+        caCertificateDer: ca.certificateDer,
+        clientCertificateDer: issued.certificateDer,
+        certStore: 'User',
+        providerId: 'Mullion',
+        renewal: { renewPeriodDays: 42, retryIntervalDays: 4 },
+      }),
+    );
+    expect(childElements(root).map((c) => c.attributes.type?.value)).toEqual([
+      'CertificateStore',
+      'APPLICATION',
+    ]);
+    expect(parms(chr(root, 'APPLICATION'))).toEqual({ 'PROVIDER-ID': 'Mullion' });
+    const store = chr(root, 'CertificateStore', 'My', 'User');
+    expect(parms(chr(store, issued.thumbprint)).EncodedCertificate).toBe(
+      issued.certificateDer.toString('base64'),
+    );
+    expect(parms(chr(root, 'CertificateStore', 'My', 'WSTEP', 'Renew')).RenewPeriod).toBe('42');
+  });
+
   it('uses My/System for device-scope enrollments', () => {
     const { root } = deliveredDoc({ certStore: 'System' });
     const my = chr(root, 'CertificateStore', 'My');
-    expect(childElements(my).map((c) => c.attributes.type?.value)).toEqual(['System']);
+    expect(childElements(my).map((c) => c.attributes.type?.value)).toEqual(['System', 'WSTEP']);
     expect(parms(chr(my, 'System', issued.thumbprint)).EncodedCertificate).toBe(
       issued.certificateDer.toString('base64'),
     );

@@ -59,6 +59,23 @@ export interface ProvisioningDocInput {
   upn?: string;
   poll?: PollSchedule;
   appAuth?: AppAuth;
+  renewal: RenewalParams;
+}
+
+/** CertificateStore `My/WSTEP/Renew` (CertificateStore CSP; enrollment.md §5.7 A, §9). */
+export interface RenewalParams {
+  /** Days before expiry from which the device renews (1-1000). */
+  renewPeriodDays: number;
+  /** Days between failed renewal attempts. */
+  retryIntervalDays: number;
+}
+
+export interface RenewalDocInput {
+  caCertificateDer: Buffer;
+  clientCertificateDer: Buffer;
+  certStore: 'User' | 'System';
+  providerId: string;
+  renewal: RenewalParams;
 }
 
 const PLACEHOLDER_APP_AUTH: AppAuth = {
@@ -80,6 +97,21 @@ export function buildProvisioningDoc(input: ProvisioningDocInput): string {
   return writeXml(doc);
 }
 
+/**
+ * The renewal answer (certificate-renewal-windows-mdm, enrollment.md §9): the new certificate
+ * (with the root, in case it is missing) and the APPLICATION PROVIDER-ID it belongs to; the
+ * OMA-DM account and DMClient settings from enrollment stay as they are.
+ */
+export function buildRenewalProvisioningDoc(input: RenewalDocInput): string {
+  const doc = el(
+    'wap-provisioningdoc',
+    attrs({ version: '1.1' }),
+    certificateStore(input),
+    characteristic('APPLICATION', parm('PROVIDER-ID', input.providerId)),
+  );
+  return writeXml(doc);
+}
+
 /** w7 CSP: only Subject and Stores are honoured; the values are URL-encoded. */
 export function sslClientCertSearchCriteria(subject: string, store: 'User' | 'System'): string {
   return `Subject=${encodeURIComponent(subject)}&Stores=${encodeURIComponent(`My\\${store}`)}`;
@@ -97,7 +129,12 @@ function parm(name: string, value?: string, datatype?: string): XmlNode {
 }
 
 /** CertificateStore CSP: thumbprint = SHA-1 of the DER, upper-case hex. */
-function certificateStore(input: ProvisioningDocInput): XmlNode {
+function certificateStore(
+  input: Pick<
+    ProvisioningDocInput,
+    'caCertificateDer' | 'clientCertificateDer' | 'certStore' | 'renewal'
+  >,
+): XmlNode {
   const encoded = (der: Buffer) => parm('EncodedCertificate', der.toString('base64'));
   return characteristic(
     'CertificateStore',
@@ -118,6 +155,17 @@ function certificateStore(input: ProvisioningDocInput): XmlNode {
         ),
         // Required sibling: binds the certificate to the key Windows generated for the CSR.
         characteristic('PrivateKeyContainer'),
+      ),
+      // Automatic renewal with the current certificate over client TLS (ROBO); no ServerURL, so
+      // the device renews at the enrollment service URL it enrolled with.
+      characteristic(
+        'WSTEP',
+        characteristic(
+          'Renew',
+          parm('ROBOSupport', 'true', 'boolean'),
+          parm('RenewPeriod', String(input.renewal.renewPeriodDays), 'integer'),
+          parm('RetryInterval', String(input.renewal.retryIntervalDays), 'integer'),
+        ),
       ),
     ),
   );
