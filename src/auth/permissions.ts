@@ -14,6 +14,7 @@ export const Permission = {
   CommandList: 'mdm.windows.command.list',
   CommandGet: 'mdm.windows.command.get',
   CommandCancel: 'mdm.windows.command.cancel',
+  DeviceAction: 'mdm.windows.device.action',
 } as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 export const ALL_PERMISSIONS: Permission[] = Object.values(Permission);

@@ -264,7 +264,11 @@ export class CommandDeliveryRepository {
     before: Date,
     now: Date,
   ): Promise<{ expired: number; open: WinCommand[] }> {
-    const interim = { winDeviceId, status: CommandStatus.Awaiting, statusCode: { $in: INTERIM_CODES } };
+    const interim = {
+      winDeviceId,
+      status: CommandStatus.Awaiting,
+      statusCode: { $in: INTERIM_CODES },
+    };
     const res = await this.commands
       .updateMany(
         { ...interim, receivedAt: { $lt: before } },

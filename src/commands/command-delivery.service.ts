@@ -280,7 +280,8 @@ export class CommandDeliveryService {
   async expireInterim(device: DeviceRef, now: Date): Promise<Record<string, string>> {
     const before = new Date(now.getTime() - this.config.syncml.asyncResultTimeoutMs);
     const { expired, open } = await this.repo.expireInterim(device.id, before, now);
-    if (expired) this.logger.log(`Device ${device.id}: ${expired} interim-answered commands expired`);
+    if (expired)
+      this.logger.log(`Device ${device.id}: ${expired} interim-answered commands expired`);
     return Object.fromEntries(open.map((c) => [c.cmdId, c.config.action]));
   }
 

@@ -6,7 +6,13 @@ import { isDuplicateKey, onlyDuplicateKeys } from '../common/mongo/mongo-errors'
 import { newObjectId } from '../common/mongo/object-id';
 import { Page, PageRequest } from '../common/pagination/pagination';
 import { CommandStatus } from './command-status';
-import { BatchAction, CommandBatch, CommandConfig, StatusCount, WinCommand } from './commands.types';
+import {
+  BatchAction,
+  CommandBatch,
+  CommandConfig,
+  StatusCount,
+  WinCommand,
+} from './commands.types';
 import { IdempotencyKeyDoc } from './idempotency-key.schema';
 import { WinCommandBatchDoc } from './win-command-batch.schema';
 import { WinCommandDoc } from './win-command.schema';
