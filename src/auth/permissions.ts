@@ -15,6 +15,7 @@ export const Permission = {
   CommandGet: 'mdm.windows.command.get',
   CommandCancel: 'mdm.windows.command.cancel',
   AuditList: 'audit.list',
+  DeviceAction: 'mdm.windows.device.action',
 } as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 export const ALL_PERMISSIONS: Permission[] = Object.values(Permission);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, FilterQuery, Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
-import { CommandStatus } from './command-status';
+import { CommandStatus, INTERIM_CODES } from './command-status';
 import { CommandDataItem, WinCommand } from './commands.types';
 import { WinCommandDoc } from './win-command.schema';
 import { toCommand } from './commands.repository';
@@ -211,11 +211,12 @@ export class CommandDeliveryRepository {
     now: Date,
     sessionRef?: string,
   ): Promise<{ requeued: number; expired: number }> {
-    // 101 (in progress): the device is still executing; sending it again would run it twice.
+    // 101 (in progress), 202 (Exec accepted): the device is still executing; sending it again
+    // would run it twice. They end by their outcome or by expireInterim.
     const base: Record<string, unknown> = {
       winDeviceId,
       status: CommandStatus.Awaiting,
-      statusCode: { $ne: '101' },
+      statusCode: { $nin: INTERIM_CODES },
     };
     if (sessionRef) base.sessionRef = sessionRef;
     const res = await this.commands.bulkWrite(
@@ -252,6 +253,72 @@ export class CommandDeliveryRepository {
       })
       .exec();
     return { requeued: total - expired, expired };
+  }
+
+  /**
+   * Commands held open by an interim answer (101, or 202 to an Exec) whose answer came before
+   * `before` end as ExpectedMessageNotReceivedInRequiredPeriodOfTime; answers those still open.
+   */
+  async expireInterim(
+    winDeviceId: string,
+    before: Date,
+    now: Date,
+  ): Promise<{ expired: number; open: WinCommand[] }> {
+    const interim = {
+      winDeviceId,
+      status: CommandStatus.Awaiting,
+      statusCode: { $in: INTERIM_CODES },
+    };
+    const res = await this.commands
+      .updateMany(
+        { ...interim, receivedAt: { $lt: before } },
+        {
+          $set: {
+            status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
+            receivedAt: now,
+          },
+        },
+      )
+      .exec();
+    const open = await this.commands.find(interim).lean<WinCommandDoc[]>().exec();
+    return { expired: res.modifiedCount, open: open.map(toCommand) };
+  }
+
+  /** The device's Execs accepted for asynchronous execution (202) or in progress (101). */
+  async openExecs(winDeviceId: string): Promise<WinCommand[]> {
+    const docs = await this.commands
+      .find({
+        winDeviceId,
+        status: CommandStatus.Awaiting,
+        statusCode: { $in: INTERIM_CODES },
+        'config.action': 'Exec',
+      })
+      .lean<WinCommandDoc[]>()
+      .exec();
+    return docs.map(toCommand);
+  }
+
+  /** An open Exec's outcome, from the device's alert; conditional on it being still open. */
+  async settleExec(
+    winDeviceId: string,
+    cmdId: string,
+    to: string,
+    data: CommandDataItem[],
+    receivedAt: Date,
+  ): Promise<boolean> {
+    const res = await this.commands
+      .updateOne(
+        {
+          winDeviceId,
+          cmdId,
+          status: CommandStatus.Awaiting,
+          statusCode: { $in: INTERIM_CODES },
+          'config.action': 'Exec',
+        },
+        { $set: { status: to, data, receivedAt } },
+      )
+      .exec();
+    return res.modifiedCount === 1;
   }
 
   /** Commands taken for an answer that was never sent: back to Pending as they were. */

@@ -5,7 +5,7 @@ import {
   RESULTS_AWAITED,
   StatusTransition,
 } from './command-delivery.repository';
-import { CommandStatus, statusNameForCode } from './command-status';
+import { CommandStatus, statusNameFor } from './command-status';
 import type { CommandDataItem, WinCommand } from './commands.types';
 
 export interface DeviceRef {
@@ -22,6 +22,15 @@ export interface DeviceStatusReport {
   /** The verb the device says it answered (Cmd). */
   cmd: string;
   code: string;
+}
+
+/** A device alert (1224/1226) naming a node: possibly the outcome of an asynchronous Exec. */
+export interface DeviceAsyncResult {
+  /** Source/LocURI: the node the Exec ran. */
+  source: string;
+  type?: string;
+  format?: string;
+  data?: string;
 }
 
 export interface DeviceResultsReport {
@@ -55,6 +64,17 @@ function itemsOf(r: DeviceResultsReport): CommandDataItem[] {
     if (i.value !== undefined) item.value = i.value;
     return item;
   });
+}
+
+/** A node URI compared as Windows may echo it: percent-decoded, case-insensitive (GUIDs). */
+function nodeKey(uri: string): string {
+  let decoded = uri;
+  try {
+    decoded = decodeURIComponent(uri);
+  } catch {
+    // not percent-encoded: compared as sent
+  }
+  return decoded.toLowerCase();
 }
 
 /** The commands module's side of a management session: delivery, statuses, redelivery. */
@@ -139,7 +159,7 @@ export class CommandDeliveryService {
       transitions.push({
         cmdId: target.cmdId,
         action: target.config.action,
-        to: statusNameForCode(s.code), // 101/213 keep it Awaiting
+        to: statusNameFor(s.code, target.config.action), // 101, 213, Exec 202 keep it Awaiting
         statusCode: s.code,
         receivedAt: e.receivedAt,
         data: target.config.action === 'Get' && results ? itemsOf(results) : undefined,
@@ -214,6 +234,55 @@ export class CommandDeliveryService {
     if (r.requeued || r.expired) {
       this.logger.log(`Device ${device.id}: ${r.requeued} commands requeued, ${r.expired} expired`);
     }
+  }
+
+  /**
+   * Alerts carrying the outcome of an Exec the device accepted with 202 (or answered 101), e.g.
+   * EnterpriseDesktopAppManagement's `com.microsoft.mdm.win32csp_install` (management-session.md
+   * §3.6): matched by the alert's Source LocURI, which names the node — for an MSI, its product
+   * id. Data is an HRESULT: 0 is success. Alerts matching no open Exec are left to the event log.
+   */
+  async recordAsyncResults(
+    device: DeviceRef,
+    results: DeviceAsyncResult[],
+    receivedAt: Date,
+  ): Promise<number> {
+    const open = await this.repo.openExecs(device.id);
+    if (!open.length) return 0;
+    let settled = 0;
+    const taken = new Set<string>();
+    for (const r of results) {
+      const key = nodeKey(r.source);
+      // The oldest open Exec of that node takes the outcome (FIFO, as they were sent).
+      const c = open
+        .filter((o) => !taken.has(o.cmdId) && nodeKey(o.config.path) === key)
+        .sort((a, b) => (a.sentAt?.getTime() ?? 0) - (b.sentAt?.getTime() ?? 0))[0];
+      if (!c) continue;
+      taken.add(c.cmdId);
+      const to = /^\s*(0|0x0+)\s*$/i.test(r.data ?? '')
+        ? CommandStatus.Acknowledged
+        : CommandStatus.UnexpectedError;
+      const item: CommandDataItem = { path: r.source };
+      if (r.format !== undefined) item.format = r.format;
+      if (r.type !== undefined) item.type = r.type;
+      if (r.data !== undefined) item.value = r.data;
+      if (await this.repo.settleExec(device.id, c.cmdId, to, [item], receivedAt)) settled++;
+    }
+    if (settled) this.logger.log(`Device ${device.id}: ${settled} asynchronous Execs settled`);
+    return settled;
+  }
+
+  /**
+   * Commands held open by 101 or 202 that waited longer than SYNCML_ASYNC_RESULT_TIMEOUT_SECONDS
+   * expire (checked at the device's session start, no fleet-wide scan). Answers the cmdIds, with
+   * their verbs, still open.
+   */
+  async expireInterim(device: DeviceRef, now: Date): Promise<Record<string, string>> {
+    const before = new Date(now.getTime() - this.config.syncml.asyncResultTimeoutMs);
+    const { expired, open } = await this.repo.expireInterim(device.id, before, now);
+    if (expired)
+      this.logger.log(`Device ${device.id}: ${expired} interim-answered commands expired`);
+    return Object.fromEntries(open.map((c) => [c.cmdId, c.config.action]));
   }
 
   /** The commands a take moved for an answer that is not sent go back to Pending, untouched. */

@@ -29,6 +29,8 @@ export function presentBatch(b: BatchView) {
     createdAt: b.createdAt,
     name: b.name,
     summary: b.summary,
+    // Only batches queued by POST …/actions carry it.
+    ...(b.action && { action: b.action }),
   };
 }
 

@@ -87,6 +87,24 @@ const NAMES: Record<number, string> = {
 /** Codes after which a later, final status is still expected: the command stays Awaiting. */
 export const NON_FINAL_CODES = new Set(['101', '213']);
 
+/**
+ * Interim answers: the device is still working (101), or accepted an Exec to run asynchronously
+ * (202, MS-MDM 3.1.5.1.5; the outcome comes later as a 1224/1226 alert, management-session.md
+ * §3.6). The command stays Awaiting, is never resent, and expires after
+ * SYNCML_ASYNC_RESULT_TIMEOUT_SECONDS without a final answer. 202 for any other verb is final.
+ */
+export function isInterimCode(code: string, verb: string): boolean {
+  return code === '101' || (code === '202' && verb === 'Exec');
+}
+
+/** The codes `isInterimCode` holds open, for store filters. */
+export const INTERIM_CODES = ['101', '202'];
+
+/** The state a Status moves a command of verb `verb` to. */
+export function statusNameFor(code: string, verb: string): string {
+  return isInterimCode(code, verb) ? CommandStatus.Awaiting : statusNameForCode(code);
+}
+
 /** Maps a device's SyncML status code to the command's state name. */
 export function statusNameForCode(code: string): string {
   if (!/^\d{3}$/.test(code)) return CommandStatus.Unknown;

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { DevicesModule } from '../devices/devices.module';
+import { DeviceActionsController } from './actions/device-actions.controller';
+import { DeviceActionsService } from './actions/device-actions.service';
 import { CommandDeliveryRepository } from './command-delivery.repository';
 import { CommandDeliveryService } from './command-delivery.service';
 import { CommandsController } from './commands.controller';
@@ -20,13 +22,14 @@ import { WinCommandDoc, WinCommandSchema } from './win-command.schema';
       { name: IdempotencyKeyDoc.name, schema: IdempotencyKeySchema },
     ]),
   ],
-  controllers: [CommandsController],
+  controllers: [CommandsController, DeviceActionsController],
   providers: [
     CommandsRepository,
     CommandsService,
     CommandDeliveryRepository,
     CommandDeliveryService,
     CommandsListener,
+    DeviceActionsService,
   ],
   exports: [CommandsService, CommandDeliveryService],
 })

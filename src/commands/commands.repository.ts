@@ -6,7 +6,13 @@ import { isDuplicateKey, onlyDuplicateKeys } from '../common/mongo/mongo-errors'
 import { newObjectId } from '../common/mongo/object-id';
 import { Page, PageRequest } from '../common/pagination/pagination';
 import { CommandStatus } from './command-status';
-import { CommandBatch, CommandConfig, StatusCount, WinCommand } from './commands.types';
+import {
+  BatchAction,
+  CommandBatch,
+  CommandConfig,
+  StatusCount,
+  WinCommand,
+} from './commands.types';
 import { IdempotencyKeyDoc } from './idempotency-key.schema';
 import { WinCommandBatchDoc } from './win-command-batch.schema';
 import { WinCommandDoc } from './win-command.schema';
@@ -21,6 +27,7 @@ export function toBatch(d: WinCommandBatchDoc): CommandBatch {
     name: d.name ?? null,
     createdBy: d.createdBy,
     commandCount: d.commandCount,
+    ...(d.action && { action: d.action }),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
@@ -62,6 +69,7 @@ export interface NewBatch {
   name: string | null;
   createdBy: string;
   configs: CommandConfig[];
+  action?: BatchAction;
 }
 
 export type CreatedBatch =
@@ -120,6 +128,7 @@ export class CommandsRepository {
         name: input.name,
         createdBy: input.createdBy,
         commandCount: input.configs.length,
+        ...(input.action && { action: input.action }),
       });
       batchDoc = created.toObject();
     } catch (e) {

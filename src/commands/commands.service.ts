@@ -6,9 +6,16 @@ import { DomainError, ErrorCode, ErrorDetail, assertFound, invalidData } from '.
 import { Page, PageRequest } from '../common/pagination/pagination';
 import { DeviceCheckinService } from '../devices/device-checkin.service';
 import { DevicesService } from '../devices/devices.service';
+import type { WinDevice } from '../devices/devices.types';
 import { commandConfigProblems } from './command-rules';
 import { CommandStatus, isFinalStatus } from './command-status';
-import { CommandBatch, CommandConfig, StatusCount, WinCommand } from './commands.types';
+import {
+  BatchAction,
+  CommandBatch,
+  CommandConfig,
+  StatusCount,
+  WinCommand,
+} from './commands.types';
 import { CommandsRepository } from './commands.repository';
 import { CreateCommandsDto } from './dto/create-commands.dto';
 
@@ -22,6 +29,15 @@ export interface CancelOutcome {
   canceled: boolean;
   status: string;
   reason?: 'already-canceled' | 'already-sent' | 'finished' | 'not-found';
+}
+
+/** A batch's commands as queued: validated, and the action they were compiled from, if any. */
+export interface NewCommands {
+  name: string | null;
+  configs: CommandConfig[];
+  action?: BatchAction;
+  /** Refuses (throws a DomainError) for this device before anything is written. */
+  check?: (device: WinDevice) => void;
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -45,6 +61,28 @@ export class CommandsService {
     idempotencyKey?: string,
   ): Promise<BatchView> {
     const configs = this.validate(dto);
+    return this.enqueueConfigs(
+      user,
+      orgIdOrSlug,
+      winDeviceId,
+      { name: dto.name ?? null, configs },
+      idempotencyKey,
+    );
+  }
+
+  /**
+   * Queues already validated commands as one batch (POST …/commands, and device actions, which
+   * compile into commands): cmdIds, Idempotency-Key and the queue marker bracket in one place.
+   * `check` sees the resolved device before anything is written.
+   */
+  async enqueueConfigs(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    winDeviceId: string,
+    input: NewCommands,
+    idempotencyKey?: string,
+  ): Promise<BatchView> {
+    const { name, configs, action } = input;
     const { organization, enterprise, device } = await this.devices.resolveDevice(
       user,
       orgIdOrSlug,
@@ -53,6 +91,7 @@ export class CommandsService {
         requireActive: true,
       },
     );
+    input.check?.(device);
     let batchId = this.repo.newBatchId();
     if (idempotencyKey !== undefined) {
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -61,7 +100,8 @@ export class CommandsService {
         ]);
       }
       const hash = createHash('sha256')
-        .update(JSON.stringify({ name: dto.name ?? null, configs }))
+        // A plain batch hashes as before; an action's batch also by its action.
+        .update(JSON.stringify(action ? { name, configs, action } : { name, configs }))
         .digest('hex');
       const claim = await this.repo.claimIdempotencyKey(
         `${organization.id}:${device.id}:${idempotencyKey}`,
@@ -90,9 +130,10 @@ export class CommandsService {
         winEnterpriseId: enterprise.id,
         winDeviceId: device.id,
         mdmUserId: device.mdmUserId ?? null,
-        name: dto.name ?? null,
+        name,
         createdBy: user.subject,
         configs,
+        action,
       }),
     );
     // A fresh batch is answered from what was just written (no read-back: on stores without

@@ -50,6 +50,15 @@ export interface WinCommand {
   updatedAt: Date;
 }
 
+/**
+ * The device action a batch was compiled from (src/device-actions): its name and the parameters
+ * that say what it does (never secrets).
+ */
+export interface BatchAction {
+  name: string;
+  params?: Record<string, string>;
+}
+
 export interface CommandBatch {
   id: string;
   organizationId: string;
@@ -59,6 +68,8 @@ export interface CommandBatch {
   name: string | null;
   createdBy: string;
   commandCount: number;
+  /** Set when the batch was queued by POST …/actions. */
+  action?: BatchAction;
   createdAt: Date;
   updatedAt: Date;
 }

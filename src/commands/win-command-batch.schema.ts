@@ -1,5 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
+import type { BatchAction } from './commands.types';
 
 @Schema({ collection: 'win_command_batches', timestamps: true, versionKey: false })
 export class WinCommandBatchDoc {
@@ -11,6 +12,7 @@ export class WinCommandBatchDoc {
   @Prop({ type: String, default: null }) name!: string | null;
   @Prop({ type: String, required: true }) createdBy!: string;
   @Prop({ type: Number, required: true }) commandCount!: number;
+  @Prop({ type: Object, default: undefined }) action?: BatchAction;
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -49,6 +49,8 @@ export interface AppConfig {
     maxDeliveryAttempts: number;
     lockMs: number;
     lastSeenIntervalMs: number;
+    /** How long a command answered 101, or an Exec answered 202, waits for its final outcome. */
+    asyncResultTimeoutMs: number;
   };
   enrollment: EnrollmentConfig;
 }
@@ -391,6 +393,8 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       maxDeliveryAttempts: int(env, 'SYNCML_MAX_DELIVERY_ATTEMPTS', 3, 1, 100),
       lockMs: int(env, 'SYNCML_LOCK_MS', 30000, 1000, 600000),
       lastSeenIntervalMs: int(env, 'DEVICE_LAST_SEEN_INTERVAL_SECONDS', 300, 0, 86400) * 1000,
+      asyncResultTimeoutMs:
+        int(env, 'SYNCML_ASYNC_RESULT_TIMEOUT_SECONDS', 86400, 1, 30 * 86400) * 1000,
     },
     enrollment: loadEnrollmentConfig(env, nodeEnv, dataDir),
   };

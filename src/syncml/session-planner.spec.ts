@@ -264,10 +264,24 @@ describe('planMessage', () => {
         ],
       },
     ]);
-    // 101 is not final, and a Status of another verb is no answer.
-    expect(p.session.awaiting).toEqual({ 'b-2': 'Replace', 'b-3': 'Exec' });
+    // 101 is not final: the command waits beyond the session; a Status of another verb is no answer.
+    expect(p.session.awaiting).toEqual({ 'b-3': 'Exec' });
+    expect(p.session.interim).toEqual({ 'b-2': 'Replace' });
     expect(prev.awaiting).toEqual({ 'b-1': 'Get', 'b-2': 'Replace', 'b-3': 'Exec' });
     expect(p.then).toBe('deliver');
+  });
+
+  it('holds an Exec answered 202 beyond the session; checks held commands at the next start', () => {
+    const prev = session({ awaiting: { 'b-1': 'Exec', 'b-2': 'Replace' } });
+    const msg = inSession('4', [status('b-1', 'Exec', '202'), status('b-2', 'Replace', '202')]);
+    const answered = processing({ msg, session: prev });
+    // 202 ends a Replace; it holds an Exec (its outcome comes by alert, in any later session).
+    expect(answered.session.awaiting).toEqual({});
+    expect(answered.session.interim).toEqual({ 'b-1': 'Exec' });
+    const next = processing({ session: { ...prev, interim: { 'b-1': 'Exec' }, awaiting: {} } });
+    expect(next.effects).toEqual([{ kind: 'expire-interim' }]);
+    expect(next.session.interim).toEqual({ 'b-1': 'Exec' });
+    expect(processing({ session: { ...prev, awaiting: {} } }).effects).toEqual([]);
   });
 
   it('asks for the next message while the device’s package continues (no Final, no 1222)', () => {
@@ -301,8 +315,21 @@ describe('planMessage', () => {
 
   it('on unenroll (1226) records the alerts, then unenrolls, and delivers nothing', () => {
     const p = processing({ msg: fixture('generic-alert-unenroll.xml') });
-    expect(p.effects.map((e) => e.kind)).toEqual(['record-alerts', 'unenroll']);
+    expect(p.effects.map((e) => e.kind)).toEqual(['record-alerts', 'async-results', 'unenroll']);
     expect(p.effects[0]).toMatchObject({ alerts: [{ alertCode: '1226' }, { alertCode: '1226' }] });
+    // Only the alert naming a node may be an Exec's outcome.
+    expect(p.effects[1]).toEqual({
+      kind: 'async-results',
+      results: [
+        {
+          source:
+            './Device/Vendor/MSFT/EnterpriseDesktopAppManagement/MSI/%7BA1B2%7D/DownloadInstall',
+          type: 'Reversed-Domain-Name:com.microsoft.mdm.win32csp_install',
+          format: 'int',
+          data: '0',
+        },
+      ],
+    });
     expect(p.then).toBe('statuses');
   });
 

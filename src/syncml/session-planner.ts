@@ -1,4 +1,8 @@
-import type { DeviceReports, DeviceResultsReport } from '../commands/command-delivery.service';
+import type {
+  DeviceAsyncResult,
+  DeviceReports,
+  DeviceResultsReport,
+} from '../commands/command-delivery.service';
 import type { WinCommand } from '../commands/commands.types';
 import type { DeviceInventory } from '../devices/devices.types';
 import {
@@ -67,6 +71,10 @@ export type Effect =
   | { kind: 'record-alerts'; alerts: DeviceAlert[] }
   | { kind: 'record-statuses'; reports: DeviceReports }
   | { kind: 'attach-late-results'; results: DeviceResultsReport[] }
+  /** Alerts naming a node: the outcome of an Exec answered 202 (or 101), §3.6. */
+  | { kind: 'async-results'; results: DeviceAsyncResult[] }
+  /** Commands held by 101/202 past their time expire; the session keeps those still open. */
+  | { kind: 'expire-interim' }
   /** Awaiting commands back to the queue: the device's, or with `sessionRef` that session's. */
   | { kind: 'requeue'; sessionRef?: string }
   | { kind: 'unenroll' };
@@ -158,6 +166,18 @@ export function planMessage(input: MessageInput, config: PlannerConfig): Message
   }
   const late = digest.results.filter((r) => !answered.has(r.cmdRef));
   if (late.length) effects.push({ kind: 'attach-late-results', results: late });
+  // §3.6: Windows reports asynchronous CSP outcomes as 1226 (Learn) or 1224 (the EDAM example),
+  // naming the node in Source; which command it ends is decided against the store.
+  const outcomes = digest.alerts.flatMap((a): DeviceAsyncResult[] =>
+    (a.alertCode === AlertCode.GenericAlert || a.alertCode === AlertCode.ClientEvent) &&
+    a.source?.startsWith('./')
+      ? [{ source: a.source, type: a.type, format: a.format, data: a.data }]
+      : [],
+  );
+  if (outcomes.length) effects.push({ kind: 'async-results', results: outcomes });
+  if (place === 'new-session' && Object.keys(prev?.interim ?? {}).length) {
+    effects.push({ kind: 'expire-interim' });
+  }
   if (input.staleLock || (place === 'new-session' && hasUnanswered(prev))) {
     effects.push({ kind: 'requeue' });
     forgetSent(session);

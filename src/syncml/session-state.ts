@@ -1,5 +1,5 @@
 import type { DeviceStatusReport } from '../commands/command-delivery.service';
-import { NON_FINAL_CODES } from '../commands/command-status';
+import { isInterimCode, NON_FINAL_CODES } from '../commands/command-status';
 import type { StoredSession } from '../devices/device-checkin.types';
 import type { DeviceInventory } from '../devices/devices.types';
 import {
@@ -34,6 +34,11 @@ export interface SyncmlSessionState {
    * for one of them, of that verb, counts as an answer).
    */
   awaiting?: Record<string, string>;
+  /**
+   * Commands answered 101, or Execs answered 202 (cmdId → verb): their outcome comes later, in
+   * any session; until they end, each session start checks them for expiry.
+   */
+  interim?: Record<string, string>;
   /**
    * Cache: the device's queue marker when its queue was last found empty (-1: unknown); while the
    * marker is unchanged a check-in skips the queue query.
@@ -100,6 +105,7 @@ export function startSession(
     drainedUserScope: prev?.drainedUserScope,
     maxMsgSize: prev?.maxMsgSize,
     loginStatus: prev?.loginStatus,
+    ...(prev?.interim && Object.keys(prev.interim).length && { interim: prev.interim }),
   };
 }
 
@@ -123,13 +129,19 @@ export function noteHeader(
 /**
  * Only final Statuses for commands this session sent, of the verb sent, count as answers: one for
  * an unknown, earlier or already answered command must not hide an unanswered command from the
- * requeue at the next session start. 101 and 213 are not final.
+ * requeue at the next session start. 101 and 213 are not final; 101 and Exec 202 move to `interim`.
  */
 export function noteAnswers(session: SyncmlSessionState, reports: DeviceStatusReport[]): void {
   const awaiting = (session.awaiting ??= {});
   for (const r of reports) {
     const verb = awaiting[r.cmdRef];
     if (verb === undefined || (r.cmd && r.cmd !== verb)) continue;
+    if (isInterimCode(r.code, verb)) {
+      // Not resent, not requeued: it waits for its outcome (or expiry) beyond this session.
+      session.interim = { ...session.interim, [r.cmdRef]: verb };
+      delete awaiting[r.cmdRef];
+      continue;
+    }
     if (NON_FINAL_CODES.has(r.code)) continue;
     delete awaiting[r.cmdRef];
   }

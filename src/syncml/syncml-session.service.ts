@@ -131,7 +131,7 @@ export class SyncmlSessionService {
     now: Date,
   ): Promise<SyncmlHttpResult> {
     const ref: DeviceRef = { id: ctx.device.id, organizationId: ctx.device.organizationId };
-    for (const effect of plan.effects) await this.perform(effect, ref, now);
+    for (const effect of plan.effects) await this.perform(effect, ref, now, plan);
     let taken: Taken = { sent: [], opToken: '' };
     let more = false;
     if (plan.then === 'deliver') ({ taken, more } = await this.deliver(plan, ctx, ref, now));
@@ -156,7 +156,12 @@ export class SyncmlSessionService {
     }
   }
 
-  private async perform(effect: Effect, ref: DeviceRef, now: Date): Promise<void> {
+  private async perform(
+    effect: Effect,
+    ref: DeviceRef,
+    now: Date,
+    plan: Processing,
+  ): Promise<void> {
     switch (effect.kind) {
       case 'record-alerts':
         return this.checkins.recordEvents(
@@ -172,6 +177,16 @@ export class SyncmlSessionService {
         return;
       case 'requeue':
         return this.delivery.requeueUnanswered(ref, now, effect.sessionRef);
+      case 'async-results':
+        await this.delivery.recordAsyncResults(ref, effect.results, now);
+        return;
+      case 'expire-interim': {
+        // The store says which interim commands are still open: the session tracks only those.
+        const open = await this.delivery.expireInterim(ref, now);
+        if (Object.keys(open).length) plan.session.interim = open;
+        else delete plan.session.interim;
+        return;
+      }
       case 'unenroll':
         this.logger.log(`Device ${ref.id} asked to unenroll (alert 1226)`);
         return this.checkins.unenrollOnRequest(ref.organizationId, ref.id, now);

@@ -195,6 +195,7 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
       'mdm.windows.command.get',
       'mdm.windows.command.cancel',
       'audit.list',
+      'mdm.windows.device.action',
     ];
 
     it('the permission list matches the code', () => {
@@ -293,6 +294,16 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
         'POST …/commands',
         'mdm.windows.command.create',
         (tk) => t.http.post(commandsUrl(a, false)).set(bearer(tk)).send(GET_SWV),
+        count('win_commands'),
+      ],
+      [
+        'POST …/actions',
+        'mdm.windows.device.action',
+        (tk) =>
+          t.http
+            .post(`${deviceUrl(a)}/actions`)
+            .set(bearer(tk))
+            .send({ action: 'sync' }),
         count('win_commands'),
       ],
       [

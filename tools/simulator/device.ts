@@ -11,6 +11,7 @@ import {
   abortAlert,
   deviceHeader,
   idCounter,
+  msiInstallResultAlert,
   nextMessageAlert,
   package1Commands,
   syncHdrStatus,
@@ -21,6 +22,7 @@ import { DeviceTransport } from './transport';
 import { DEFAULT_READ_ONLY_PATHS, DeviceTree, devInfoValues, windowsDefaultValues } from './tree';
 import type {
   DevInfo,
+  ExtraAlert,
   Exchange,
   SessionOptions,
   SessionResult,
@@ -89,6 +91,11 @@ export class SimulatedDevice {
   private readonly responder: CommandResponder;
   private readonly transport: DeviceTransport;
   private sessionCounter = Math.floor(Math.random() * 200);
+  /**
+   * Outcomes of Execs answered 202 (an MSI install), sent at the start of the next session as
+   * Windows does once the job ends (management-session.md §3.6). Tests may hold or edit them.
+   */
+  readonly pendingAlerts: ExtraAlert[] = [];
 
   constructor(private readonly opts: SimulatedDeviceOptions) {
     this.deviceId = opts.deviceId;
@@ -137,7 +144,7 @@ export class SimulatedDevice {
       devInfo: this.devInfo,
       sessionAlert: o.sessionAlert ?? AlertCode.ClientInitiatedMgmt,
       loginStatus: o.loginStatus ?? 'user',
-      extraAlerts: o.extraAlerts ?? [],
+      extraAlerts: [...this.pendingAlerts.splice(0), ...(o.extraAlerts ?? [])],
     });
     try {
       await this.converse(commands, sessionId, o, result);
@@ -221,6 +228,9 @@ export class SimulatedDevice {
         continue;
       }
       const answer = this.responder.answer(msg, next);
+      for (const node of answer.asyncExecs) {
+        this.pendingAlerts.push(msiInstallResultAlert(node, this.opts.behaviour?.msiInstallResult));
+      }
       result.transcript.push(...answer.transcript);
       result.serverStatuses.push(...answer.serverStatuses);
       // §3.4: a message with only Statuses ends the session (a reply "MUST NOT be sent").

@@ -7,7 +7,7 @@ export {
   resolveServerUrl,
   SimulatedDevice,
 } from './device';
-export { unenrollmentAlert } from './messages';
+export { MSI_INSTALL_ALERT_TYPE, msiInstallResultAlert, unenrollmentAlert } from './messages';
 export { DeviceTree, DEFAULT_READ_ONLY_PATHS, windowsDefaultValues } from './tree';
 export { DeviceTransport, WINDOWS_USER_AGENT } from './transport';
 export { checkServerMessage, SYNCML_CONTENT_TYPE } from './checks';

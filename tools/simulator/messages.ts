@@ -112,3 +112,23 @@ export function unenrollmentAlert(): ExtraAlert {
     items: [{ meta: { type: AlertType.UserUnenrollment, format: 'int' }, data: '1' }],
   };
 }
+
+/** EnterpriseDesktopAppManagement CSP: the Type of the alert that reports an MSI install. */
+export const MSI_INSTALL_ALERT_TYPE = 'Reversed-Domain-Name:com.microsoft.mdm.win32csp_install';
+
+/**
+ * The outcome of an asynchronous MSI DownloadInstall Exec (management-session.md §3.6): a generic
+ * alert naming the node in Source, Data an HRESULT (0 = installed), Format int, Mark informational.
+ */
+export function msiInstallResultAlert(source: string, data = '0'): ExtraAlert {
+  return {
+    code: AlertCode.GenericAlert,
+    items: [
+      {
+        source,
+        meta: { type: MSI_INSTALL_ALERT_TYPE, format: 'int', mark: 'informational' },
+        data,
+      },
+    ],
+  };
+}

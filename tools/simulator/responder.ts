@@ -20,6 +20,10 @@ export interface ResponderRules {
   execStatus: string;
 }
 
+/** EnterpriseDesktopAppManagement CSP: an MSI install runs asynchronously (202, then an alert). */
+const MSI_DOWNLOAD_INSTALL =
+  /^\.\/(Device|User)\/Vendor\/MSFT\/EnterpriseDesktopAppManagement\/MSI\/[^/]+\/DownloadInstall$/;
+
 export type Reply = SyncmlStatusCommand | SyncmlResultsCommand;
 
 /** What the device has to say about one server message. */
@@ -33,6 +37,8 @@ export interface Answer {
   hasCommands: boolean;
   /** The server sent Alert 1223: the device SHOULD NOT answer (OMA-DM §8.1). */
   serverAborted: boolean;
+  /** Nodes of Execs accepted with 202 whose outcome the device reports later by alert. */
+  asyncExecs: string[];
 }
 
 interface Ctx {
@@ -71,6 +77,7 @@ export class CommandResponder {
         serverStatuses: [],
         hasCommands: false,
         serverAborted: false,
+        asyncExecs: [],
       },
     };
     for (const cmd of message.commands) ctx.answer.replies.push(...this.run(cmd, this.tree, ctx));
@@ -193,6 +200,9 @@ export class CommandResponder {
       });
       entries.push(e);
       const outcome = this.item(cmd.kind, item, meta, tree);
+      if (cmd.kind === 'Exec' && outcome.code === SyncmlStatus.Accepted) {
+        ctx.answer.asyncExecs.push(outcome.target);
+      }
       e.answeredStatus = outcome.code;
       if (outcome.result) e.resultValue = outcome.result.data;
       return outcome;
@@ -258,7 +268,11 @@ export class CommandResponder {
       tree.delete(target);
       return done(SyncmlStatus.Ok);
     }
-    if (verb === 'Exec') return done(this.rules.execStatus); // MS-MDM 3.1.5.1.5: 200, or 202
+    if (verb === 'Exec') {
+      // MS-MDM 3.1.5.1.5: 200, or 202 (accepted, completes later); an MSI install is always 202.
+      if (MSI_DOWNLOAD_INSTALL.test(target)) return done(SyncmlStatus.Accepted);
+      return done(this.rules.execStatus);
+    }
     const value = this.largeObjects.take(item, meta);
     if (value === 'partial') return done(SyncmlStatus.ChunkedItemAccepted);
     if (value === 'mismatch') return done(SyncmlStatus.SizeMismatch); // OMA-DM §7

@@ -32,6 +32,11 @@ export interface DeviceBehaviour {
   failPaths?: Record<string, string>;
   /** Code for a successful Exec (default `200`; `202` = accepted, completes later). */
   execStatus?: string;
+  /**
+   * Data of the install-result alert that follows an MSI DownloadInstall Exec (an HRESULT;
+   * default `0`, success). Such an Exec is answered 202 whatever `execStatus` says.
+   */
+  msiInstallResult?: string;
 }
 
 /** An Alert the device adds to package 1, after its 1201/1224 alerts (§3.2, §3.6). */

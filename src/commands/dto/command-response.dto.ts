@@ -42,7 +42,8 @@ export class StatusCountDto {
   @ApiProperty({ example: 2 }) count!: number;
 }
 
-export class CommandBatchResponseDto {
+/** The fields of every batch view (plain and device-action batches). */
+class CommandBatchFieldsDto {
   @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60718' }) id!: string;
   @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60701' }) organizationId!: string;
   @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60702' }) winEnterpriseId!: string;
@@ -55,6 +56,30 @@ export class CommandBatchResponseDto {
   @ApiProperty({ type: String, nullable: true, example: 'Disable camera' }) name!: string | null;
   @ApiProperty({ type: [StatusCountDto], description: 'How many commands are in each status' })
   summary!: StatusCountDto[];
+}
+
+export class BatchActionDto {
+  @ApiProperty({ example: 'wipe', description: 'The device action (POST …/actions)' })
+  name!: string;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { mode: 'wipe' },
+    description: 'What the action was asked to do (wipe: mode; installMsi: productId, url, hash)',
+  })
+  params?: Record<string, string>;
+}
+
+export class CommandBatchResponseDto extends CommandBatchFieldsDto {
+  @ApiPropertyOptional({
+    type: BatchActionDto,
+    description: 'Present when the batch was queued by POST …/actions',
+  })
+  action?: BatchActionDto;
+}
+
+export class DeviceActionBatchResponseDto extends CommandBatchFieldsDto {
+  @ApiProperty({ type: BatchActionDto }) action!: BatchActionDto;
 }
 
 export class CommandBatchSummaryDto {
