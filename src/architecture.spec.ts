@@ -18,6 +18,7 @@ const FEATURES = [
   'enrollment',
   'health',
   'auth',
+  'push',
 ] as const;
 const LOWER_LAYERS = ['common', 'config', 'pki'] as const;
 const OUTSIDE_SRC = ['tools', 'test', 'bench'] as const;

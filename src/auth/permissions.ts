@@ -10,6 +10,7 @@ export const Permission = {
   DeviceList: 'mdm.windows.device.list',
   DeviceGet: 'mdm.windows.device.get',
   DeviceUpdate: 'mdm.windows.device.update',
+  DeviceAction: 'mdm.windows.device.action',
   CommandCreate: 'mdm.windows.command.create',
   CommandList: 'mdm.windows.command.list',
   CommandGet: 'mdm.windows.command.get',

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { DevicesModule } from '../devices/devices.module';
+import { PushModule } from '../push/push.module';
 import { CommandDeliveryRepository } from './command-delivery.repository';
 import { CommandDeliveryService } from './command-delivery.service';
 import { CommandsController } from './commands.controller';
@@ -14,6 +15,7 @@ import { WinCommandDoc, WinCommandSchema } from './win-command.schema';
 @Module({
   imports: [
     DevicesModule,
+    PushModule,
     MongooseModule.forFeature([
       { name: WinCommandBatchDoc.name, schema: WinCommandBatchSchema },
       { name: WinCommandDoc.name, schema: WinCommandSchema },

@@ -4,6 +4,7 @@ import type {
   DeviceCertificateInfo,
   DeviceEnrollmentInfo,
   DeviceInventory,
+  DevicePushInfo,
   DeviceStatus,
 } from './devices.types';
 
@@ -45,6 +46,15 @@ export class WinDeviceDoc {
 
   @Prop({ type: Date })
   lastSeenAt?: Date;
+
+  @Prop({ type: Object })
+  push?: DevicePushInfo;
+
+  @Prop({ type: Date })
+  unenrollRequestedAt?: Date;
+
+  @Prop({ type: Date })
+  unenrollDeadline?: Date;
 
   @Prop({ type: Date })
   unenrolledAt?: Date;

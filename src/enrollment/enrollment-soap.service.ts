@@ -20,6 +20,7 @@ import {
   buildDiscoverResponse,
   buildGetPoliciesResponse,
   buildProvisioningDoc,
+  provisioningPoll,
   buildRequestSecurityTokenResponse,
   buildSoapFault,
   contextValue,
@@ -235,6 +236,8 @@ export class EnrollmentSoapService {
         displayName: this.config.enrollment.displayName ?? enterprise.name,
         entDmId: device.id,
         upn: principal.email,
+        poll: provisioningPoll(enterprise.pollSchedule),
+        pushPfn: this.config.push.enabled ? this.config.push.pfn : undefined,
       });
       this.logger.log(
         `[${ctx.requestId}] ${created ? 'enrolled' : 're-enrolled'} device ${deviceId} (${device.id}) in enterprise ` +

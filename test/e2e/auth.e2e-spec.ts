@@ -190,6 +190,7 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
       'mdm.windows.device.list',
       'mdm.windows.device.get',
       'mdm.windows.device.update',
+      'mdm.windows.device.action',
       'mdm.windows.command.create',
       'mdm.windows.command.list',
       'mdm.windows.command.get',
