@@ -23,9 +23,14 @@ export function mergePollSchedule(
   patch: PollSchedulePatch,
 ): PollSchedule {
   const base = current ?? DEFAULT_POLL_SCHEDULE;
+  // Field by field: a validated DTO may carry its absent fields as own `undefined` properties.
+  const set = (b: PollSchedule['firstSet'], p: PollSchedulePatch['firstSet']) => ({
+    intervalMinutes: p?.intervalMinutes ?? b.intervalMinutes,
+    count: p?.count ?? b.count,
+  });
   return {
-    firstSet: { ...base.firstSet, ...patch.firstSet },
-    secondSet: { ...base.secondSet, ...patch.secondSet },
+    firstSet: set(base.firstSet, patch.firstSet),
+    secondSet: set(base.secondSet, patch.secondSet),
     steadyIntervalMinutes: patch.steadyIntervalMinutes ?? base.steadyIntervalMinutes,
     steadyCount: patch.steadyCount ?? base.steadyCount,
     pollOnLogin: patch.pollOnLogin ?? base.pollOnLogin,
