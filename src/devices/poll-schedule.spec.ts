@@ -16,7 +16,11 @@ describe('poll schedule', () => {
     expect(pollScheduleProblems(s).map((p) => p.field)).toEqual([
       'pollSchedule.secondSet.intervalMinutes',
     ]);
-    expect(pollScheduleProblems(mergePollSchedule(undefined, { secondSet: { intervalMinutes: 0, count: 0 } }))).toEqual([]);
+    expect(
+      pollScheduleProblems(
+        mergePollSchedule(undefined, { secondSet: { intervalMinutes: 0, count: 0 } }),
+      ),
+    ).toEqual([]);
   });
 
   it('maps to the DMClient Poll nodes of the provider', () => {

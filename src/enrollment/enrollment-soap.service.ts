@@ -290,7 +290,13 @@ export class EnrollmentSoapService {
     ctx: SoapCallContext,
   ): Promise<void> {
     const { enterprise } = principal;
-    if (!existing || existing.status === DeviceStatus.Unenrolled) return;
+    // An administrator's unenroll in progress (`unenrolling`) gave the device up as well.
+    if (
+      !existing ||
+      existing.status === DeviceStatus.Unenrolled ||
+      existing.status === DeviceStatus.Unenrolling
+    )
+      return;
     const cert = ctx.clientCertificate;
     const certWhy = cert
       ? await this.checkins.distrustFor(existing, cert, ctx.now)
