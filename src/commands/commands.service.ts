@@ -134,7 +134,12 @@ export class CommandsService {
     let after: string | null = null;
     let queued = 0;
     for (;;) {
-      const page = await this.devices.managedDevices(e.organizationId, e.winEnterpriseId, after, 200);
+      const page = await this.devices.managedDevices(
+        e.organizationId,
+        e.winEnterpriseId,
+        after,
+        200,
+      );
       for (const device of page) {
         await this.checkins.appendToQueue(device.id, () =>
           this.repo.createBatch({

@@ -140,9 +140,7 @@ export class DeviceCheckinService {
    * `unenrolling` any more.
    */
   async finishUnenroll(orgId: string, winDeviceId: string, at: Date): Promise<boolean> {
-    const done = await this.repo.markUnenrolled(orgId, winDeviceId, at, [
-      DeviceStatus.Unenrolling,
-    ]);
+    const done = await this.repo.markUnenrolled(orgId, winDeviceId, at, [DeviceStatus.Unenrolling]);
     if (!done.changed) return false;
     if (done.thumbprint) await this.certificates.unbind(done.thumbprint, winDeviceId);
     await this.events.emitAndWait('device.unenrolled', {

@@ -349,7 +349,10 @@ export class DevicesService {
     // still cancels what the first attempt left Pending.
     const event = { organizationId: organization.id, winDeviceId: device.id, at: now };
     if (told) {
-      await this.events.emitAndWait('device.unenroll-requested', { ...event, reason: 'administrator' });
+      await this.events.emitAndWait('device.unenroll-requested', {
+        ...event,
+        reason: 'administrator',
+      });
     } else {
       await this.events.emitAndWait('device.unenrolled', { ...event, reason: 'administrator' });
     }

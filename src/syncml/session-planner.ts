@@ -402,7 +402,8 @@ export function composeAnswer(
   const seenDue =
     !device.lastSeenAt ||
     now.getTime() - new Date(device.lastSeenAt).getTime() >= config.lastSeenIntervalMs;
-  const reported = plan.digest.push.channelUri !== undefined || plan.digest.push.status !== undefined;
+  const reported =
+    plan.digest.push.channelUri !== undefined || plan.digest.push.status !== undefined;
   const push =
     reported || plan.digest.pushChecked
       ? { ...device.push, ...plan.digest.push, readAt: now }

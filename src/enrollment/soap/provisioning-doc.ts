@@ -204,8 +204,7 @@ function dmClient(input: ProvisioningDocInput): XmlNode {
           bool('PollOnLogin', poll.pollOnLogin),
           bool('AllUsersPollOnFirstLogin', poll.allUsersPollOnFirstLogin),
         ),
-        input.pushPfn !== undefined &&
-          characteristic('Push', parm('PFN', input.pushPfn, 'string')),
+        input.pushPfn !== undefined && characteristic('Push', parm('PFN', input.pushPfn, 'string')),
       ),
     ),
   );
