@@ -19,6 +19,7 @@ const FEATURES = [
   'health',
   'auth',
   'audit',
+  'push',
 ] as const;
 const LOWER_LAYERS = ['common', 'config', 'pki'] as const;
 const OUTSIDE_SRC = ['tools', 'test', 'bench'] as const;

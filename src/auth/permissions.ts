@@ -10,12 +10,12 @@ export const Permission = {
   DeviceList: 'mdm.windows.device.list',
   DeviceGet: 'mdm.windows.device.get',
   DeviceUpdate: 'mdm.windows.device.update',
+  DeviceAction: 'mdm.windows.device.action',
   CommandCreate: 'mdm.windows.command.create',
   CommandList: 'mdm.windows.command.list',
   CommandGet: 'mdm.windows.command.get',
   CommandCancel: 'mdm.windows.command.cancel',
   AuditList: 'audit.list',
-  DeviceAction: 'mdm.windows.device.action',
 } as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 export const ALL_PERMISSIONS: Permission[] = Object.values(Permission);

@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { DevicesModule } from '../devices/devices.module';
 import { DeviceActionsController } from './actions/device-actions.controller';
 import { DeviceActionsService } from './actions/device-actions.service';
+import { PushModule } from '../push/push.module';
 import { CommandDeliveryRepository } from './command-delivery.repository';
 import { CommandDeliveryService } from './command-delivery.service';
 import { CommandsController } from './commands.controller';
@@ -16,6 +17,7 @@ import { WinCommandDoc, WinCommandSchema } from './win-command.schema';
 @Module({
   imports: [
     DevicesModule,
+    PushModule,
     MongooseModule.forFeature([
       { name: WinCommandBatchDoc.name, schema: WinCommandBatchSchema },
       { name: WinCommandDoc.name, schema: WinCommandSchema },

@@ -7,6 +7,8 @@ import { Page, PageRequest } from '../common/pagination/pagination';
 import { DeviceCheckinService } from '../devices/device-checkin.service';
 import { DevicesService } from '../devices/devices.service';
 import type { WinDevice } from '../devices/devices.types';
+import type { PollScheduleChanged } from '../events/event-map';
+import { PushService } from '../push/push.service';
 import { commandConfigProblems } from './command-rules';
 import { CommandStatus, isFinalStatus } from './command-status';
 import {
@@ -51,6 +53,7 @@ export class CommandsService {
     private readonly devices: DevicesService,
     private readonly checkins: DeviceCheckinService,
     private readonly repo: CommandsRepository,
+    private readonly push: PushService,
   ) {}
 
   async enqueue(
@@ -139,6 +142,8 @@ export class CommandsService {
     // A fresh batch is answered from what was just written (no read-back: on stores without
     // index pushdown, such as FerretDB's SQLite backend, a read-back scans every command). A
     // batch that already existed (Idempotency-Key retry, racing duplicate) is read back.
+    // Fire-and-forget: WNS never delays or fails the enqueue (push.service.ts).
+    this.push.wake(device);
     if (!created.fresh) return this.view(organization.id, created.batch);
     const view: BatchView = {
       ...created.batch,
@@ -154,6 +159,51 @@ export class CommandsService {
       }),
     );
     return view;
+  }
+
+  /**
+   * The enterprise's new poll schedule, as one batch of DMClient Poll Replaces per managed device
+   * (in pages, so a large fleet is never read at once), each device woken like any enqueue.
+   */
+  async queuePollSchedule(e: PollScheduleChanged): Promise<number> {
+    const configs: CommandConfig[] = e.nodes.map((n) => ({
+      path: n.path,
+      action: 'Replace',
+      value: n.value,
+      format: n.format,
+    }));
+    let after: string | null = null;
+    let queued = 0;
+    for (;;) {
+      const page = await this.devices.managedDevices(
+        e.organizationId,
+        e.winEnterpriseId,
+        after,
+        200,
+      );
+      for (const device of page) {
+        await this.checkins.appendToQueue(device.id, () =>
+          this.repo.createBatch({
+            id: this.repo.newBatchId(),
+            organizationId: e.organizationId,
+            winEnterpriseId: e.winEnterpriseId,
+            winDeviceId: device.id,
+            mdmUserId: device.mdmUserId ?? null,
+            name: 'poll schedule',
+            createdBy: e.by,
+            configs,
+          }),
+        );
+        this.push.wake(device);
+        queued++;
+      }
+      if (page.length < 200) break;
+      after = page[page.length - 1].id;
+    }
+    this.logger.log(
+      JSON.stringify({ msg: 'poll schedule queued', winEnterpriseId: e.winEnterpriseId, queued }),
+    );
+    return queued;
   }
 
   private validate(dto: CreateCommandsDto): CommandConfig[] {

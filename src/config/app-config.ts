@@ -53,6 +53,37 @@ export interface AppConfig {
     asyncResultTimeoutMs: number;
   };
   enrollment: EnrollmentConfig;
+  push: PushConfig;
+  /** Administrator unenrollment (the PC is told to leave, then confirms or times out). */
+  unenroll: {
+    /** How long a device stays `unenrolling` before it is unenrolled without its confirmation. */
+    timeoutMs: number;
+  };
+}
+
+/**
+ * WNS wake-up (management-session.md §7). Off (`enabled: false`) without a package SID and
+ * secret: queued commands then wait for the device's next scheduled poll.
+ */
+export interface PushConfig {
+  enabled: boolean;
+  /** `ms-app://S-1-15-2-…`: the OAuth client_id. */
+  packageSid?: string;
+  clientSecret?: SecretBytes;
+  /** WNS's OAuth token endpoint (configurable so tests use a local fake). */
+  tokenUrl: string;
+  /** DMClient Push/PFN: the Package Family Name of the app registered for push. */
+  pfn?: string;
+  /**
+   * Channel URIs come from devices: only https on these host suffixes is pushed to (our bearer
+   * token must not be sent anywhere a device names), plus these exact origins (tests).
+   */
+  channelHostSuffixes: string[];
+  extraChannelOrigins: string[];
+  /** Delays between attempts of one push; its length bounds the retries. */
+  retryDelaysMs: number[];
+  /** A stored channel older than this is read again at the next session start. */
+  channelRefreshMs: number;
 }
 
 /** Keeping the store reachable, and failing fast when it is not (docs/decisions.md). */
@@ -397,6 +428,50 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
         int(env, 'SYNCML_ASYNC_RESULT_TIMEOUT_SECONDS', 86400, 1, 30 * 86400) * 1000,
     },
     enrollment: loadEnrollmentConfig(env, nodeEnv, dataDir),
+    push: loadPushConfig(env),
+    unenroll: { timeoutMs: int(env, 'UNENROLL_TIMEOUT_SECONDS', 7 * 86400, 1, 365 * 86400) * 1000 },
+  };
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function loadPushConfig(env: Env): PushConfig {
+  const packageSid = env.WNS_PACKAGE_SID?.trim();
+  const secret = env.WNS_CLIENT_SECRET?.trim();
+  if (!!packageSid !== !!secret) {
+    throw new ConfigError('WNS_PACKAGE_SID and WNS_CLIENT_SECRET are set together or not at all');
+  }
+  const tokenUrl = env.WNS_TOKEN_URL?.trim() || 'https://login.live.com/accesstoken.srf';
+  if (!/^https?:\/\//.test(tokenUrl)) throw new ConfigError('WNS_TOKEN_URL must be an http(s) URL');
+  const extraChannelOrigins = list(env.WNS_EXTRA_CHANNEL_ORIGINS).map((o) => {
+    try {
+      return new URL(o).origin;
+    } catch {
+      throw new ConfigError(`WNS_EXTRA_CHANNEL_ORIGINS: "${o}" is not a URL`);
+    }
+  });
+  const delays = list(env.WNS_RETRY_DELAYS_MS ?? '1000,5000,30000').map((d) => {
+    if (!/^\d+$/.test(d) || Number(d) > 600000) {
+      throw new ConfigError(`WNS_RETRY_DELAYS_MS: "${d}" is not a delay in ms (0-600000)`);
+    }
+    return Number(d);
+  });
+  if (delays.length > 10) throw new ConfigError('WNS_RETRY_DELAYS_MS: at most 10 retries');
+  return {
+    enabled: !!packageSid,
+    packageSid: packageSid || undefined,
+    clientSecret: secret ? new SecretBytes(Buffer.from(secret, 'utf8')) : undefined,
+    tokenUrl,
+    pfn: env.WNS_PFN?.trim() || undefined,
+    channelHostSuffixes: list(env.WNS_CHANNEL_HOST_SUFFIXES ?? '.notify.windows.com'),
+    extraChannelOrigins,
+    retryDelaysMs: delays,
+    channelRefreshMs: int(env, 'WNS_CHANNEL_REFRESH_SECONDS', 86400, 0, 30 * 86400) * 1000,
   };
 }
 

@@ -8,7 +8,7 @@ import { CheckinContext, CheckinPatch, CheckinResult } from './device-checkin.ty
 import { DeviceCertificatesRepository } from './device-certificates.repository';
 import { DeviceCheckinsRepository } from './device-checkins.repository';
 import { EnterpriseCaService } from './enterprise-ca.service';
-import { renewalState, type WinDevice } from './devices.types';
+import { DeviceStatus, renewalState, type WinDevice } from './devices.types';
 
 export interface DeviceCertificate {
   /** SHA-1 of the DER certificate, upper-case hex. */
@@ -39,6 +39,12 @@ export class DeviceCheckinService {
     const acquired = await this.repo.acquire(cert.thumbprint, now, this.config.syncml.lockMs);
     if (acquired.kind !== 'ok') return acquired;
     const ctx = acquired.ctx;
+    if (unenrollTimedOut(ctx.device, now)) {
+      // The PC never confirmed in time: it is unenrolled now, and this certificate refused.
+      await this.release(ctx);
+      await this.finishUnenroll(ctx.device.organizationId, ctx.device.id, now);
+      return { kind: 'unenrolled' };
+    }
     let why: string | undefined;
     try {
       // The device was found by this certificate's thumbprint.
@@ -139,13 +145,36 @@ export class DeviceCheckinService {
    * (the commands module listens): nothing can be queued for it in between.
    */
   async unenrollOnRequest(orgId: string, winDeviceId: string, at: Date): Promise<void> {
-    await this.repo.markUnenrolled(orgId, winDeviceId, at);
+    const { previous, thumbprint } = await this.repo.markUnenrolled(orgId, winDeviceId, at);
+    // The 1226 alert is also how a PC confirms an administrator's Unenroll (enrollment.md §10).
+    if (previous === DeviceStatus.Unenrolling && thumbprint) {
+      await this.certificates.unbind(thumbprint, winDeviceId);
+    }
     await this.events.emitAndWait('device.unenrolled', {
       organizationId: orgId,
       winDeviceId,
       reason: 'device-request',
       at,
     });
+  }
+
+  /**
+   * An administrator's unenrollment completes: the PC confirmed (Status 200 for the Exec, or the
+   * 1226 alert) or the timeout passed. Its certificate binding is removed; the queue was closed
+   * when the unenrollment started and is closed again (idempotent). False if it was not
+   * `unenrolling` any more.
+   */
+  async finishUnenroll(orgId: string, winDeviceId: string, at: Date): Promise<boolean> {
+    const done = await this.repo.markUnenrolled(orgId, winDeviceId, at, [DeviceStatus.Unenrolling]);
+    if (!done.changed) return false;
+    if (done.thumbprint) await this.certificates.unbind(done.thumbprint, winDeviceId);
+    await this.events.emitAndWait('device.unenrolled', {
+      organizationId: orgId,
+      winDeviceId,
+      reason: 'administrator',
+      at,
+    });
+    return true;
   }
 
   recordEvents(
@@ -155,4 +184,13 @@ export class DeviceCheckinService {
   ): Promise<void> {
     return this.repo.recordEvents(orgId, winDeviceId, events);
   }
+}
+
+/** An administrator's unenrollment the PC did not confirm before its deadline. */
+export function unenrollTimedOut(device: WinDevice, now: Date): boolean {
+  return (
+    device.status === DeviceStatus.Unenrolling &&
+    !!device.unenrollDeadline &&
+    new Date(device.unenrollDeadline).getTime() <= now.getTime()
+  );
 }

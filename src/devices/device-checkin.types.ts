@@ -1,4 +1,4 @@
-import type { DeviceInventory, WinDevice } from './devices.types';
+import type { DeviceInventory, DevicePushInfo, WinDevice } from './devices.types';
 
 declare const opaque: unique symbol;
 
@@ -37,4 +37,6 @@ export interface CheckinPatch {
   session: StoredSession;
   inventory?: DeviceInventory;
   lastSeenAt?: Date;
+  /** What the device reported of its WNS channel in this message. */
+  push?: DevicePushInfo;
 }

@@ -68,7 +68,8 @@ export class DeviceCheckinsRepository {
     const doc = await this.model
       .findOneAndUpdate(
         {
-          status: { $in: [DeviceStatus.Active, DeviceStatus.Inactive] },
+          // An unenrolling device still checks in: it is told to leave (Exec Unenroll).
+          status: { $in: [DeviceStatus.Active, DeviceStatus.Inactive, DeviceStatus.Unenrolling] },
           // Its current certificate, or a renewed one the device has not used yet.
           $and: [
             { $or: [{ certificateThumbprint: thumbprint }, { renewalThumbprint: thumbprint }] },
@@ -137,8 +138,9 @@ export class DeviceCheckinsRepository {
       set.syncml = patch.session;
       if (patch.inventory) set.inventory = patch.inventory;
       if (patch.lastSeenAt) set.lastSeenAt = patch.lastSeenAt;
+      if (patch.push) set.push = patch.push;
       // updatedAt moves only when something an administrator sees changed.
-      if (patch.inventory) set.updatedAt = new Date();
+      if (patch.inventory || patch.push) set.updatedAt = new Date();
     }
     const res = await this.model
       .updateOne({ _id: winDeviceId, lockToken }, { $set: set }, { timestamps: false })
@@ -168,14 +170,32 @@ export class DeviceCheckinsRepository {
       .exec();
   }
 
-  /** Ends the device's management (device request or administrator). */
-  async markUnenrolled(orgId: string, winDeviceId: string, at: Date): Promise<boolean> {
-    const res = await this.model
-      .updateOne(
-        { _id: winDeviceId, organizationId: orgId, status: { $ne: DeviceStatus.Unenrolled } },
-        { $set: { status: DeviceStatus.Unenrolled, unenrolledAt: at } },
+  /**
+   * Ends the device's management (device request or administrator); with `from`, only a device
+   * in one of those statuses. The certificate it had, for its binding to be removed.
+   */
+  async markUnenrolled(
+    orgId: string,
+    winDeviceId: string,
+    at: Date,
+    from?: DeviceStatus[],
+  ): Promise<{ changed: boolean; previous?: DeviceStatus; thumbprint?: string }> {
+    const doc = await this.model
+      .findOneAndUpdate(
+        {
+          _id: winDeviceId,
+          organizationId: orgId,
+          status: from ? { $in: from } : { $ne: DeviceStatus.Unenrolled },
+        },
+        {
+          $set: { status: DeviceStatus.Unenrolled, unenrolledAt: at },
+          $unset: { unenrollDeadline: '' },
+        },
+        // No projection: FerretDB 1.24 refuses findAndModify with `fields`.
+        { new: false },
       )
+      .lean<WinDeviceDoc>()
       .exec();
-    return res.modifiedCount === 1;
+    return { changed: !!doc, previous: doc?.status, thumbprint: doc?.certificateThumbprint };
   }
 }

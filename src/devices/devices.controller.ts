@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../auth/auth-user';
 import { Authenticated, CurrentUser } from '../auth/auth.decorators';
 import { Permission } from '../auth/permissions';
+import { DEVICE_UNENROLLED_MESSAGE } from '../common/errors';
 import { ApiErrors, ApiOkEnvelope, notFoundError, conflictError } from '../common/http/swagger';
 import { Page, PageQueryDto, toPageRequest } from '../common/pagination/pagination';
 import { OrganizationParamsDto } from '../organizations/dto/create-organization.dto';
@@ -19,6 +20,7 @@ import {
   ListDevicesQueryDto,
   UpdateDeviceDto,
   UpdateEnterpriseDto,
+  WakeResponseDto,
 } from './dto/device.dto';
 
 const ENTERPRISE = 'v1/organizations/:organizationId/mdm/windows/enterprise';
@@ -170,11 +172,36 @@ export class DevicesController {
   @Authenticated(Permission.DeviceUpdate)
   @ApiOperation({
     summary:
-      'Unenroll a device: it can no longer check in with its certificate and its pending commands are cancelled',
+      'Unenroll a device: its pending commands are cancelled and its next session tells the PC to ' +
+      'unenroll (DMClient Unenroll); it shows `unenrolling` until the PC confirms or ' +
+      'UNENROLL_TIMEOUT_SECONDS pass, then `unenrolled` (its certificate no longer opens a session). ' +
+      'A device without a certificate is unenrolled at once',
   })
   @ApiOkEnvelope(DeviceResponseDto)
   @ApiErrors(5091, notFoundError('Organization', 'Enterprise', 'Device'))
   unenroll(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto): Promise<WinDevice> {
     return this.devices.unenrollDevice(user, p.organizationId, p.winDeviceId);
+  }
+
+  /**
+   * To become the `wake` action of `POST …/devices/:winDeviceId/actions` once that endpoint
+   * exists; kept separate meanwhile so the two routes cannot clash.
+   */
+  @Post(':winDeviceId/wake')
+  @HttpCode(200)
+  @Authenticated(Permission.DeviceAction)
+  @ApiOperation({
+    summary:
+      'Ask WNS to wake the device so it checks in now (raw push; needs WNS credentials and a ' +
+      'channel the device reported). The push is sent in the background',
+  })
+  @ApiOkEnvelope(WakeResponseDto)
+  @ApiErrors(
+    5091,
+    { code: 5142, messages: [DEVICE_UNENROLLED_MESSAGE] },
+    notFoundError('Organization', 'Enterprise', 'Device'),
+  )
+  wake(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto): Promise<{ push: string }> {
+    return this.devices.wake(user, p.organizationId, p.winDeviceId);
   }
 }

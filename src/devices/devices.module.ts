@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { OrganizationsModule } from '../organizations/organizations.module';
+import { PushModule } from '../push/push.module';
 import { DeviceCertificateDoc, DeviceCertificateSchema } from './device-certificate.schema';
 import { DeviceCertificatesRepository } from './device-certificates.repository';
 import { DeviceEventDoc, DeviceEventSchema } from './device-event.schema';
@@ -20,6 +21,7 @@ import { WinEnterprisesRepository } from './win-enterprises.repository';
 @Module({
   imports: [
     OrganizationsModule,
+    PushModule,
     MongooseModule.forFeature([
       { name: WinEnterpriseDoc.name, schema: WinEnterpriseSchema },
       { name: WinDeviceDoc.name, schema: WinDeviceSchema },

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { PushService, WakeRequest } from '../push/push.service';
 import { AuthUser } from '../auth/auth-user';
 import {
   DEVICE_UNENROLLED_MESSAGE,
@@ -19,8 +21,10 @@ import {
   CertificateInUseError,
   DeviceCertificatesRepository,
 } from './device-certificates.repository';
+import { DeviceCheckinService, unenrollTimedOut } from './device-checkin.service';
 import { DeviceCheckinsRepository } from './device-checkins.repository';
-import { DeviceStatus, WinDevice, WinEnterprise } from './devices.types';
+import { mergePollSchedule, pollNodes, pollScheduleProblems } from './poll-schedule';
+import { DeviceStatus, PollSchedule, WinDevice, WinEnterprise } from './devices.types';
 import {
   CreateDeviceDto,
   CreateEnterpriseDto,
@@ -40,6 +44,9 @@ export interface DeviceScope {
 @Injectable()
 export class DevicesService {
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly checkins: DeviceCheckinService,
+    private readonly push: PushService,
     private readonly organizations: OrganizationsService,
     private readonly enterprises: WinEnterprisesRepository,
     private readonly devices: WinDevicesRepository,
@@ -48,7 +55,9 @@ export class DevicesService {
     private readonly events: EventBus,
     private readonly certificates: DeviceCertificatesRepository,
     private readonly users: MdmUsersRepository,
-  ) {}
+  ) {
+    push.onChannelGone((id, uri) => this.devices.forgetChannel(id, uri));
+  }
 
   /** Creates the enterprise, then its device CA (only the request that won the insert pays for it). */
   async createEnterprise(
@@ -92,12 +101,49 @@ export class DevicesService {
   ): Promise<WinEnterprise> {
     const { organization, enterprise } = await this.enterpriseScope(user, orgIdOrSlug);
     const domains = dto.domains === undefined ? undefined : normalizeDomains(dto.domains);
+    const pollSchedule = dto.pollSchedule
+      ? mergePollSchedule(enterprise.pollSchedule, dto.pollSchedule)
+      : undefined;
+    if (pollSchedule) {
+      const problems = pollScheduleProblems(pollSchedule);
+      if (problems.length) throw invalidData(problems);
+    }
     if (domains) await this.assertDomainsFree(domains, enterprise.id);
     const updated = await this.enterprises.update(organization.id, enterprise.id, {
       name: dto.name?.trim(),
       domains,
+      pollSchedule,
     });
-    return this.cas.ensureCa(assertFound(updated, 'Enterprise'));
+    const result = await this.cas.ensureCa(assertFound(updated, 'Enterprise'));
+    if (pollSchedule && !samePollSchedule(pollSchedule, enterprise.pollSchedule)) {
+      // Queued to every managed device now; devices enrolling later get it in the
+      // provisioning document.
+      await this.events.emitAndWait('enterprise.poll-schedule.changed', {
+        organizationId: organization.id,
+        winEnterpriseId: enterprise.id,
+        nodes: pollNodes(this.config.enrollment.providerId, pollSchedule),
+        by: user.subject,
+      });
+    }
+    return result;
+  }
+
+  /** The enterprise's active and inactive devices, `limit` at a time after `afterId`. */
+  managedDevices(orgId: string, winEnterpriseId: string, afterId: string | null, limit: number) {
+    return this.devices.managedDeviceIds(orgId, winEnterpriseId, afterId, limit);
+  }
+
+  /** Asks WNS to wake the device now (fire-and-forget); the outcome of the request only. */
+  async wake(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    winDeviceId: string,
+  ): Promise<{ push: WakeRequest }> {
+    const { device } = await this.resolveDevice(user, orgIdOrSlug, winDeviceId);
+    if (device.status === DeviceStatus.Unenrolled) {
+      throw new DomainError(ErrorCode.DeviceNotActive, DEVICE_UNENROLLED_MESSAGE);
+    }
+    return { push: this.push.wake(device) };
   }
 
   /**
@@ -180,7 +226,20 @@ export class DevicesService {
     status?: DeviceStatus,
   ): Promise<Page<WinDevice>> {
     const { organization, enterprise } = await this.enterpriseScope(user, orgIdOrSlug);
-    return this.devices.list(organization.id, enterprise.id, page, status);
+    const listed = await this.devices.list(organization.id, enterprise.id, page, status);
+    const docs = await Promise.all(listed.docs.map((d) => this.settleUnenrolling(d)));
+    // A device that just became unenrolled no longer matches a status=unenrolling filter.
+    return { ...listed, docs: status ? docs.filter((d) => d.status === status) : docs };
+  }
+
+  /**
+   * An administrator's unenrollment whose deadline passed is completed when the device is read
+   * (lazily: no background sweep; the PC's own next check-in does the same).
+   */
+  private async settleUnenrolling(device: WinDevice, now = new Date()): Promise<WinDevice> {
+    if (!unenrollTimedOut(device, now)) return device;
+    await this.checkins.finishUnenroll(device.organizationId, device.id, now);
+    return (await this.devices.findInOrganization(device.organizationId, device.id)) ?? device;
   }
 
   /**
@@ -194,9 +253,8 @@ export class DevicesService {
     opts: { requireActive?: boolean } = {},
   ): Promise<DeviceScope> {
     const { organization, enterprise } = await this.enterpriseScope(user, orgIdOrSlug);
-    const device = assertFound(
-      await this.devices.findInOrganization(organization.id, winDeviceId),
-      'Device',
+    const device = await this.settleUnenrolling(
+      assertFound(await this.devices.findInOrganization(organization.id, winDeviceId), 'Device'),
     );
     if (device.winEnterpriseId !== enterprise.id) throw notFound('Device');
     if (opts.requireActive && device.status === DeviceStatus.Unenrolled) {
@@ -263,9 +321,11 @@ export class DevicesService {
   }
 
   /**
-   * Administrator unenrollment: the device stops being managed (its certificate no longer opens
-   * a session: the management endpoint only accepts active or inactive devices) and its pending
-   * commands are cancelled. Idempotent. Re-enrollment brings it back with a new certificate.
+   * Administrator unenrollment. A device with a certificate becomes `unenrolling`: its next
+   * session is answered with the DMClient Unenroll Exec, and it becomes `unenrolled` (binding of
+   * its certificate removed) when the PC confirms or UNENROLL_TIMEOUT_SECONDS pass. A device
+   * without a certificate has nothing to tell: it is unenrolled at once. Either way its pending
+   * commands are cancelled now. Idempotent. Re-enrollment brings it back with a new certificate.
    */
   async unenrollDevice(
     user: AuthUser,
@@ -274,17 +334,40 @@ export class DevicesService {
     now = new Date(),
   ): Promise<WinDevice> {
     const { organization, device } = await this.resolveDevice(user, orgIdOrSlug, winDeviceId);
-    await this.sessions.markUnenrolled(organization.id, device.id, now);
+    if (device.status === DeviceStatus.Unenrolling) return device;
+    const told =
+      device.certificate &&
+      device.status !== DeviceStatus.Unenrolled &&
+      (await this.devices.markUnenrolling(
+        organization.id,
+        device.id,
+        now,
+        new Date(now.getTime() + this.config.unenroll.timeoutMs),
+      ));
+    if (!told) await this.sessions.markUnenrolled(organization.id, device.id, now);
     // Every call closes the queue (idempotent): a retry after a failure between the two steps
     // still cancels what the first attempt left Pending.
-    await this.events.emitAndWait('device.unenrolled', {
-      organizationId: organization.id,
-      winDeviceId: device.id,
-      reason: 'administrator',
-      at: now,
-    });
-    return assertFound(await this.devices.findInOrganization(organization.id, device.id), 'Device');
+    const event = { organizationId: organization.id, winDeviceId: device.id, at: now };
+    if (told) {
+      await this.events.emitAndWait('device.unenroll-requested', {
+        ...event,
+        reason: 'administrator',
+      });
+    } else {
+      await this.events.emitAndWait('device.unenrolled', { ...event, reason: 'administrator' });
+    }
+    const after = assertFound(
+      await this.devices.findInOrganization(organization.id, device.id),
+      'Device',
+    );
+    // The PC hears of it at once if it can be woken, else at its next poll.
+    if (after.status === DeviceStatus.Unenrolling) this.push.wake(after);
+    return after;
   }
+}
+
+function samePollSchedule(a: PollSchedule, b: PollSchedule | undefined): boolean {
+  return JSON.stringify(a) === JSON.stringify(b && mergePollSchedule(b, {}));
 }
 
 /** Lower case, no trailing dot, no duplicates, in the order given. */

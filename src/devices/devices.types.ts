@@ -1,6 +1,8 @@
 export const DeviceStatus = {
   Active: 'active',
   Inactive: 'inactive',
+  /** An administrator unenrolled it: the PC is told to leave at its next session. */
+  Unenrolling: 'unenrolling',
   Unenrolled: 'unenrolled',
 } as const;
 export type DeviceStatus = (typeof DeviceStatus)[keyof typeof DeviceStatus];
@@ -26,8 +28,45 @@ export interface WinEnterprise {
   ca?: EnterpriseCaInfo;
   /** When the enrollment secret was last set; absent while there is none. */
   enrollmentSecretRotatedAt?: Date;
+  /** The devices' DMClient poll schedule (the repository fills in DEFAULT_POLL_SCHEDULE). */
+  pollSchedule?: PollSchedule;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/**
+ * When devices check in by themselves (DMClient CSP Poll): `firstSet` after enrollment, then
+ * `secondSet`, then every `steadyIntervalMinutes` (`steadyCount` times, 0 = forever).
+ */
+export interface PollSchedule {
+  firstSet: { intervalMinutes: number; count: number };
+  secondSet: { intervalMinutes: number; count: number };
+  steadyIntervalMinutes: number;
+  steadyCount: number;
+  pollOnLogin: boolean;
+  allUsersPollOnFirstLogin: boolean;
+}
+
+/**
+ * Microsoft's recommendation (management-session.md §7): 15 min × 5, 60 min × 10, then daily
+ * forever; a session at every logon.
+ */
+export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
+  firstSet: { intervalMinutes: 15, count: 5 },
+  secondSet: { intervalMinutes: 60, count: 10 },
+  steadyIntervalMinutes: 1440,
+  steadyCount: 0,
+  pollOnLogin: true,
+  allUsersPollOnFirstLogin: true,
+};
+
+/** The device's WNS channel (DMClient Push/ChannelURI, Push/Status), as it last reported them. */
+export interface DevicePushInfo {
+  channelUri?: string;
+  /** DMClient Push/Status: 0 = OK; other values are Windows' channel errors. */
+  status?: string;
+  /** When the device last reported them. */
+  readAt?: Date;
 }
 
 export interface DeviceInventory {
@@ -119,6 +158,11 @@ export interface WinDevice {
   /** From the enrollment request (MS-MDE2 AdditionalContext), when the device enrolled itself. */
   enrollment?: DeviceEnrollmentInfo;
   lastSeenAt?: Date;
+  /** WNS channel for wake-ups, when the device reported one. */
+  push?: DevicePushInfo;
+  /** `unenrolling`: when the administrator asked, and when it is unenrolled without confirmation. */
+  unenrollRequestedAt?: Date;
+  unenrollDeadline?: Date;
   unenrolledAt?: Date;
   createdAt: Date;
   updatedAt: Date;

@@ -5,6 +5,7 @@ import type {
   DeviceEnrollmentInfo,
   DeviceInventory,
   DeviceRenewalInfo,
+  DevicePushInfo,
   DeviceStatus,
 } from './devices.types';
 
@@ -56,6 +57,15 @@ export class WinDeviceDoc {
 
   @Prop({ type: Date })
   lastSeenAt?: Date;
+
+  @Prop({ type: Object })
+  push?: DevicePushInfo;
+
+  @Prop({ type: Date })
+  unenrollRequestedAt?: Date;
+
+  @Prop({ type: Date })
+  unenrollDeadline?: Date;
 
   @Prop({ type: Date })
   unenrolledAt?: Date;

@@ -32,6 +32,9 @@ export function toWinDevice(d: WinDeviceDoc): WinDevice {
     inventory: d.inventory,
     enrollment: d.enrollment,
     lastSeenAt: d.lastSeenAt,
+    push: d.push,
+    unenrollRequestedAt: d.unenrollRequestedAt,
+    unenrollDeadline: d.unenrollDeadline,
     unenrolledAt: d.unenrolledAt,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
@@ -152,6 +155,66 @@ export class WinDevicesRepository {
     return doc ? toWinDevice(doc) : null;
   }
 
+  /** Administrator unenrollment starts: only from active or inactive. */
+  async markUnenrolling(
+    orgId: string,
+    winDeviceId: string,
+    at: Date,
+    deadline: Date,
+  ): Promise<boolean> {
+    const res = await this.model
+      .updateOne(
+        {
+          _id: winDeviceId,
+          organizationId: orgId,
+          status: { $in: [DeviceStatus.Active, DeviceStatus.Inactive] },
+        },
+        {
+          $set: {
+            status: DeviceStatus.Unenrolling,
+            unenrollRequestedAt: at,
+            unenrollDeadline: deadline,
+          },
+        },
+      )
+      .exec();
+    return res.modifiedCount === 1;
+  }
+
+  /** The ids of the enterprise's devices that poll (active or inactive), in batches. */
+  async managedDeviceIds(
+    orgId: string,
+    winEnterpriseId: string,
+    afterId: string | null,
+    limit: number,
+  ): Promise<WinDevice[]> {
+    const filter: FilterQuery<WinDeviceDoc> = {
+      organizationId: orgId,
+      winEnterpriseId,
+      status: { $in: [DeviceStatus.Active, DeviceStatus.Inactive] },
+    };
+    if (afterId) filter._id = { $gt: afterId };
+    const docs = await this.model
+      .find(filter)
+      .sort({ _id: 1 })
+      .limit(limit)
+      .select(ADMIN_PROJECTION)
+      .lean<WinDeviceDoc[]>()
+      .exec();
+    return docs.map(toWinDevice);
+  }
+
+  /** WNS said the channel is gone: forget it unless the device reported another meanwhile. */
+  async forgetChannel(winDeviceId: string, channelUri: string): Promise<void> {
+    await this.model
+      .updateOne(
+        { _id: winDeviceId, 'push.channelUri': channelUri },
+        { $unset: { 'push.channelUri': '' } },
+        { timestamps: false },
+      )
+      .exec();
+  }
+
   /** The device with this Windows device id in the enterprise (device-facing code, no tenant user). */
   async findByDeviceId(winEnterpriseId: string, deviceId: string): Promise<WinDevice | null> {
     const doc = await this.model
@@ -196,8 +259,15 @@ export class WinDevicesRepository {
               renewal: { dueAt: input.renewalDueAt },
               enrollment: input.enrollment,
             },
-            // A renewed certificate not used yet is replaced with the rest.
-            $unset: { unenrolledAt: '', renewalThumbprint: '' },
+            // A new enrollment: its own channel, an unenrollment in progress is over, and a
+            // renewed certificate not used yet is replaced with the rest.
+            $unset: {
+              unenrolledAt: '',
+              unenrollRequestedAt: '',
+              unenrollDeadline: '',
+              push: '',
+              renewalThumbprint: '',
+            },
           },
           { new: true },
         )

@@ -1,5 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
+import type { PollSchedule } from './devices.types';
 
 /** The enterprise device CA; `sealedPrivateKey` is AES-256-GCM under MASTER_KEY (key-vault.ts). */
 export interface EnterpriseCaRecord {
@@ -41,6 +42,9 @@ export class WinEnterpriseDoc {
 
   @Prop({ type: Date })
   enrollmentSecretRotatedAt?: Date;
+
+  @Prop({ type: Object })
+  pollSchedule?: PollSchedule;
 
   createdAt!: Date;
   updatedAt!: Date;

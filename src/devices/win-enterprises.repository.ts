@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model } from 'mongoose';
 import { isDuplicateKey } from '../common/mongo/mongo-errors';
-import { WinEnterprise } from './devices.types';
+import { DEFAULT_POLL_SCHEDULE, PollSchedule, WinEnterprise } from './devices.types';
 import { EnterpriseCaRecord, WinEnterpriseDoc } from './win-enterprise.schema';
 
 function toEnterprise(d: WinEnterpriseDoc): WinEnterprise {
@@ -12,6 +12,7 @@ function toEnterprise(d: WinEnterpriseDoc): WinEnterprise {
     name: d.name,
     status: d.status,
     domains: d.domains ?? [],
+    pollSchedule: d.pollSchedule ?? DEFAULT_POLL_SCHEDULE,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
@@ -86,11 +87,12 @@ export class WinEnterprisesRepository {
   async update(
     orgId: string,
     id: string,
-    patch: { name?: string; domains?: string[] },
+    patch: { name?: string; domains?: string[]; pollSchedule?: PollSchedule },
   ): Promise<WinEnterprise | null> {
     const set: Record<string, unknown> = {};
     if (patch.name !== undefined) set.name = patch.name;
     if (patch.domains !== undefined) set.domains = patch.domains;
+    if (patch.pollSchedule !== undefined) set.pollSchedule = patch.pollSchedule;
     const doc = await this.model
       .findOneAndUpdate({ _id: id, organizationId: orgId }, { $set: set }, { new: true })
       .lean<WinEnterpriseDoc>()

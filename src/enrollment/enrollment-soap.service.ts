@@ -20,6 +20,7 @@ import {
   buildDiscoverResponse,
   buildGetPoliciesResponse,
   buildProvisioningDoc,
+  provisioningPoll,
   buildRequestSecurityTokenResponse,
   buildSoapFault,
   contextValue,
@@ -222,6 +223,8 @@ export class EnrollmentSoapService {
         entDmId: device.id,
         upn: principal.email,
         renewal: renewalParams(this.config),
+        poll: provisioningPoll(enterprise.pollSchedule),
+        pushPfn: this.config.push.enabled ? this.config.push.pfn : undefined,
       });
       this.logger.log(
         `[${ctx.requestId}] ${created ? 'enrolled' : 're-enrolled'} device ${deviceId} (${device.id}) in enterprise ` +
@@ -274,7 +277,13 @@ export class EnrollmentSoapService {
     ctx: SoapCallContext,
   ): Promise<void> {
     const { enterprise } = principal;
-    if (!existing || existing.status === DeviceStatus.Unenrolled) return;
+    // An administrator's unenroll in progress (`unenrolling`) gave the device up as well.
+    if (
+      !existing ||
+      existing.status === DeviceStatus.Unenrolled ||
+      existing.status === DeviceStatus.Unenrolling
+    )
+      return;
     const cert = ctx.clientCertificate;
     const certWhy = cert
       ? await this.checkins.distrustFor(existing, cert, ctx.now)

@@ -1,5 +1,6 @@
 import type { DeviceResultsReport, DeviceStatusReport } from '../commands/command-delivery.service';
-import type { DeviceInventory } from '../devices/devices.types';
+import { DMCLIENT_PUSH_NODE } from '../common/device-protocol';
+import type { DeviceInventory, DevicePushInfo } from '../devices/devices.types';
 import {
   AlertCode,
   AlertType,
@@ -35,6 +36,17 @@ export interface DeviceMessageDigest {
   unenroll: boolean;
   loginStatus?: string;
   inventory: Partial<DeviceInventory> & { details?: Record<string, string> };
+  /** DMClient Push/ChannelURI and Push/Status of our provider, as the device reported them. */
+  push: Pick<DevicePushInfo, 'channelUri' | 'status'>;
+  /** The device answered our channel Get (found or not): the channel was checked. */
+  pushChecked: boolean;
+  /** Status 200/202 for our DMClient Unenroll Exec. */
+  unenrollConfirmed: boolean;
+}
+
+export interface DigestOptions {
+  /** Our DMClient provider: only its Push nodes are ours to read. */
+  providerId?: string;
 }
 
 const DEVINFO: Record<string, keyof DeviceInventory> = {
@@ -50,6 +62,14 @@ const DEVINFO: Record<string, keyof DeviceInventory> = {
  * so their Status and Results are dropped here instead of being reported as unknown.
  */
 export const KEEPALIVE_PREFIX = 'keepalive-';
+/** CmdIDs of the server's Get of the device's WNS channel (management-session.md §7). */
+export const PUSH_CHANNEL_PREFIX = 'pushchannel-';
+/** CmdIDs of the server's DMClient Unenroll Exec (enrollment.md §10). */
+export const UNENROLL_PREFIX = 'unenroll-';
+const SERVER_PREFIXES = [KEEPALIVE_PREFIX, PUSH_CHANNEL_PREFIX, UNENROLL_PREFIX];
+const isServerCommand = (cmdRef: string) => SERVER_PREFIXES.some((p) => cmdRef.startsWith(p));
+/** Longest channel URI kept (WNS URIs are ~250 characters). */
+export const MAX_CHANNEL_URI = 2048;
 
 /** Bounds on what a device can make us store per message (inventory details, alerts). */
 export const MAX_DETAILS = 200;
@@ -85,6 +105,21 @@ function noteInventory(
   }
 }
 
+function notePush(
+  d: DeviceMessageDigest,
+  o: DigestOptions,
+  path: string | undefined,
+  data: string | undefined,
+): void {
+  if (!o.providerId || !path || data === undefined) return;
+  const m = DMCLIENT_PUSH_NODE.exec(path);
+  if (!m || m[1] !== o.providerId) return;
+  const value = data.trim();
+  if (m[2] === 'ChannelURI') {
+    if (value.length <= MAX_CHANNEL_URI) d.push.channelUri = value;
+  } else d.push.status = value.slice(0, 32);
+}
+
 function statusFor(
   cmd: SyncmlCommand,
   msgRef: string,
@@ -109,7 +144,11 @@ function statusFor(
  * Walks the message in document order (MS-MDM 2.2.6.1: Statuses answer in that order), starting
  * the server's Status CmdIDs at `firstCmdId` (1 is the Status for the SyncHdr).
  */
-export function digestDeviceMessage(msg: SyncmlMessage, firstCmdId = 2): DeviceMessageDigest {
+export function digestDeviceMessage(
+  msg: SyncmlMessage,
+  firstCmdId = 2,
+  options: DigestOptions = {},
+): DeviceMessageDigest {
   const d: DeviceMessageDigest = {
     statuses: [],
     reports: [],
@@ -120,6 +159,9 @@ export function digestDeviceMessage(msg: SyncmlMessage, firstCmdId = 2): DeviceM
     abort: false,
     unenroll: false,
     inventory: {},
+    push: {},
+    pushChecked: false,
+    unenrollConfirmed: false,
   };
   let next = firstCmdId;
   const msgRef = msg.header.msgId;
@@ -130,18 +172,28 @@ export function digestDeviceMessage(msg: SyncmlMessage, firstCmdId = 2): DeviceM
     switch (cmd.kind) {
       case 'Status':
         // CmdRef 0 answers our SyncHdr: nothing to record. A Status is never answered (OMA-P §6.1).
+        if (cmd.cmdRef.startsWith(PUSH_CHANNEL_PREFIX)) d.pushChecked = true;
+        if (
+          cmd.cmdRef.startsWith(UNENROLL_PREFIX) &&
+          (cmd.data === SyncmlStatus.Ok || cmd.data === '202')
+        ) {
+          d.unenrollConfirmed = true;
+        }
         if (
           cmd.cmdRef !== SYNCHDR_CMD_REF &&
           cmd.cmd !== SYNCHDR_CMD &&
-          !cmd.cmdRef.startsWith(KEEPALIVE_PREFIX)
+          !isServerCommand(cmd.cmdRef)
         ) {
           d.reports.push({ cmdRef: cmd.cmdRef, msgRef: cmd.msgRef, cmd: cmd.cmd, code: cmd.data });
         }
         break;
       case 'Results':
         // A Get on ./DevInfo or ./DevDetail also refreshes the inventory.
-        for (const i of cmd.items) noteInventory(d, i.source ?? i.target, i.data);
-        if (cmd.cmdRef.startsWith(KEEPALIVE_PREFIX)) break;
+        for (const i of cmd.items) {
+          noteInventory(d, i.source ?? i.target, i.data);
+          notePush(d, options, i.source ?? i.target, i.data);
+        }
+        if (isServerCommand(cmd.cmdRef)) break;
         d.results.push({
           cmdRef: cmd.cmdRef,
           msgRef: cmd.msgRef,
@@ -189,7 +241,10 @@ export function digestDeviceMessage(msg: SyncmlMessage, firstCmdId = 2): DeviceM
       case 'Add':
         // Package 1 carries DevInfo as a Replace (MS-MDM §4); DevDetail values may follow.
         answer(cmd, SyncmlStatus.Ok);
-        for (const i of cmd.items) noteInventory(d, i.source ?? i.target, i.data);
+        for (const i of cmd.items) {
+          noteInventory(d, i.source ?? i.target, i.data);
+          notePush(d, options, i.source ?? i.target, i.data);
+        }
         break;
       case 'Unsupported':
         // OMA-PS: an element that is not a command gets Status 400.

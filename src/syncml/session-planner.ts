@@ -4,7 +4,8 @@ import type {
   DeviceResultsReport,
 } from '../commands/command-delivery.service';
 import type { WinCommand } from '../commands/commands.types';
-import type { DeviceInventory } from '../devices/devices.types';
+import { dmClientPath } from '../common/device-protocol';
+import type { DeviceInventory, DevicePushInfo } from '../devices/devices.types';
 import {
   AlertCode,
   buildSyncml,
@@ -20,6 +21,8 @@ import {
   DeviceMessageDigest,
   digestDeviceMessage,
   keepAliveGet,
+  PUSH_CHANNEL_PREFIX,
+  UNENROLL_PREFIX,
 } from './device-message';
 import {
   hasUnanswered,
@@ -44,6 +47,10 @@ export interface PlannerConfig {
   defaultMaxMsgSize: number;
   maxCommandsPerMessage: number;
   lastSeenIntervalMs: number;
+  /** Our DMClient provider (the Push and Unenroll nodes live under it). */
+  providerId?: string;
+  /** With WNS configured: read the device's channel when unknown or older than `refreshMs`. */
+  pushChannel?: { refreshMs: number };
 }
 
 /** What the planner needs to know of the device the certificate identified. */
@@ -53,6 +60,9 @@ export interface DeviceFacts {
   active: boolean;
   inventory?: DeviceInventory;
   lastSeenAt?: Date;
+  /** An administrator unenrolled it: every session is told to unenroll (enrollment.md §10). */
+  unenrolling?: boolean;
+  push?: DevicePushInfo;
 }
 
 export interface MessageInput {
@@ -77,7 +87,9 @@ export type Effect =
   | { kind: 'expire-interim' }
   /** Awaiting commands back to the queue: the device's, or with `sessionRef` that session's. */
   | { kind: 'requeue'; sessionRef?: string }
-  | { kind: 'unenroll' };
+  | { kind: 'unenroll' }
+  /** The PC acknowledged our Unenroll Exec. */
+  | { kind: 'unenroll-confirmed' };
 
 export interface Processing {
   kind: 'process';
@@ -88,6 +100,8 @@ export interface Processing {
   header: SyncmlHeaderInput;
   /** The answer's Statuses: the SyncHdr's, then one per device command. */
   statuses: SyncmlCommand[];
+  /** The server's own commands for this answer (channel Get, Unenroll Exec), before the queue's. */
+  extra: SyncmlCommand[];
   /**
    * `ask-next`: the device's package continues (OMA-P §6.2), ask for its next message;
    * `deliver`: queued commands may go; `statuses`: nothing but the Statuses.
@@ -112,7 +126,7 @@ export function planMessage(input: MessageInput, config: PlannerConfig): Message
       log: `SyncHdr Source ${msg.header.source} is not device ${device.deviceId} (its certificate)`,
     };
   }
-  const digest = digestDeviceMessage(msg);
+  const digest = digestDeviceMessage(msg, 2, { providerId: config.providerId });
   // §6 Identity: ./DevInfo/DevId, when sent, names the same device.
   if (digest.inventory.devId !== undefined && digest.inventory.devId !== device.deviceId) {
     return {
@@ -188,6 +202,7 @@ export function planMessage(input: MessageInput, config: PlannerConfig): Message
     effects.push({ kind: 'requeue', sessionRef: session.sessionRef });
     forgetSent(session);
   }
+  if (digest.unenrollConfirmed && device.unenrolling) effects.push({ kind: 'unenroll-confirmed' });
 
   session.serverMsgId += 1;
   const header = headerOf(msg, String(session.serverMsgId), config);
@@ -198,7 +213,55 @@ export function planMessage(input: MessageInput, config: PlannerConfig): Message
       : !digest.abort && !digest.unenroll && device.active
         ? 'deliver'
         : 'statuses';
-  return { kind: 'process', session, digest, effects, header, statuses, then };
+  const extra =
+    then === 'ask-next' || !digest.sessionStart || digest.unenroll || digest.abort
+      ? []
+      : serverCommands(device, session.serverMsgId, now, config);
+  return { kind: 'process', session, digest, effects, header, statuses, extra, then };
+}
+
+/**
+ * Once per session, in the answer to its first package: the Unenroll Exec for a device an
+ * administrator unenrolled (it answers Status 200, or a 1226 alert in a last session), or else
+ * a Get of its WNS channel when push is on and the channel is unknown or due for a refresh
+ * (management-session.md §7: the URI changes about every 15 days).
+ */
+function serverCommands(
+  device: DeviceFacts,
+  serverMsgId: number,
+  now: Date,
+  config: PlannerConfig,
+): SyncmlCommand[] {
+  const provider = config.providerId;
+  if (!provider) return [];
+  if (device.unenrolling) {
+    return [
+      {
+        kind: 'Exec',
+        cmdId: `${UNENROLL_PREFIX}${serverMsgId}`,
+        items: [
+          {
+            target: dmClientPath.unenroll(provider),
+            meta: { format: 'chr', type: 'text/plain' },
+            data: provider,
+          },
+        ],
+      },
+    ];
+  }
+  if (!config.pushChannel || !device.active) return [];
+  const readAt = device.push?.readAt ? new Date(device.push.readAt).getTime() : undefined;
+  if (readAt !== undefined && now.getTime() - readAt < config.pushChannel.refreshMs) return [];
+  return [
+    {
+      kind: 'Get',
+      cmdId: `${PUSH_CHANNEL_PREFIX}${serverMsgId}`,
+      items: [
+        { target: dmClientPath.pushChannelUri(provider) },
+        { target: dmClientPath.pushStatus(provider) },
+      ],
+    },
+  ];
 }
 
 /** After a requeue nothing sent is awaited, and the queue is no longer known to be empty. */
@@ -253,7 +316,7 @@ export function deliveryBudget(
     maxCommands: config.maxCommandsPerMessage,
     limit: session.maxMsgSize ?? config.defaultMaxMsgSize,
     envelope,
-    used: envelope + plan.statuses.reduce((n, s) => n + measureCommand(s), 0),
+    used: envelope + [...plan.statuses, ...plan.extra].reduce((n, s) => n + measureCommand(s), 0),
   };
 }
 
@@ -321,6 +384,9 @@ export interface Answer {
   /** The inventory after this message, when it changed. */
   inventory?: DeviceInventory;
   lastSeenAt?: Date;
+  /** An administrator unenrolled it: every session is told to unenroll (enrollment.md §10). */
+  unenrolling?: boolean;
+  push?: DevicePushInfo;
 }
 
 export function composeAnswer(
@@ -344,7 +410,7 @@ export function composeAnswer(
     commands = [...commands, next];
     final = false;
   } else {
-    commands = [...commands, ...sent.map(toSyncmlCommand)];
+    commands = [...commands, ...plan.extra, ...sent.map(toSyncmlCommand)];
     for (const c of sent) (session.awaiting ??= {})[c.cmdId] = c.config.action;
     // A message with only Statuses would end the session (§3.4; Windows also ends it without
     // Final), so a tiny Get keeps it going: the next message carries only the SyncHdr Status.
@@ -356,10 +422,17 @@ export function composeAnswer(
   const seenDue =
     !device.lastSeenAt ||
     now.getTime() - new Date(device.lastSeenAt).getTime() >= config.lastSeenIntervalMs;
+  const reported =
+    plan.digest.push.channelUri !== undefined || plan.digest.push.status !== undefined;
+  const push =
+    reported || plan.digest.pushChecked
+      ? { ...device.push, ...plan.digest.push, readAt: now }
+      : undefined;
   return {
     response,
     session,
     inventory,
     lastSeenAt: seenDue || inventory ? now : undefined,
+    push,
   };
 }

@@ -53,6 +53,8 @@ export class SyncmlSessionService {
       defaultMaxMsgSize: config.syncml.defaultMaxMsgSize,
       maxCommandsPerMessage: config.syncml.maxCommandsPerMessage,
       lastSeenIntervalMs: config.syncml.lastSeenIntervalMs,
+      providerId: config.enrollment.providerId,
+      pushChannel: config.push.enabled ? { refreshMs: config.push.channelRefreshMs } : undefined,
     };
   }
 
@@ -83,6 +85,8 @@ export class SyncmlSessionService {
       active: ctx.device.status === DeviceStatus.Active,
       inventory: ctx.device.inventory,
       lastSeenAt: ctx.device.lastSeenAt,
+      unenrolling: ctx.device.status === DeviceStatus.Unenrolling,
+      push: ctx.device.push,
     };
     let saved = false;
     try {
@@ -141,6 +145,7 @@ export class SyncmlSessionService {
         session: toStored(answer.session),
         inventory: answer.inventory,
         lastSeenAt: answer.lastSeenAt,
+        push: answer.push,
       });
       if (!kept) {
         // Another message took the lock after it expired: this answer's state was not saved, so
@@ -190,6 +195,10 @@ export class SyncmlSessionService {
       case 'unenroll':
         this.logger.log(`Device ${ref.id} asked to unenroll (alert 1226)`);
         return this.checkins.unenrollOnRequest(ref.organizationId, ref.id, now);
+      case 'unenroll-confirmed':
+        this.logger.log(`Device ${ref.id} accepted the Unenroll Exec`);
+        await this.checkins.finishUnenroll(ref.organizationId, ref.id, now);
+        return;
     }
   }
 

@@ -190,12 +190,12 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
       'mdm.windows.device.list',
       'mdm.windows.device.get',
       'mdm.windows.device.update',
+      'mdm.windows.device.action',
       'mdm.windows.command.create',
       'mdm.windows.command.list',
       'mdm.windows.command.get',
       'mdm.windows.command.cancel',
       'audit.list',
-      'mdm.windows.device.action',
     ];
 
     it('the permission list matches the code', () => {

@@ -419,7 +419,7 @@ describe('MS-MDE2 enrollment over the device listener', () => {
       await expect(expired.runSession()).rejects.toMatchObject({ kind: 'http', httpStatus: 401 });
     });
 
-    it('unenrolls by administrator: pending commands cancelled, check-in refused with 401', async () => {
+    it('unenrolls by administrator: pending commands cancelled, the PC told to leave, then its check-in refused with 401', async () => {
       const deviceId = enrolled.identity.deviceId;
       const pending = await queue(deviceId, './DevDetail/OEM');
       const r = await t.http
@@ -429,15 +429,24 @@ describe('MS-MDE2 enrollment over the device listener', () => {
       expect(r.status).toBe(200);
       expect(r.body.data).toMatchObject({
         id: winDeviceId,
-        status: 'unenrolled',
-        unenrolledAt: expect.any(String),
+        status: 'unenrolling',
+        unenrollDeadline: expect.any(String),
       });
       expect(await batchStatus(deviceId, pending.id)).toBe('Cancel');
       const again = await t.http
         .post(api(`/devices/${deviceId}/unenroll`))
         .set(bearer(token))
         .send();
-      expect(again.body.data.status).toBe('unenrolled');
+      expect(again.body.data.status).toBe('unenrolling');
+      // Its next session carries the DMClient Unenroll Exec; the PC accepts it and leaves.
+      const pc = deviceOf(enrolled.identity);
+      const last = await pc.runSession();
+      expect(last.transcript.map((e) => [e.verb, e.answeredStatus])).toEqual([['Exec', '200']]);
+      expect(pc.unenrolled).toBe(true);
+      expect(await getDevice(deviceId)).toMatchObject({
+        status: 'unenrolled',
+        unenrolledAt: expect.any(String),
+      });
       const err = await deviceOf(enrolled.identity)
         .runSession()
         .catch((e: unknown) => e);

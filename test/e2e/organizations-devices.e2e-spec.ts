@@ -16,6 +16,7 @@ const ENTERPRISE_KEYS = [
   'status',
   'domains',
   'ca',
+  'pollSchedule',
   'createdAt',
   'updatedAt',
 ];

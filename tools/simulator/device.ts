@@ -32,7 +32,7 @@ import type {
 
 /** A convention, not a spec (management-session.md §1.1). */
 export { MANAGEMENT_PATH } from '../../src/common/device-protocol';
-import { MANAGEMENT_PATH } from '../../src/common/device-protocol';
+import { dmClientPath, MANAGEMENT_PATH } from '../../src/common/device-protocol';
 /** Windows appends these to the provisioned URL (MS-MDM §2.1 note 1). */
 export const DEFAULT_QUERY = 'mode=Maintenance&Platform=WoA';
 export const DEFAULT_DEV_INFO: DevInfo = {
@@ -78,6 +78,15 @@ const isAbort = (m: SyncmlMessage): boolean =>
  * tree, and records every exchange. Long-lived: the tree and the SessionID counter persist across
  * sessions, so an Add repeated in a later session gets 418 like on a real device.
  */
+const UNENROLL_NODE = /^\.\/(?:Device\/)?Vendor\/MSFT\/DMClient\/Provider\/[^/]+\/Unenroll$/;
+
+function pushValues(p: NonNullable<SimulatedDeviceOptions['push']>): Record<string, string> {
+  return {
+    [dmClientPath.pushChannelUri(p.providerId)]: p.channelUri,
+    [dmClientPath.pushStatus(p.providerId)]: p.status ?? '0',
+  };
+}
+
 export class SimulatedDevice {
   readonly deviceId: string;
   /** The device's management tree (read it in tests to see what the server changed). */
@@ -96,6 +105,11 @@ export class SimulatedDevice {
    * Windows does once the job ends (management-session.md §3.6). Tests may hold or edit them.
    */
   readonly pendingAlerts: ExtraAlert[] = [];
+  /**
+   * The server's DMClient Unenroll Exec was carried out (enrollment.md §10): like Windows, the
+   * device has left management and opens no further session.
+   */
+  unenrolled = false;
 
   constructor(private readonly opts: SimulatedDeviceOptions) {
     this.deviceId = opts.deviceId;
@@ -109,6 +123,7 @@ export class SimulatedDevice {
       {
         ...devInfoValues(opts.deviceId, this.devInfo),
         ...(b.values ?? windowsDefaultValues(opts.deviceId, this.devInfo)),
+        ...(opts.push && pushValues(opts.push)),
       },
       b.existingNodes,
     );
@@ -124,6 +139,9 @@ export class SimulatedDevice {
 
   /** Runs one management session; `overrides` replace the constructor's session options. */
   async runSession(overrides: SessionOptions = {}): Promise<SessionResult> {
+    if (this.unenrolled) {
+      throw new SimulatorError('protocol', `${this.deviceId} was unenrolled by the server`);
+    }
     const o: SessionOptions = { ...this.opts, ...overrides };
     // MS-MDM 2.2.3.8: an 8-bit counter, written in decimal, is what Windows starts with.
     const sessionId = o.sessionId ?? String((this.sessionCounter++ % 255) + 1);
@@ -150,6 +168,10 @@ export class SimulatedDevice {
       await this.converse(commands, sessionId, o, result);
     } finally {
       result.durationMs = performance.now() - started;
+      // DMClient CSP Unenroll: the device leaves once it accepted the Exec.
+      this.unenrolled ||= result.transcript.some(
+        (t) => t.verb === 'Exec' && UNENROLL_NODE.test(t.target) && t.answeredStatus === '200',
+      );
     }
     if (o.strict && result.warnings.length) {
       throw new SimulatorError(

@@ -102,6 +102,11 @@ export interface SimulatedDeviceOptions extends DeviceIdentity, TlsTrust, Sessio
   headers?: Record<string, string>;
   /** Per-request timeout (default 30 s). */
   timeoutMs?: number;
+  /**
+   * The WNS channel the device reports under its DMClient provider (Push/ChannelURI, with
+   * Push/Status 0), as Windows does once the server configured a PFN.
+   */
+  push?: { providerId: string; channelUri: string; status?: string };
 }
 
 /** One HTTP request/response pair, kept for tests and for --verbose. */

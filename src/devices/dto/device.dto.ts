@@ -1,13 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
+  IsInt,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
+  Min,
+  ValidateNested,
 } from 'class-validator';
 import { IsOptionalNotNull } from '../../common/http/validation';
 import { PageOf, PageQueryDto } from '../../common/pagination/pagination';
@@ -139,6 +146,25 @@ export class DeviceResponseDto {
   })
   enrollment?: Record<string, unknown>;
   @ApiPropertyOptional({ type: String, format: 'date-time' }) lastSeenAt?: Date;
+  @ApiPropertyOptional({
+    type: Object,
+    description:
+      'The WNS channel the device reported (DMClient Push/ChannelURI, Push/Status) and when',
+    example: { channelUri: 'https://db5p.notify.windows.com/?token=…', status: '0' },
+  })
+  push?: Record<string, unknown>;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'While `unenrolling`: when the administrator unenrolled the device',
+  })
+  unenrollRequestedAt?: Date;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'While `unenrolling`: it becomes `unenrolled` then even if the PC never confirms',
+  })
+  unenrollDeadline?: Date;
   @ApiPropertyOptional({ type: String, format: 'date-time' }) unenrolledAt?: Date;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
@@ -178,7 +204,93 @@ export class CreateEnterpriseDto {
   domains?: string[];
 }
 
-export class UpdateEnterpriseDto extends CreateEnterpriseDto {}
+/** DMClient CSP Poll ranges: intervals in minutes (int), counts (0 = forever for the steady set). */
+export class PollSetDto {
+  @ApiPropertyOptional({ minimum: 0, maximum: 1440, example: 3 })
+  @IsOptionalNotNull()
+  @IsInt()
+  @Min(0)
+  @Max(1440)
+  intervalMinutes?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 1000, example: 5 })
+  @IsOptionalNotNull()
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  count?: number;
+}
+
+export class PollScheduleDto {
+  @ApiPropertyOptional({ type: PollSetDto, description: 'Right after enrollment' })
+  @IsOptionalNotNull()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PollSetDto)
+  firstSet?: PollSetDto;
+
+  @ApiPropertyOptional({ type: PollSetDto, description: 'After the first set' })
+  @IsOptionalNotNull()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PollSetDto)
+  secondSet?: PollSetDto;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 10080, example: 480 })
+  @IsOptionalNotNull()
+  @IsInt()
+  @Min(1)
+  @Max(10080)
+  steadyIntervalMinutes?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 100000, description: '0 = forever (default)' })
+  @IsOptionalNotNull()
+  @IsInt()
+  @Min(0)
+  @Max(100000)
+  steadyCount?: number;
+
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsBoolean() pollOnLogin?: boolean;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsBoolean() allUsersPollOnFirstLogin?: boolean;
+}
+
+export class UpdateEnterpriseDto extends CreateEnterpriseDto {
+  @ApiPropertyOptional({
+    type: PollScheduleDto,
+    description:
+      "When the enterprise's devices check in by themselves (DMClient Poll). Fields left out " +
+      'keep their current value; a change is queued to every active or inactive device.',
+    example: {
+      firstSet: { intervalMinutes: 3, count: 5 },
+      secondSet: { intervalMinutes: 15, count: 8 },
+      steadyIntervalMinutes: 480,
+    },
+  })
+  @IsOptionalNotNull()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PollScheduleDto)
+  pollSchedule?: PollScheduleDto;
+}
+
+export class PollScheduleResponseDto {
+  @ApiProperty({ example: { intervalMinutes: 15, count: 5 } }) firstSet!: PollSetDto;
+  @ApiProperty({ example: { intervalMinutes: 60, count: 10 } }) secondSet!: PollSetDto;
+  @ApiProperty({ example: 1440 }) steadyIntervalMinutes!: number;
+  @ApiProperty({ example: 0 }) steadyCount!: number;
+  @ApiProperty() pollOnLogin!: boolean;
+  @ApiProperty() allUsersPollOnFirstLogin!: boolean;
+}
+
+export class WakeResponseDto {
+  @ApiProperty({
+    enum: ['requested', 'off', 'no-channel'],
+    description:
+      '`requested`: a WNS push is on its way; `off`: no WNS credentials configured; ' +
+      '`no-channel`: the device reported no push channel',
+  })
+  push!: string;
+}
 
 export class EnterpriseCaDto {
   @ApiProperty({ description: 'The device CA certificate (PEM); devices get it in Root/System' })
@@ -203,6 +315,8 @@ export class EnterpriseResponseDto {
     description: 'When the enrollment secret was last rotated; absent while none is set',
   })
   enrollmentSecretRotatedAt?: Date;
+  @ApiProperty({ type: PollScheduleResponseDto, description: 'Defaults when never set' })
+  pollSchedule!: PollScheduleResponseDto;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
 }

@@ -14,6 +14,7 @@ import {
   ProvisioningDocInput,
   buildProvisioningDoc,
   buildRenewalProvisioningDoc,
+  provisioningPoll,
   sslClientCertSearchCriteria,
 } from './provisioning-doc';
 
@@ -218,6 +219,34 @@ describe('provisioning doc delivered in the RSTRC', () => {
     });
     const datatypes = childElements(poll).map((p) => p.attributes.datatype?.value);
     expect(datatypes).toEqual([...Array(6).fill('integer'), 'boolean', 'boolean']);
+    // No PFN configured: no push section.
+    expect(() => chr(provider, 'Push')).toThrow('no characteristic Push');
+  });
+
+  it("sets the enterprise's poll schedule and the push PFN when given", () => {
+    const { root } = deliveredDoc({
+      pushPfn: 'Contoso.Mdm_8wekyb3d8bbwe',
+      poll: provisioningPoll({
+        firstSet: { intervalMinutes: 3, count: 5 },
+        secondSet: { intervalMinutes: 15, count: 8 },
+        steadyIntervalMinutes: 480,
+        steadyCount: 0,
+        pollOnLogin: true,
+        allUsersPollOnFirstLogin: false,
+      }),
+    });
+    const provider = chr(root, 'DMClient', 'Provider', 'Mullion');
+    expect(parms(chr(provider, 'Push'))).toEqual({ PFN: 'Contoso.Mdm_8wekyb3d8bbwe' });
+    expect(parms(chr(provider, 'Poll'))).toEqual({
+      IntervalForFirstSetOfRetries: '3',
+      NumberOfFirstRetries: '5',
+      IntervalForSecondSetOfRetries: '15',
+      NumberOfSecondRetries: '8',
+      IntervalForRemainingScheduledRetries: '480',
+      NumberOfRemainingScheduledRetries: '0',
+      PollOnLogin: 'true',
+      AllUsersPollOnFirstLogin: 'false',
+    });
   });
 });
 

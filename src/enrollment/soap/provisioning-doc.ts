@@ -1,6 +1,7 @@
 import { XmlContent, XmlNode, attrs, el, writeXml } from '../../common/xml';
 import { SYNCML_CONTENT_TYPE } from '../../common/device-protocol';
 import { thumbprintOf } from '../../pki/pem';
+import type { PollSchedule as EnterprisePollSchedule } from '../../devices/devices.types';
 
 /**
  * The wap-provisioningdoc returned in the RSTRC (enrollment.md §5.7): CertificateStore (root CA +
@@ -32,6 +33,21 @@ export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
   allUsersPollOnFirstLogin: true,
 };
 
+/** The enterprise's schedule (devices.types.ts) as the DMClient Poll parms. */
+export function provisioningPoll(s: EnterprisePollSchedule | undefined): PollSchedule | undefined {
+  if (!s) return undefined;
+  return {
+    intervalForFirstSetOfRetries: s.firstSet.intervalMinutes,
+    numberOfFirstRetries: s.firstSet.count,
+    intervalForSecondSetOfRetries: s.secondSet.intervalMinutes,
+    numberOfSecondRetries: s.secondSet.count,
+    intervalForRemainingScheduledRetries: s.steadyIntervalMinutes,
+    numberOfRemainingScheduledRetries: s.steadyCount,
+    pollOnLogin: s.pollOnLogin,
+    allUsersPollOnFirstLogin: s.allUsersPollOnFirstLogin,
+  };
+}
+
 /** APPAUTH secrets; nothing challenges them yet, so placeholders work (§5.7 B). */
 export interface AppAuth {
   clientSecret: string;
@@ -58,6 +74,11 @@ export interface ProvisioningDocInput {
   entDmId: string;
   upn?: string;
   poll?: PollSchedule;
+  /**
+   * DMClient Push/PFN: the Package Family Name WNS channels are requested for; the device then
+   * reports Push/ChannelURI (management-session.md §7). Absent: no push section.
+   */
+  pushPfn?: string;
   appAuth?: AppAuth;
   renewal: RenewalParams;
 }
@@ -231,6 +252,7 @@ function dmClient(input: ProvisioningDocInput): XmlNode {
           bool('PollOnLogin', poll.pollOnLogin),
           bool('AllUsersPollOnFirstLogin', poll.allUsersPollOnFirstLogin),
         ),
+        input.pushPfn !== undefined && characteristic('Push', parm('PFN', input.pushPfn, 'string')),
       ),
     ),
   );
