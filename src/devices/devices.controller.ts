@@ -20,7 +20,6 @@ import {
   ListDevicesQueryDto,
   UpdateDeviceDto,
   UpdateEnterpriseDto,
-  WakeResponseDto,
 } from './dto/device.dto';
 
 const ENTERPRISE = 'v1/organizations/:organizationId/mdm/windows/enterprise';
@@ -181,27 +180,5 @@ export class DevicesController {
   @ApiErrors(5091, notFoundError('Organization', 'Enterprise', 'Device'))
   unenroll(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto): Promise<WinDevice> {
     return this.devices.unenrollDevice(user, p.organizationId, p.winDeviceId);
-  }
-
-  /**
-   * To become the `wake` action of `POST …/devices/:winDeviceId/actions` once that endpoint
-   * exists; kept separate meanwhile so the two routes cannot clash.
-   */
-  @Post(':winDeviceId/wake')
-  @HttpCode(200)
-  @Authenticated(Permission.DeviceAction)
-  @ApiOperation({
-    summary:
-      'Ask WNS to wake the device so it checks in now (raw push; needs WNS credentials and a ' +
-      'channel the device reported). The push is sent in the background',
-  })
-  @ApiOkEnvelope(WakeResponseDto)
-  @ApiErrors(
-    5091,
-    { code: 5142, messages: [DEVICE_UNENROLLED_MESSAGE] },
-    notFoundError('Organization', 'Enterprise', 'Device'),
-  )
-  wake(@CurrentUser() user: AuthUser, @Param() p: DeviceParamsDto): Promise<{ push: string }> {
-    return this.devices.wake(user, p.organizationId, p.winDeviceId);
   }
 }

@@ -72,8 +72,13 @@ export class EnrollmentRenewalService {
 
     const device = await this.devices.findByCertificate(presented.thumbprint);
     if (!device) return refuse('The certificate identifies no enrolled device');
-    if (device.status === DeviceStatus.Unenrolled) {
-      return refuse('The device is unenrolled: enroll it again', `device ${device.id} unenrolled`);
+    // An administrator's unenroll in progress (decisions.md: unenroll reaches the PC) ends the
+    // certificate's life too: renewing it would keep a PC managed that is being let go.
+    if (device.status === DeviceStatus.Unenrolled || device.status === DeviceStatus.Unenrolling) {
+      return refuse(
+        'The device is unenrolled: enroll it again',
+        `device ${device.id} ${device.status}`,
+      );
     }
     if (device.certificate?.source !== 'enrollment') {
       return refuse('Certificates an administrator registered are renewed by the administrator');

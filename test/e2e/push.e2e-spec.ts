@@ -144,33 +144,59 @@ describe('Push wake-up (WNS) against a fake WNS on loopback', () => {
     await simulate(t, d, {
       push: { providerId: PROVIDER, channelUri: 'http://169.254.169.254/latest/meta-data' },
     }).runSession();
-    const r = await t.http.post(`${deviceUrl(d)}/wake`).set(bearer(d.token));
+    const r = await t.http
+      .post(`${deviceUrl(d)}/actions`)
+      .set(bearer(d.token))
+      .send({ action: 'wake' });
     expect(r.status).toBe(200);
-    expect(r.body.data).toEqual({ push: 'no-channel' });
+    expect(r.body.data).toEqual({ action: { name: 'wake', params: {} }, push: 'no-channel' });
     await queue(t, d, [getCmd('./DevDetail/SwV')]);
     await t.app.get(PushService).settle();
     expect(wns.pushes).toEqual([]);
     expect(wns.tokenRequests).toEqual([]);
   });
 
-  it('POST …/wake pushes on demand; needs mdm.windows.device.action', async () => {
+  it('POST …/actions {action: "wake"} pushes on demand; needs mdm.windows.device.action', async () => {
     const d = await deviceWithChannel(t, wns, 'wake-1');
-    const r = await t.http.post(`${deviceUrl(d)}/wake`).set(bearer(d.token));
+    const r = await t.http
+      .post(`${deviceUrl(d)}/actions`)
+      .set(bearer(d.token))
+      .send({ action: 'wake' });
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ status: true, data: { push: 'requested' } });
+    expect(r.body).toEqual({
+      status: true,
+      data: { action: { name: 'wake', params: {} }, push: 'requested' },
+    });
     await wns.waitForPushes(1);
     expect(wns.pushes[0].path).toBe('/channel/wake-1');
 
+    const extra = await t.http
+      .post(`${deviceUrl(d)}/actions`)
+      .set(bearer(d.token))
+      .send({ action: 'wake', mode: 'wipe' });
+    expect(extra.status).toBe(400);
+    expect(extra.body.error).toMatchObject({
+      code: 5091,
+      details: [{ field: 'mode', message: 'mode is not a field of action wake' }],
+    });
+    expect(wns.pushes).toHaveLength(1);
+
     const readOnly = t.token({ permissions: ['mdm.windows.device.get'] });
-    const denied = await t.http.post(`${deviceUrl(d)}/wake`).set(bearer(readOnly));
+    const denied = await t.http
+      .post(`${deviceUrl(d)}/actions`)
+      .set(bearer(readOnly))
+      .send({ action: 'wake' });
     expect(denied.status).toBe(403);
     expect(denied.body.error.code).toBe(4003);
   });
 
   it('a device that never reported a channel is not pushed to', async () => {
     const d = await managedDevice(t);
-    const r = await t.http.post(`${deviceUrl(d)}/wake`).set(bearer(d.token));
-    expect(r.body.data).toEqual({ push: 'no-channel' });
+    const r = await t.http
+      .post(`${deviceUrl(d)}/actions`)
+      .set(bearer(d.token))
+      .send({ action: 'wake' });
+    expect(r.body.data).toEqual({ action: { name: 'wake', params: {} }, push: 'no-channel' });
   });
 
   describe('poll schedule', () => {
@@ -300,8 +326,11 @@ describe('Push without WNS credentials', () => {
     const first = await sim.runSession();
     expect(first.transcript).toEqual([]);
     const batch = await queue(t, d, [getCmd('./DevDetail/SwV')]);
-    const r = await t.http.post(`${deviceUrl(d)}/wake`).set(bearer(d.token));
-    expect(r.body.data).toEqual({ push: 'off' });
+    const r = await t.http
+      .post(`${deviceUrl(d)}/actions`)
+      .set(bearer(d.token))
+      .send({ action: 'wake' });
+    expect(r.body.data).toEqual({ action: { name: 'wake', params: {} }, push: 'off' });
     await t.app.get(PushService).settle();
     expect(wns.tokenRequests).toEqual([]);
     expect(wns.pushes).toEqual([]);

@@ -48,7 +48,6 @@ const OPERATIONS: Array<[method: string, path: string, codes: number[]]> = [
   ['patch', DEVICE, [5091, 5142, 4015, 4002, 4004, 4003, 3001, 4009]],
   ['get', `${DEVICE}/events`, [5091, 4002, 4004, 4003, 3001]],
   ['post', `${DEVICE}/unenroll`, [5091, 4002, 4004, 4003, 3001]],
-  ['post', `${DEVICE}/wake`, [5091, 5142, 4002, 4004, 4003, 3001]],
   ['post', COMMANDS, [5091, 5142, 4015, 4002, 4004, 4003, 3001, 4009]],
   ['post', `${DEVICE}/actions`, [5091, 5142, 4015, 4002, 4004, 4003, 3001, 4009]],
   ['get', COMMANDS, [5091, 4002, 4004, 4003, 3001]],

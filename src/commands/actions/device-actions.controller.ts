@@ -25,12 +25,14 @@ export class DeviceActionsController {
   @HttpCode(200)
   @Authenticated(Permission.DeviceAction)
   @ApiOperation({
-    summary: 'Run a device action: reboot, sync (inventory refresh), wipe, installMsi',
+    summary: 'Run a device action: reboot, sync (inventory refresh), wipe, installMsi, wake',
     description:
       'The action is compiled into OMA-DM commands queued as one batch, answered like POST …/commands ' +
       'with the typed `action`. wipe requires `confirm` = the Windows device id. installMsi is ' +
       'answered 202 by Windows: its Exec stays Awaiting until the install alert arrives (or ' +
-      'SYNCML_ASYNC_RESULT_TIMEOUT_SECONDS passes).',
+      'SYNCML_ASYNC_RESULT_TIMEOUT_SECONDS passes). wake queues nothing: it asks WNS to wake the ' +
+      'device now (needs WNS credentials and a channel the device reported) and answers ' +
+      '`{action: {name: "wake"}, push: "requested" | "off" | "no-channel"}`.',
   })
   @ApiHeader({
     name: 'idempotency-key',
@@ -53,6 +55,7 @@ export class DeviceActionsController {
     @Body() dto: DeviceActionDto,
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
+    if (dto.action === 'wake') return this.actions.wake(user, p.organizationId, p.winDeviceId, dto);
     return presentBatch(
       await this.actions.run(user, p.organizationId, p.winDeviceId, dto, idempotencyKey),
     );

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AuthUser } from '../../auth/auth-user';
 import { invalidData } from '../../common/errors';
+import { DevicesService } from '../../devices/devices.service';
 import type { WinDevice } from '../../devices/devices.types';
+import type { WakeRequest } from '../../push/push.service';
 import { commandConfigProblems } from '../command-rules';
 import { BatchView, CommandsService } from '../commands.service';
 import { compileDeviceAction, DeviceAction, parseDeviceAction } from './device-actions';
@@ -11,10 +13,47 @@ export interface ActionBatchView extends BatchView {
   action: NonNullable<BatchView['action']>;
 }
 
+/** `wake` queues nothing: the answer says what became of the push request. */
+export interface WakeView {
+  action: { name: 'wake'; params: Record<string, never> };
+  push: WakeRequest;
+}
+
+/** The fields of the queued actions: `wake` takes none of them. */
+const ACTION_FIELDS = [
+  'mode',
+  'confirm',
+  'productId',
+  'url',
+  'hash',
+  'commandLine',
+  'version',
+] as const;
+
 /** POST …/actions: an action compiled into commands, queued as one batch like any other. */
 @Injectable()
 export class DeviceActionsService {
-  constructor(private readonly commands: CommandsService) {}
+  constructor(
+    private readonly commands: CommandsService,
+    private readonly devices: DevicesService,
+  ) {}
+
+  /** issue 13: `{action: "wake"}` asks WNS to wake the device now (fire-and-forget). */
+  async wake(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    winDeviceId: string,
+    dto: DeviceActionDto,
+  ): Promise<WakeView> {
+    const extra = ACTION_FIELDS.filter((f) => dto[f] !== undefined);
+    if (extra.length) {
+      throw invalidData(
+        extra.map((field) => ({ field, message: `${field} is not a field of action wake` })),
+      );
+    }
+    const { push } = await this.devices.wake(user, orgIdOrSlug, winDeviceId);
+    return { action: { name: 'wake', params: {} }, push };
+  }
 
   async run(
     user: AuthUser,

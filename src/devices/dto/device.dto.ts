@@ -282,16 +282,6 @@ export class PollScheduleResponseDto {
   @ApiProperty() allUsersPollOnFirstLogin!: boolean;
 }
 
-export class WakeResponseDto {
-  @ApiProperty({
-    enum: ['requested', 'off', 'no-channel'],
-    description:
-      '`requested`: a WNS push is on its way; `off`: no WNS credentials configured; ' +
-      '`no-channel`: the device reported no push channel',
-  })
-  push!: string;
-}
-
 export class EnterpriseCaDto {
   @ApiProperty({ description: 'The device CA certificate (PEM); devices get it in Root/System' })
   certificatePem!: string;
