@@ -3,7 +3,6 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../auth/auth-user';
 import { Authenticated, CurrentUser } from '../auth/auth.decorators';
 import { Permission } from '../auth/permissions';
-import { DEVICE_UNENROLLED_MESSAGE } from '../common/errors';
 import { ApiErrors, ApiOkEnvelope, notFoundError, conflictError } from '../common/http/swagger';
 import { Page, PageQueryDto, toPageRequest } from '../common/pagination/pagination';
 import { OrganizationParamsDto } from '../organizations/dto/create-organization.dto';
