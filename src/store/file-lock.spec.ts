@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { withFileLock } from './file-lock';
 
 describe('withFileLock', () => {
@@ -19,6 +18,10 @@ describe('withFileLock', () => {
     let inside = 0;
     let maxInside = 0;
     const events: string[] = [];
+    // The first holder keeps the lock until the second has found it held and started waiting:
+    // an overlap, if the lock allowed one, could not be missed by timing.
+    let contended!: () => void;
+    const waiting = new Promise<void>((resolve) => (contended = resolve));
     const holder = (name: string) =>
       withFileLock(
         lock,
@@ -26,17 +29,20 @@ describe('withFileLock', () => {
           inside++;
           maxInside = Math.max(maxInside, inside);
           events.push(`${name}+`);
-          await sleep(150);
+          // The first holder in waits; a second one inside (a broken lock) releases it.
+          if (events.length === 1) await waiting;
+          else contended();
           events.push(`${name}-`);
           inside--;
           return name;
         },
-        { timeoutMs: 10_000 },
+        { timeoutMs: 10_000, onWait: () => contended() },
       );
 
     await expect(Promise.all([holder('a'), holder('b')])).resolves.toEqual(['a', 'b']);
     expect(maxInside).toBe(1);
-    expect(events).toHaveLength(4);
+    const [first, second] = events[0] === 'a+' ? ['a', 'b'] : ['b', 'a'];
+    expect(events).toEqual([`${first}+`, `${first}-`, `${second}+`, `${second}-`]);
     expect(await readdir(dir)).toEqual([]);
   });
 
