@@ -3,15 +3,12 @@ import { IsDefined, IsString, MaxLength } from 'class-validator';
 import { IsOptionalNotNull } from '../../common/http/validation';
 import { DEVICE_ACTION_NAMES, WIPE_MODES, type DeviceActionInput } from './device-actions';
 
-/** The queued actions, and `wake`, which queues nothing: it asks WNS to wake the device now. */
-export const ACTION_NAMES = [...DEVICE_ACTION_NAMES, 'wake'] as const;
-
 /**
  * POST …/actions: `action` names the action; the other fields belong to one action each (a field
  * of another action is refused). Their rules are the action's own (device-actions.ts).
  */
 export class DeviceActionDto implements DeviceActionInput {
-  @ApiProperty({ enum: ACTION_NAMES, example: 'reboot' })
+  @ApiProperty({ enum: DEVICE_ACTION_NAMES, example: 'reboot' })
   @IsDefined()
   @IsString()
   action!: string;

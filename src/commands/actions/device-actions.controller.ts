@@ -55,9 +55,7 @@ export class DeviceActionsController {
     @Body() dto: DeviceActionDto,
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
-    if (dto.action === 'wake') return this.actions.wake(user, p.organizationId, p.winDeviceId, dto);
-    return presentBatch(
-      await this.actions.run(user, p.organizationId, p.winDeviceId, dto, idempotencyKey),
-    );
+    const done = await this.actions.run(user, p.organizationId, p.winDeviceId, dto, idempotencyKey);
+    return 'push' in done ? done : presentBatch(done);
   }
 }

@@ -19,18 +19,10 @@ export interface WakeView {
   push: WakeRequest;
 }
 
-/** The fields of the queued actions: `wake` takes none of them. */
-const ACTION_FIELDS = [
-  'mode',
-  'confirm',
-  'productId',
-  'url',
-  'hash',
-  'commandLine',
-  'version',
-] as const;
-
-/** POST …/actions: an action compiled into commands, queued as one batch like any other. */
+/**
+ * POST …/actions: an action compiled into commands, queued as one batch like any other; `wake`
+ * queues nothing and asks WNS to wake the device now.
+ */
 @Injectable()
 export class DeviceActionsService {
   constructor(
@@ -38,32 +30,19 @@ export class DeviceActionsService {
     private readonly devices: DevicesService,
   ) {}
 
-  /** issue 13: `{action: "wake"}` asks WNS to wake the device now (fire-and-forget). */
-  async wake(
-    user: AuthUser,
-    orgIdOrSlug: string,
-    winDeviceId: string,
-    dto: DeviceActionDto,
-  ): Promise<WakeView> {
-    const extra = ACTION_FIELDS.filter((f) => dto[f] !== undefined);
-    if (extra.length) {
-      throw invalidData(
-        extra.map((field) => ({ field, message: `${field} is not a field of action wake` })),
-      );
-    }
-    const { push } = await this.devices.wake(user, orgIdOrSlug, winDeviceId);
-    return { action: { name: 'wake', params: {} }, push };
-  }
-
   async run(
     user: AuthUser,
     orgIdOrSlug: string,
     winDeviceId: string,
     dto: DeviceActionDto,
     idempotencyKey?: string,
-  ): Promise<ActionBatchView> {
+  ): Promise<ActionBatchView | WakeView> {
     const parsed = parseDeviceAction(dto);
     if ('problems' in parsed) throw invalidData(parsed.problems);
+    if (parsed.ok.action === 'wake') {
+      const { push } = await this.devices.wake(user, orgIdOrSlug, winDeviceId);
+      return { action: { name: 'wake', params: {} }, push };
+    }
     const compiled = compileDeviceAction(parsed.ok);
     // The compilers build from checked parts; the command rules hold them to the same standard
     // as POST …/commands (a URI XML cannot carry, malformed job XML).

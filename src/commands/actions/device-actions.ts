@@ -13,6 +13,7 @@ export type WipeMode = (typeof WIPE_MODES)[number];
 
 export type DeviceAction =
   | { action: 'reboot' }
+  | { action: 'wake' }
   | { action: 'sync' }
   | { action: 'wipe'; mode: WipeMode; confirm: string }
   | {
@@ -111,6 +112,13 @@ export function msiInstallJob(a: Of<'installMsi'>): string {
 const none = () => undefined;
 
 const ACTIONS: { [K in DeviceActionName]: ActionSpec<K> } = {
+  // Queues nothing: a WNS push asks the device to check in now (issue 13).
+  wake: {
+    fields: [],
+    parse: () => ({ ok: { action: 'wake' } }),
+    compile: () => [],
+    params: none,
+  },
   reboot: {
     fields: [],
     parse: () => ({ ok: { action: 'reboot' } }),
