@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
+import { OutboxEvent, outboxEntry, withOutbox } from '../common/mongo/outbox';
 import { AcquireResult, CheckinPatch, StoredSession } from './device-checkin.types';
 import { DeviceStatus } from './devices.types';
 import { DeviceEvent, DeviceEventDoc } from './device-event.schema';
@@ -143,7 +144,10 @@ export class DeviceCheckinsRepository {
     const res = await this.model
       .updateOne(
         { _id: winDeviceId, organizationId: orgId, status: { $ne: DeviceStatus.Unenrolled } },
-        { $set: { status: DeviceStatus.Unenrolled, unenrolledAt: at } },
+        withOutbox(
+          { $set: { status: DeviceStatus.Unenrolled, unenrolledAt: at } },
+          outboxEntry(OutboxEvent.DeviceUnenrolled, at),
+        ),
       )
       .exec();
     return res.modifiedCount === 1;
