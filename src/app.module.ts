@@ -15,6 +15,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { SyncmlModule } from './syncml/syncml.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -42,6 +43,7 @@ export class AppModule implements NestModule {
         CommandsModule,
         SyncmlModule,
         EnrollmentModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },

@@ -80,7 +80,8 @@ function loadWebhooksConfig(env: Env): WebhooksConfig {
   const timeoutMs = int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000);
   const leaseMs = int(env, 'WEBHOOK_LEASE_MS', 60_000, 1000, 3_600_000);
   // A lease shorter than a send would let a second instance take a delivery still in flight.
-  if (leaseMs <= timeoutMs) throw new ConfigError('WEBHOOK_LEASE_MS must exceed WEBHOOK_TIMEOUT_MS');
+  if (leaseMs <= timeoutMs)
+    throw new ConfigError('WEBHOOK_LEASE_MS must exceed WEBHOOK_TIMEOUT_MS');
   const caFile = env.WEBHOOK_TLS_CA_FILE;
   return {
     worker: bool(env, 'WEBHOOK_WORKER', true),
