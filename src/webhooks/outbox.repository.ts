@@ -127,7 +127,8 @@ export class OutboxRepository {
             ? {
                 _id: new Types.ObjectId(r.docId),
                 outbox: { $size: r.entries.length },
-                'outbox.k': { $all: r.entries.map((e) => e.k) },
+                // One equality per record: FerretDB 1.24 does not apply $all to an array path.
+                $and: r.entries.map((e) => ({ 'outbox.k': e.k })),
               }
             : {
                 _id: new Types.ObjectId(r.docId),
