@@ -109,11 +109,33 @@ export class WebhookWorker implements OnApplicationBootstrap, OnModuleDestroy {
         const d = await this.deliveries.claim(this.owner, new Date(), leaseMs);
         if (!d) return;
         sent++;
-        await this.deliver(d);
+        await this.deliver(d).catch((e: Error) => this.failed(d, e));
       }
     };
     await Promise.all(Array.from({ length: concurrency }, lane));
     return sent;
+  }
+
+  /**
+   * An attempt that could not even be made (a secret that no longer opens under MASTER_KEY, the
+   * store failing): counted as a failed attempt, so one bad subscription never blocks the others.
+   */
+  private async failed(d: ClaimedDelivery, e: Error): Promise<void> {
+    this.log.error(`webhook delivery ${d.id} failed before sending: ${e.message}`);
+    const cfg = this.config.webhooks;
+    const now = new Date();
+    const next = new Date(
+      now.getTime() + retryDelay(d.attempts + 1, cfg.retryBaseMs, cfg.retryMaxDelayMs),
+    );
+    await this.deliveries
+      .settle(
+        d,
+        { at: now, statusCode: null, latencyMs: 0, error: e.message },
+        next > d.deadline
+          ? { status: DeliveryStatus.Dead }
+          : { status: DeliveryStatus.Pending, nextAttemptAt: next },
+      )
+      .catch(() => undefined);
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {

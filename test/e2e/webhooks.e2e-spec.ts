@@ -1,20 +1,14 @@
 import { bearer, startTestApp, TestApp } from '../support/app';
 import { seedDevice, Seeded } from '../support/seed';
 import { getCmd, managedDevice, queue, simulate } from '../support/syncml-device';
-import { Received, verifiesWith, WebhookReceiver } from '../support/webhook-receiver';
-
-/** Small, fast settings: the relay polls every 50 ms and retries start at 100 ms. */
-export function webhookEnv(receiver: WebhookReceiver, extra: Record<string, string> = {}) {
-  return {
-    WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true',
-    WEBHOOK_TLS_CA_FILE: receiver.caFile,
-    WEBHOOK_POLL_INTERVAL_MS: '50',
-    WEBHOOK_RETRY_BASE_MS: '100',
-    WEBHOOK_TIMEOUT_MS: '700',
-    WEBHOOK_LEASE_MS: '5000',
-    ...extra,
-  };
-}
+import { unenrollmentAlert } from '../../tools/simulator';
+import {
+  Received,
+  verifiesWith,
+  waitDelivery,
+  webhookEnv,
+  WebhookReceiver,
+} from '../support/webhook-receiver';
 
 interface Created {
   id: string;
@@ -200,6 +194,43 @@ describe('webhooks', () => {
       });
   });
 
+  it('delivers a device alert, the unenrollment it causes and the cancelled queue', async () => {
+    const d = await managedDevice(t);
+    await subscribe(t, d, {
+      url: receiver.url('/device'),
+      events: ['device.alert', 'device.unenrolled', 'command.status.changed'],
+    });
+    const batch = await queue(t, d, [getCmd('./DevDetail/SwV')]);
+    const sim = simulate(t, d);
+    await sim.runSession({ extraAlerts: [unenrollmentAlert()] });
+    sim.close();
+    const mine = (all: Received[]) => all.filter((r) => r.path === '/device').map(eventOf);
+    await receiver.waitFor((all) => mine(all).length === 3);
+    const events = mine(receiver.received);
+    expect(events.map((e) => e.type).sort()).toEqual([
+      'command.status.changed',
+      'device.alert',
+      'device.unenrolled',
+    ]);
+    expect(events.find((e) => e.type === 'device.alert')!.data).toMatchObject({
+      winDeviceId: d.winDeviceId,
+      alertCode: '1226',
+      type: 'com.microsoft:mdm.unenrollment.userrequest',
+    });
+    expect(events.find((e) => e.type === 'device.unenrolled')!.data).toMatchObject({
+      winDeviceId: d.winDeviceId,
+      deviceId: d.deviceId,
+    });
+    expect(events.find((e) => e.type === 'command.status.changed')!.data).toMatchObject({
+      cmdId: batch.commands[0].cmdId,
+      status: 'Cancel',
+    });
+    const alert = await t.db
+      .collection('device_events')
+      .findOne({ winDeviceId: { $exists: true }, alertCode: '1226', published: true });
+    expect(alert).not.toBeNull();
+  });
+
   it('retries a 500 with growing backoff, the same event id each time, until a 200', async () => {
     const s = await seedDevice(t);
     const sub = await subscribe(t, s, { url: receiver.url('/flaky'), events: ['*'] });
@@ -319,30 +350,3 @@ describe('webhooks', () => {
     expect(missing.body.error).toEqual({ code: 3001, message: 'Webhook delivery not found' });
   });
 });
-
-interface DeliveryView {
-  id: string;
-  status: string;
-  attempts: number;
-  lastStatusCode: number | null;
-  lastLatencyMs: number | null;
-  lastError: string | null;
-  nextAttemptAt: string | null;
-}
-
-/** Polls the deliveries endpoint (the API under test) until the first delivery matches. */
-export async function waitDelivery(
-  t: TestApp,
-  s: Pick<Seeded, 'slug' | 'token'>,
-  webhookId: string,
-  done: (d: DeliveryView) => boolean,
-): Promise<DeliveryView> {
-  for (;;) {
-    const r = await t.http
-      .get(`/v1/organizations/${s.slug}/webhooks/${webhookId}/deliveries`)
-      .set(bearer(s.token));
-    const d = r.body.data?.docs?.[0] as DeliveryView | undefined;
-    if (d && done(d)) return d;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -1,7 +1,10 @@
 import { createHmac } from 'node:crypto';
+import { bearer, TestApp } from './app';
+import type { Seeded } from './seed';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,11 +80,19 @@ export class WebhookReceiver {
     });
   }
 
-  /** Resolves once `predicate` holds over what was received (the jest timeout bounds the wait). */
-  waitFor(predicate: (all: Received[]) => boolean): Promise<Received[]> {
-    return new Promise((resolve) => {
+  /** Resolves once `predicate` holds over what was received; rejects, saying what came, after the timeout. */
+  waitFor(predicate: (all: Received[]) => boolean, timeoutMs = 20_000): Promise<Received[]> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.events.off('request', check);
+        const seen = this.received.map(
+          (r) => `${r.path} ${String(r.headers['mullion-event-type'])}`,
+        );
+        reject(new Error(`receiver: condition not met; received ${JSON.stringify(seen)}`));
+      }, timeoutMs);
       const check = () => {
         if (!predicate(this.received)) return;
+        clearTimeout(timer);
         this.events.off('request', check);
         resolve(this.received);
       };
@@ -112,4 +123,46 @@ export function verifiesWith(header: string, body: string, secret: string): bool
   const t = pairs.find(([k]) => k === 't')?.[1];
   const mac = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
   return pairs.some(([k, v]) => k === 'v1' && v === mac);
+}
+
+/** Small, fast settings: the relay polls every 50 ms and retries start at 100 ms. */
+export function webhookEnv(receiver: WebhookReceiver, extra: Record<string, string> = {}) {
+  return {
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true',
+    WEBHOOK_TLS_CA_FILE: receiver.caFile,
+    WEBHOOK_POLL_INTERVAL_MS: '50',
+    WEBHOOK_RETRY_BASE_MS: '100',
+    WEBHOOK_TIMEOUT_MS: '700',
+    WEBHOOK_LEASE_MS: '5000',
+    ...extra,
+  };
+}
+
+interface DeliveryView {
+  id: string;
+  status: string;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastLatencyMs: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+}
+
+/** Polls the deliveries endpoint (the API under test) until the first delivery matches. */
+export async function waitDelivery(
+  t: TestApp,
+  s: Pick<Seeded, 'slug' | 'token'>,
+  webhookId: string,
+  done: (d: DeliveryView) => boolean,
+): Promise<DeliveryView> {
+  const deadline = performance.now() + 20_000;
+  for (;;) {
+    if (performance.now() > deadline) throw new Error(`delivery of ${webhookId} never matched`);
+    const r = await t.http
+      .get(`/v1/organizations/${s.slug}/webhooks/${webhookId}/deliveries`)
+      .set(bearer(s.token));
+    const d = r.body.data?.docs?.[0] as DeliveryView | undefined;
+    if (d && done(d)) return d;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
