@@ -7,6 +7,8 @@ import { WinCommandDoc } from '../commands/win-command.schema';
 import { DeviceEventDoc } from '../devices/device-event.schema';
 import { WinDeviceDoc } from '../devices/win-device.schema';
 
+const ACK_CHUNK = 25;
+
 /** Where an outbox record sits: the relay clears it there once its deliveries are stored. */
 export type OutboxSource = 'command' | 'batch' | 'device';
 
@@ -115,37 +117,46 @@ export class OutboxRepository {
   /**
    * Empties each document's outbox when it still holds exactly the records read (same size, all
    * of them present); a record pushed meanwhile keeps it for the next pass, which replays the
-   * ones read (their delivery ids dedupe). One round trip per source.
+   * ones read (their delivery ids dedupe). Documents that hold the same records (one
+   * `updateMany` pushed them) are cleared by one statement.
    */
   async acknowledge(records: OutboxRecord[]): Promise<void> {
-    const bySource = new Map<OutboxSource, AnyBulkWriteOperation<WithOutbox>[]>();
+    const groups = new Map<
+      string,
+      { source: OutboxSource; ids: Types.ObjectId[]; r: OutboxRecord }
+    >();
     for (const r of records) {
-      const ops = bySource.get(r.source) ?? [];
+      const key = JSON.stringify([r.source, r.outboxMissing, r.entries.map((e) => e.k)]);
+      const g = groups.get(key) ?? { source: r.source, ids: [], r };
+      g.ids.push(new Types.ObjectId(r.docId));
+      groups.set(key, g);
+    }
+    const bySource = new Map<OutboxSource, AnyBulkWriteOperation<WithOutbox>[]>();
+    for (const { source, ids, r } of groups.values()) {
+      const ops = bySource.get(source) ?? [];
       ops.push({
-        updateOne: {
+        updateMany: {
           filter: r.entries.length
             ? {
-                _id: new Types.ObjectId(r.docId),
+                _id: { $in: ids },
                 outbox: { $size: r.entries.length },
                 // One equality per record: FerretDB 1.24 does not apply $all to an array path.
                 $and: r.entries.map((e) => ({ 'outbox.k': e.k })),
               }
-            : {
-                _id: new Types.ObjectId(r.docId),
-                outbox: r.outboxMissing ? { $exists: false } : { $size: 0 },
-              },
+            : { _id: { $in: ids }, outbox: r.outboxMissing ? { $exists: false } : { $size: 0 } },
           update: { $set: { outbox: [] }, $unset: { outboxAt: '' } },
           // The relay's bookkeeping is not a change of the command or device.
           timestamps: false,
         },
       });
-      bySource.set(r.source, ops);
+      bySource.set(source, ops);
     }
-    await Promise.all(
-      [...bySource].map(([source, ops]) =>
-        (this.modelOf(source) as unknown as Model<WithOutbox>).bulkWrite(ops, { ordered: false }),
-      ),
-    );
+    for (const [source, ops] of bySource) {
+      const model = this.modelOf(source) as unknown as Model<WithOutbox>;
+      // FerretDB 1.24 (SQLite) stalled on a bulk write of 100 statements here: bounded chunks.
+      for (let i = 0; i < ops.length; i += ACK_CHUNK)
+        await model.bulkWrite(ops.slice(i, i + ACK_CHUNK), { ordered: false });
+    }
   }
 
   /** Device alerts not yet fanned out (device_events is itself the durable record). */

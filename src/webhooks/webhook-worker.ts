@@ -100,11 +100,17 @@ export class WebhookWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (!this.stopped) this.schedule(busy ? 0 : this.config.webhooks.pollIntervalMs);
   }
 
-  /** Claims and sends due deliveries on `concurrency` lanes; answers how many it sent. */
+  /**
+   * Claims and sends due deliveries on `concurrency` lanes; answers how many it sent. One claim
+   * first: an idle pass costs one query, not one per lane.
+   */
   async dispatchOnce(): Promise<number> {
     const { concurrency, leaseMs } = this.config.webhooks;
-    let sent = 0;
-    const lane = async () => {
+    const first = await this.deliveries.claim(this.owner, new Date(), leaseMs);
+    if (!first) return 0;
+    let sent = 1;
+    const lane = async (start?: ClaimedDelivery) => {
+      if (start) await this.deliver(start).catch((e: Error) => this.failed(start, e));
       for (let i = 0; i < LANE_BATCH && !this.stopped; i++) {
         const d = await this.deliveries.claim(this.owner, new Date(), leaseMs);
         if (!d) return;
@@ -112,7 +118,9 @@ export class WebhookWorker implements OnApplicationBootstrap, OnModuleDestroy {
         await this.deliver(d).catch((e: Error) => this.failed(d, e));
       }
     };
-    await Promise.all(Array.from({ length: concurrency }, lane));
+    await Promise.all(
+      Array.from({ length: concurrency }, (_, i) => lane(i === 0 ? first : undefined)),
+    );
     return sent;
   }
 
