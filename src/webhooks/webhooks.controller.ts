@@ -12,6 +12,7 @@ import {
   DeliveryParamsDto,
   RotateSecretDto,
   UpdateWebhookDto,
+  WebhookDeletedDto,
   WebhookDeliveryDto,
   WebhookParamsDto,
   WebhookResponseDto,
@@ -88,6 +89,7 @@ export class WebhooksController {
   @Delete(':webhookId')
   @Authenticated(Permission.WebhookDelete)
   @ApiOperation({ summary: 'Delete the webhook and its deliveries' })
+  @ApiOkEnvelope(WebhookDeletedDto)
   @ApiErrors(5091, NOT_FOUND)
   delete(@CurrentUser() user: AuthUser, @Param() p: WebhookParamsDto) {
     return this.webhooks.delete(user, p.organizationId, p.webhookId);

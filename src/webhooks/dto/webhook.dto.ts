@@ -169,3 +169,7 @@ export class WebhookDeliveryDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) deliveredAt!: Date | null;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
 }
+
+export class WebhookDeletedDto {
+  @ApiProperty({ example: true }) deleted!: boolean;
+}
