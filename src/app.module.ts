@@ -16,6 +16,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { SyncmlModule } from './syncml/syncml.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -49,6 +50,7 @@ export class AppModule implements NestModule {
         SyncmlModule,
         EnrollmentModule,
         AuditModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },

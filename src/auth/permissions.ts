@@ -16,6 +16,11 @@ export const Permission = {
   CommandGet: 'mdm.windows.command.get',
   CommandCancel: 'mdm.windows.command.cancel',
   AuditList: 'audit.list',
+  WebhookCreate: 'webhook.create',
+  WebhookList: 'webhook.list',
+  WebhookGet: 'webhook.get',
+  WebhookUpdate: 'webhook.update',
+  WebhookDelete: 'webhook.delete',
 } as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 export const ALL_PERMISSIONS: Permission[] = Object.values(Permission);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, FilterQuery, Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
+import { statusEntry, withOutbox } from '../common/mongo/outbox';
 import { CommandStatus, INTERIM_CODES } from './command-status';
 import { CommandDataItem, WinCommand } from './commands.types';
 import { WinCommandDoc } from './win-command.schema';
@@ -58,10 +59,13 @@ export class CommandDeliveryRepository {
       {
         updateMany: {
           filter: { _id: { $in: ids }, winDeviceId, status: CommandStatus.Pending },
-          update: {
-            $set: { status: CommandStatus.Awaiting, sentAt, sessionRef, opToken },
-            $inc: { attempts: 1 },
-          },
+          update: withOutbox(
+            {
+              $set: { status: CommandStatus.Awaiting, sentAt, sessionRef, opToken },
+              $inc: { attempts: 1 },
+            },
+            statusEntry(sentAt, CommandStatus.Awaiting),
+          ),
         },
       },
     ]);
@@ -109,15 +113,18 @@ export class CommandDeliveryRepository {
               status: CommandStatus.Awaiting,
               'config.action': t.action,
             },
-            update: {
-              $set: {
-                status: t.to,
-                statusCode: t.statusCode,
-                receivedAt: t.receivedAt,
-                data: t.data,
-                opToken,
+            update: withOutbox(
+              {
+                $set: {
+                  status: t.to,
+                  statusCode: t.statusCode,
+                  receivedAt: t.receivedAt,
+                  data: t.data,
+                  opToken,
+                },
               },
-            },
+              statusEntry(t.receivedAt, t.to, t.statusCode),
+            ),
           },
         });
         continue;
@@ -135,9 +142,12 @@ export class CommandDeliveryRepository {
             status: CommandStatus.Awaiting,
             'config.action': t.action,
           },
-          update: {
-            $set: { status: t.to, statusCode: t.statusCode, receivedAt: t.receivedAt, opToken },
-          },
+          update: withOutbox(
+            {
+              $set: { status: t.to, statusCode: t.statusCode, receivedAt: t.receivedAt, opToken },
+            },
+            statusEntry(t.receivedAt, t.to, t.statusCode),
+          ),
         },
       });
     }
@@ -224,18 +234,24 @@ export class CommandDeliveryRepository {
         {
           updateMany: {
             filter: { ...base, attempts: { $lt: maxAttempts } },
-            update: { $set: { status: CommandStatus.Pending, sessionRef: null } },
+            update: withOutbox(
+              { $set: { status: CommandStatus.Pending, sessionRef: null } },
+              statusEntry(now, CommandStatus.Pending),
+            ),
           },
         },
         {
           updateMany: {
             filter: { ...base, attempts: { $gte: maxAttempts } },
-            update: {
-              $set: {
-                status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
-                receivedAt: now,
+            update: withOutbox(
+              {
+                $set: {
+                  status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
+                  receivedAt: now,
+                },
               },
-            },
+              statusEntry(now, CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime),
+            ),
           },
         },
       ],
@@ -326,10 +342,13 @@ export class CommandDeliveryRepository {
     const res = await this.commands
       .updateMany(
         { winDeviceId, status: CommandStatus.Awaiting, opToken },
-        {
-          $set: { status: CommandStatus.Pending, sessionRef: null, sentAt: null },
-          $inc: { attempts: -1 },
-        },
+        withOutbox(
+          {
+            $set: { status: CommandStatus.Pending, sessionRef: null, sentAt: null },
+            $inc: { attempts: -1 },
+          },
+          statusEntry(new Date(), CommandStatus.Pending),
+        ),
       )
       .exec();
     return res.modifiedCount;
@@ -345,18 +364,24 @@ export class CommandDeliveryRepository {
         {
           updateMany: {
             filter: { winDeviceId, status: CommandStatus.Pending },
-            update: { $set: { status: CommandStatus.Cancel, canceledAt: now } },
+            update: withOutbox(
+              { $set: { status: CommandStatus.Cancel, canceledAt: now } },
+              statusEntry(now, CommandStatus.Cancel),
+            ),
           },
         },
         {
           updateMany: {
             filter: { winDeviceId, status: CommandStatus.Awaiting },
-            update: {
-              $set: {
-                status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
-                receivedAt: now,
+            update: withOutbox(
+              {
+                $set: {
+                  status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
+                  receivedAt: now,
+                },
               },
-            },
+              statusEntry(now, CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime),
+            ),
           },
         },
       ],
@@ -375,7 +400,10 @@ export class CommandDeliveryRepository {
     const res = await this.commands
       .updateOne(
         { _id: id, winDeviceId, status: CommandStatus.Pending },
-        { $set: { status: CommandStatus.RequestItemTooLong, receivedAt: now } },
+        withOutbox(
+          { $set: { status: CommandStatus.RequestItemTooLong, receivedAt: now } },
+          statusEntry(now, CommandStatus.RequestItemTooLong),
+        ),
       )
       .exec();
     return res.modifiedCount === 1;

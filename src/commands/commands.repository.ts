@@ -4,6 +4,7 @@ import { FilterQuery, Model, Types } from 'mongoose';
 import { findPage } from '../common/mongo/find-page';
 import { isDuplicateKey, onlyDuplicateKeys } from '../common/mongo/mongo-errors';
 import { newObjectId } from '../common/mongo/object-id';
+import { OutboxEvent, outboxEntry, statusEntry, withOutbox } from '../common/mongo/outbox';
 import { Page, PageRequest } from '../common/pagination/pagination';
 import { CommandStatus } from './command-status';
 import {
@@ -76,6 +77,12 @@ export type CreatedBatch =
   | { fresh: true; batch: CommandBatch; commands: WinCommand[] }
   | { fresh: false; batch: CommandBatch };
 
+/** The batch's own `command.batch.created` record, written by the insert that creates it. */
+function batchCreatedOutbox() {
+  const entry = outboxEntry(OutboxEvent.CommandBatchCreated, new Date());
+  return { outbox: [entry], outboxAt: entry.at };
+}
+
 @Injectable()
 export class CommandsRepository {
   constructor(
@@ -120,6 +127,7 @@ export class CommandsRepository {
     let fresh = true;
     try {
       const created = await this.batches.create({
+        ...batchCreatedOutbox(),
         _id: new Types.ObjectId(input.id),
         organizationId: input.organizationId,
         winEnterpriseId: input.winEnterpriseId,
@@ -246,7 +254,13 @@ export class CommandsRepository {
     };
     if (cmdIds) filter.cmdId = { $in: cmdIds };
     const res = await this.commands
-      .updateMany(filter, { $set: { status: CommandStatus.Cancel, canceledAt: now } })
+      .updateMany(
+        filter,
+        withOutbox(
+          { $set: { status: CommandStatus.Cancel, canceledAt: now } },
+          statusEntry(now, CommandStatus.Cancel),
+        ),
+      )
       .exec();
     return res.modifiedCount;
   }

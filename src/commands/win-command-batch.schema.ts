@@ -1,4 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { OUTBOX_FIELDS } from '../common/mongo/outbox';
 import { SchemaTypes, Types } from 'mongoose';
 import type { BatchAction } from './commands.types';
 
@@ -18,3 +19,6 @@ export class WinCommandBatchDoc {
 }
 export const WinCommandBatchSchema = SchemaFactory.createForClass(WinCommandBatchDoc);
 WinCommandBatchSchema.index({ winDeviceId: 1, createdAt: -1 });
+// Webhook events recorded with the change that causes them (common/mongo/outbox.ts).
+WinCommandBatchSchema.add(OUTBOX_FIELDS);
+WinCommandBatchSchema.index({ outboxAt: 1 });

@@ -1,4 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { OUTBOX_FIELDS } from '../common/mongo/outbox';
 import { SchemaTypes, Types } from 'mongoose';
 import type { CommandConfig, CommandDataItem } from './commands.types';
 
@@ -30,3 +31,6 @@ export class WinCommandDoc {
 export const WinCommandSchema = SchemaFactory.createForClass(WinCommandDoc);
 WinCommandSchema.index({ winDeviceId: 1, status: 1, queuedAt: 1, batchId: 1, position: 1 });
 WinCommandSchema.index({ batchId: 1, position: 1 });
+// Webhook events recorded with the change that causes them (common/mongo/outbox.ts).
+WinCommandSchema.add(OUTBOX_FIELDS);
+WinCommandSchema.index({ outboxAt: 1 });

@@ -59,6 +59,57 @@ export interface AppConfig {
     /** How long a device stays `unenrolling` before it is unenrolled without its confirmation. */
     timeoutMs: number;
   };
+  webhooks: WebhooksConfig;
+}
+
+/** Outbound webhooks (issue 12). */
+export interface WebhooksConfig {
+  /** Run the relay and dispatcher in this instance (several instances share the work). */
+  worker: boolean;
+  pollIntervalMs: number;
+  /** http:// URLs (local development only); https otherwise. */
+  allowHttp: boolean;
+  /** URLs resolving to loopback, private, link-local or unspecified addresses (tests, local use). */
+  allowPrivateAddresses: boolean;
+  /** Extra CA certificate(s) trusted for receivers, PEM (a local receiver's self-signed cert). */
+  tlsCaPem?: string;
+  timeoutMs: number;
+  responseLimitBytes: number;
+  retryBaseMs: number;
+  retryMaxDelayMs: number;
+  /** A delivery still failing this long after its event is dead. */
+  maxAgeMs: number;
+  /** A subscription failing continuously this long is disabled. */
+  disableAfterMs: number;
+  leaseMs: number;
+  concurrency: number;
+  /** Default grace period of the old secret after a rotation. */
+  secretGraceMs: number;
+}
+
+function loadWebhooksConfig(env: Env): WebhooksConfig {
+  const timeoutMs = int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000);
+  const leaseMs = int(env, 'WEBHOOK_LEASE_MS', 60_000, 1000, 3_600_000);
+  // A lease shorter than a send would let a second instance take a delivery still in flight.
+  if (leaseMs <= timeoutMs)
+    throw new ConfigError('WEBHOOK_LEASE_MS must exceed WEBHOOK_TIMEOUT_MS');
+  const caFile = env.WEBHOOK_TLS_CA_FILE;
+  return {
+    worker: bool(env, 'WEBHOOK_WORKER', true),
+    pollIntervalMs: int(env, 'WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 600_000),
+    allowHttp: bool(env, 'WEBHOOK_ALLOW_HTTP', false),
+    allowPrivateAddresses: bool(env, 'WEBHOOK_ALLOW_PRIVATE_ADDRESSES', false),
+    tlsCaPem: caFile ? readFileSync(caFile, 'utf8') : undefined,
+    timeoutMs,
+    responseLimitBytes: int(env, 'WEBHOOK_RESPONSE_LIMIT_BYTES', 64 * 1024, 0, 16 * 1024 * 1024),
+    retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 30_000, 10, 3_600_000),
+    retryMaxDelayMs: int(env, 'WEBHOOK_RETRY_MAX_DELAY_MS', 3_600_000, 10, 86_400_000),
+    maxAgeMs: int(env, 'WEBHOOK_MAX_AGE_SECONDS', 86_400, 1, 30 * 86_400) * 1000,
+    disableAfterMs: int(env, 'WEBHOOK_DISABLE_AFTER_SECONDS', 3 * 86_400, 1, 90 * 86_400) * 1000,
+    leaseMs,
+    concurrency: int(env, 'WEBHOOK_CONCURRENCY', 8, 1, 256),
+    secretGraceMs: int(env, 'WEBHOOK_SECRET_GRACE_SECONDS', 86_400, 0, 30 * 86_400) * 1000,
+  };
 }
 
 /**
@@ -430,6 +481,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     enrollment: loadEnrollmentConfig(env, nodeEnv, dataDir),
     push: loadPushConfig(env),
     unenroll: { timeoutMs: int(env, 'UNENROLL_TIMEOUT_SECONDS', 7 * 86400, 1, 365 * 86400) * 1000 },
+    webhooks: loadWebhooksConfig(env),
   };
 }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
+import { OutboxEvent, outboxEntry, withOutbox } from '../common/mongo/outbox';
 import { AcquireResult, CheckinPatch, StoredSession } from './device-checkin.types';
 import { DeviceCertificateInfo, DeviceStatus } from './devices.types';
 import { DeviceEvent, DeviceEventDoc } from './device-event.schema';
@@ -172,7 +173,8 @@ export class DeviceCheckinsRepository {
 
   /**
    * Ends the device's management (device request or administrator); with `from`, only a device
-   * in one of those statuses. The certificate it had, for its binding to be removed.
+   * in one of those statuses. The certificate it had, for its binding to be removed. The
+   * `device.unenrolled` event is recorded in the same update (outbox).
    */
   async markUnenrolled(
     orgId: string,
@@ -187,10 +189,13 @@ export class DeviceCheckinsRepository {
           organizationId: orgId,
           status: from ? { $in: from } : { $ne: DeviceStatus.Unenrolled },
         },
-        {
-          $set: { status: DeviceStatus.Unenrolled, unenrolledAt: at },
-          $unset: { unenrollDeadline: '' },
-        },
+        withOutbox(
+          {
+            $set: { status: DeviceStatus.Unenrolled, unenrolledAt: at },
+            $unset: { unenrollDeadline: '' },
+          },
+          outboxEntry(OutboxEvent.DeviceUnenrolled, at),
+        ),
         // No projection: FerretDB 1.24 refuses findAndModify with `fields`.
         { new: false },
       )

@@ -14,9 +14,12 @@ export class DeviceEventDoc {
   @Prop({ type: String }) source?: string;
   @Prop({ type: String }) data?: string;
   @Prop({ type: Date, required: true }) receivedAt!: Date;
+  /** The alert is its own outbox record: false until the webhooks relay has fanned it out. */
+  @Prop({ type: Boolean, default: false }) published?: boolean;
 }
 export const DeviceEventSchema = SchemaFactory.createForClass(DeviceEventDoc);
 DeviceEventSchema.index({ winDeviceId: 1, receivedAt: -1 });
+DeviceEventSchema.index({ published: 1, receivedAt: 1 });
 
 export interface DeviceEvent {
   id: string;

@@ -1,4 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { OUTBOX_FIELDS } from '../common/mongo/outbox';
 import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
 import type {
   DeviceCertificateInfo,
@@ -104,3 +105,6 @@ export type WinDeviceDocument = HydratedDocument<WinDeviceDoc>;
 export const WinDeviceSchema = SchemaFactory.createForClass(WinDeviceDoc);
 WinDeviceSchema.index({ winEnterpriseId: 1, deviceId: 1 }, { unique: true });
 WinDeviceSchema.index({ organizationId: 1, createdAt: -1 });
+// Webhook events recorded with the change that causes them (common/mongo/outbox.ts).
+WinDeviceSchema.add(OUTBOX_FIELDS);
+WinDeviceSchema.index({ outboxAt: 1 });

@@ -4,6 +4,7 @@ import { FilterQuery, Model } from 'mongoose';
 import { findPage } from '../common/mongo/find-page';
 import { isDuplicateKey } from '../common/mongo/mongo-errors';
 import { OBJECT_ID, newObjectId } from '../common/mongo/object-id';
+import { OutboxEvent, outboxEntry, withOutbox } from '../common/mongo/outbox';
 import { Page, PageRequest } from '../common/pagination/pagination';
 import {
   DeviceCertificateInfo,
@@ -250,25 +251,28 @@ export class WinDevicesRepository {
             mdmUserId: existing.mdmUserId ?? null,
             certificateThumbprint: existing.certificate?.thumbprint ?? null,
           },
-          {
-            $set: {
-              status,
-              mdmUserId: input.mdmUserId,
-              certificate: input.certificate,
-              certificateThumbprint: input.certificate.thumbprint,
-              renewal: { dueAt: input.renewalDueAt },
-              enrollment: input.enrollment,
+          withOutbox(
+            {
+              $set: {
+                status,
+                mdmUserId: input.mdmUserId,
+                certificate: input.certificate,
+                certificateThumbprint: input.certificate.thumbprint,
+                renewal: { dueAt: input.renewalDueAt },
+                enrollment: input.enrollment,
+              },
+              // A new enrollment: its own channel, an unenrollment in progress is over, and a
+              // renewed certificate not used yet is replaced with the rest.
+              $unset: {
+                unenrolledAt: '',
+                unenrollRequestedAt: '',
+                unenrollDeadline: '',
+                push: '',
+                renewalThumbprint: '',
+              },
             },
-            // A new enrollment: its own channel, an unenrollment in progress is over, and a
-            // renewed certificate not used yet is replaced with the rest.
-            $unset: {
-              unenrolledAt: '',
-              unenrollRequestedAt: '',
-              unenrollDeadline: '',
-              push: '',
-              renewalThumbprint: '',
-            },
-          },
+            outboxEntry(OutboxEvent.DeviceEnrolled, new Date()),
+          ),
           { new: true },
         )
         .lean<WinDeviceDoc>()
@@ -276,7 +280,10 @@ export class WinDevicesRepository {
       return doc ? { device: toWinDevice(doc), created: false } : null;
     }
     try {
+      const enrolled = outboxEntry(OutboxEvent.DeviceEnrolled, new Date());
       const created = await this.model.create({
+        outbox: [enrolled],
+        outboxAt: enrolled.at,
         _id: input.id,
         organizationId: orgId,
         winEnterpriseId,

@@ -196,6 +196,11 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
       'mdm.windows.command.get',
       'mdm.windows.command.cancel',
       'audit.list',
+      'webhook.create',
+      'webhook.list',
+      'webhook.get',
+      'webhook.update',
+      'webhook.delete',
     ];
 
     it('the permission list matches the code', () => {

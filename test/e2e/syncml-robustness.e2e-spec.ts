@@ -70,7 +70,12 @@ describe('SyncML sessions: identity', () => {
     const simA = simulate(t, a, { behaviour: { values: { [KNOWN]: 'from A' } } });
     const dropped = await simA.runSession({ dropAnswerForMessage: 1 });
     expect(dropped.transcript.map((e) => e.cmdId)).toEqual([cmdId]);
-    const held = await commandDoc(t, cmdId);
+    // The webhook relay empties the outbox whenever it runs: that is not the command's state.
+    const state = async () => {
+      const { outbox: _outbox, outboxAt: _outboxAt, ...rest } = await commandDoc(t, cmdId);
+      return rest;
+    };
+    const held = await state();
     expect(held).toMatchObject({ status: 'Awaiting', statusCode: null, receivedAt: null });
 
     // B, with its own certificate and its own DeviceID, "answers" A's command.
@@ -90,7 +95,7 @@ describe('SyncML sessions: identity', () => {
     );
     expect(viaB.status).toBe(200);
     expect(managementCommands(answerOf(viaB))).toEqual([]);
-    expect(await commandDoc(t, cmdId)).toEqual(held);
+    expect(await state()).toEqual(held);
 
     // B's certificate claiming to be A: refused, A untouched.
     const aBefore = withoutLock(await storedState(t, a.winDeviceId));

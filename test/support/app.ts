@@ -26,16 +26,18 @@ export interface TestApp {
   /** https://127.0.0.1:<port> of the device listener. */
   deviceBaseUrl: string;
   token(input?: Partial<MintTokenInput>): string;
-  close(): Promise<void>;
+  /** keepDatabase: another app (a restart, a second instance) goes on with the same store. */
+  close(opts?: { keepDatabase?: boolean }): Promise<void>;
 }
 
 /** The real AppModule over HTTP, on a database of its own in the store global-setup started. */
 export async function startTestApp(
   file: string,
   env: Record<string, string> = {},
-  opts: Pick<CreateAppOptions, 'mongo'> = {},
+  /** mongo: extra driver options; uri: the database of an app started before (a restart, a second instance). */
+  opts: Pick<CreateAppOptions, 'mongo'> & { uri?: string } = {},
 ): Promise<TestApp> {
-  const uri = testDatabaseUri(file);
+  const uri = opts.uri ?? testDatabaseUri(file);
   const dataDir = mkdtempSync(join(tmpdir(), 'mullion-e2e-'));
   const config = loadConfig({
     JWT_SECRET: TEST_JWT_SECRET,
@@ -46,7 +48,7 @@ export async function startTestApp(
     ENROLLMENT_CA_KEY_BITS: '2048',
     ...env,
   });
-  const app = await createApp(config, uri, { logger: ['error'], ...opts });
+  const app = await createApp(config, uri, { logger: ['error'], mongo: opts.mongo });
   await app.init();
   const devices = (await startDeviceListener(app, config)) as DeviceListener;
   const db = app.get<Connection>(getConnectionToken());
@@ -67,11 +69,11 @@ export async function startTestApp(
         permissions: ['*'],
         ...input,
       }),
-    async close() {
+    async close(opts = {}) {
       await devices.close();
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });
-      await dropTestDatabase(uri).catch(() => undefined);
+      if (!opts.keepDatabase) await dropTestDatabase(uri).catch(() => undefined);
     },
   };
 }
