@@ -42,7 +42,7 @@ function answer(audit: HeldAudit, status: number) {
   const mw = new AuditMiddleware(audit as unknown as AuditService);
   const { req, res, ends } = exchange(status);
   const next: NextFunction = jest.fn();
-  mw.use(req as unknown as Request, res as unknown as Response, next);
+  mw.use(req as unknown as Request & { user?: AuthUser }, res as unknown as Response, next);
   (res.end as (chunk: string) => unknown)('{"status":true}');
   return ends;
 }
