@@ -49,7 +49,7 @@ export class DeviceCheckinService {
     try {
       // The device was found by this certificate's thumbprint.
       why = await this.earnsTrust(ctx.device, cert, now);
-      if (why === undefined) await this.adoptIfRenewed(ctx, cert.thumbprint);
+      if (why === undefined) await this.adoptIfRenewed(ctx, cert.thumbprint, now);
     } catch (e) {
       await this.release(ctx);
       throw e;
@@ -63,7 +63,7 @@ export class DeviceCheckinService {
    * First session with a renewed certificate: it becomes the device's certificate and the one it
    * replaces stops opening sessions (its binding is released).
    */
-  private async adoptIfRenewed(ctx: CheckinContext, thumbprint: string): Promise<void> {
+  private async adoptIfRenewed(ctx: CheckinContext, thumbprint: string, now: Date): Promise<void> {
     const { device } = ctx;
     const renewed = device.renewal.certificate;
     if (renewed?.thumbprint !== thumbprint) return;
@@ -75,7 +75,7 @@ export class DeviceCheckinService {
     ctx.device = {
       ...device,
       certificate: renewed,
-      renewal: { dueAt, state: renewalState(renewed, { dueAt }, new Date()) },
+      renewal: { dueAt, state: renewalState(renewed, { dueAt }, now) },
     };
     if (previous && previous !== thumbprint) await this.certificates.unbind(previous, device.id);
   }
