@@ -145,11 +145,12 @@ export class DeviceCheckinService {
    * (the commands module listens): nothing can be queued for it in between.
    */
   async unenrollOnRequest(orgId: string, winDeviceId: string, at: Date): Promise<void> {
-    const { previous, thumbprint } = await this.repo.markUnenrolled(orgId, winDeviceId, at);
-    // The 1226 alert is also how a PC confirms an administrator's Unenroll (enrollment.md §10).
-    if (previous === DeviceStatus.Unenrolling && thumbprint) {
-      await this.certificates.unbind(thumbprint, winDeviceId);
-    }
+    const { changed, thumbprint } = await this.repo.markUnenrolled(orgId, winDeviceId, at);
+    // Already unenrolled (a resent alert, or the administrator's unenroll finished first).
+    if (!changed) return;
+    // Whether it leaves on its own or confirms an administrator's Unenroll (enrollment.md §10),
+    // its certificate opens no more sessions, as after finishUnenroll.
+    if (thumbprint) await this.certificates.unbind(thumbprint, winDeviceId);
     await this.events.emitAndWait('device.unenrolled', {
       organizationId: orgId,
       winDeviceId,
