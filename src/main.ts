@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { resolve } from 'node:path';
 import { createApp } from './bootstrap';
-import { holdInstanceLease } from './common/mongo/instance-lease';
+import { InstanceLease, holdInstanceLease } from './common/mongo/instance-lease';
 import { ConfigError, loadConfig } from './config/app-config';
 import { resolveMongoUri } from './store';
-import { startDeviceListener } from './tls/device-listener';
+import { DeviceListener, startDeviceListener } from './tls/device-listener';
 
 async function main(): Promise<void> {
   const logger = new Logger('Main');
@@ -39,8 +39,36 @@ async function main(): Promise<void> {
   const stopStore = async () => {
     await store.stop();
   };
+  // Declared before the lease: its onLost may run shutdown() before the listener has started.
+  let devices: DeviceListener | null | undefined = undefined;
+  let lease: InstanceLease | null | undefined = undefined;
+  let shuttingDown = false;
+  async function shutdown(signal: string, code = 0): Promise<void> {
+    // A signal and a lost lease may both arrive: close everything once.
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.log(`${signal}: shutting down`);
+    // Each step runs even when an earlier one failed, so the embedded store is not left behind.
+    const steps: [string, () => Promise<unknown> | undefined][] = [
+      ['device listener', () => devices?.close()],
+      ['instance lease', () => lease?.release()],
+      ['app', () => app.close()],
+      ['store', stopStore],
+    ];
+    try {
+      for (const [name, stop] of steps) {
+        try {
+          await stop();
+        } catch (e) {
+          logger.error(`Could not stop the ${name}`, e instanceof Error ? e.stack : String(e));
+        }
+      }
+    } finally {
+      process.exit(code);
+    }
+  }
   // One instance per FerretDB store (decisions.md §22): a second one stops here, naming the first.
-  const lease = await holdInstanceLease(app, {
+  lease = await holdInstanceLease(app, {
     onLost: (why) => {
       logger.error(`${why}: another instance may be writing to this store; stopping`);
       void shutdown('instance lease lost', 1);
@@ -52,16 +80,8 @@ async function main(): Promise<void> {
   });
   process.once('beforeExit', stopStore);
   await app.listen(config.port, config.host);
-  const devices = await startDeviceListener(app, config);
+  devices = await startDeviceListener(app, config);
   logger.log(`mullion listening on http://${config.host}:${config.port} (Swagger UI: /docs)`);
-  async function shutdown(signal: string, code = 0): Promise<void> {
-    logger.log(`${signal}: shutting down`);
-    await devices?.close();
-    await lease?.release();
-    await app.close();
-    await stopStore();
-    process.exit(code);
-  }
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 }

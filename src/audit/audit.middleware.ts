@@ -7,6 +7,11 @@ import { AuditService } from './audit.service';
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Admin answers are small; a larger one is still recorded, without the ids its body names. */
 const MAX_PARSED_RESPONSE = 1024 * 1024;
+/**
+ * How long an answer waits for its record. A reachable store stores it in milliseconds; an
+ * unreachable one would hold every write for a whole server-selection timeout.
+ */
+export const AUDIT_WAIT_MS = 500;
 
 function parseJson(res: Response, chunk: unknown): unknown {
   const type = res.getHeader('content-type');
@@ -24,7 +29,9 @@ function parseJson(res: Response, chunk: unknown): unknown {
  * Records every authenticated write under /v1 (docs/decisions.md "Audit trail"). It holds the
  * response's `end` until the record is stored, the way express-session saves a session:
  * permission denials happen in guards, before any interceptor runs, so only the response sees
- * every outcome; and a caller that got its answer can read the record back at once.
+ * every outcome; and a caller that got its answer can read the record back at once. It waits
+ * at most AUDIT_WAIT_MS, and not at all for a 503: the record is then stored (or its loss
+ * logged) in the background.
  */
 @Injectable()
 export class AuditMiddleware implements NestMiddleware {
@@ -50,7 +57,18 @@ export class AuditMiddleware implements NestMiddleware {
         this.logger.error('Audit: could not read the write', e instanceof Error ? e.stack : e);
       }
       if (!write) return end(...args);
-      void this.audit.record(write).finally(() => end(...args));
+      // record() never rejects: it logs a record it could not store.
+      const stored = this.audit.record(write);
+      // A 503 says the store is unreachable: its record would only delay the answer.
+      if (write.status === 503) return end(...args);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((done) => {
+        timer = setTimeout(done, AUDIT_WAIT_MS);
+      });
+      void Promise.race([stored, late]).finally(() => {
+        clearTimeout(timer);
+        end(...args);
+      });
       return res;
     }) as Response['end'];
     next();

@@ -229,46 +229,32 @@ export class CommandDeliveryRepository {
       statusCode: { $nin: INTERIM_CODES },
     };
     if (sessionRef) base.sessionRef = sessionRef;
-    const res = await this.commands.bulkWrite(
-      [
-        {
-          updateMany: {
-            filter: { ...base, attempts: { $lt: maxAttempts } },
-            update: withOutbox(
-              { $set: { status: CommandStatus.Pending, sessionRef: null } },
-              statusEntry(now, CommandStatus.Pending),
-            ),
-          },
-        },
-        {
-          updateMany: {
-            filter: { ...base, attempts: { $gte: maxAttempts } },
-            update: withOutbox(
-              {
-                $set: {
-                  status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
-                  receivedAt: now,
-                },
-              },
-              statusEntry(now, CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime),
-            ),
-          },
-        },
-      ],
-      { ordered: true },
-    );
-    // Mongo reports one total for both ops; a follow-up count splits it, only when anything
-    // moved (a session that ended with unanswered commands, which is rare).
-    const total = res.modifiedCount;
-    if (!total) return { requeued: 0, expired: 0 };
-    const expired = await this.commands
-      .countDocuments({
-        winDeviceId,
-        status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
-        receivedAt: now,
-      })
+    // Two updates, so each reports its own count: a count by timestamp afterwards would also take
+    // commands another update stamped with the same time (expireInterim, for the same message).
+    const requeued = await this.commands
+      .updateMany(
+        { ...base, attempts: { $lt: maxAttempts } },
+        withOutbox(
+          { $set: { status: CommandStatus.Pending, sessionRef: null } },
+          statusEntry(now, CommandStatus.Pending),
+        ),
+      )
       .exec();
-    return { requeued: total - expired, expired };
+    const expired = await this.commands
+      .updateMany(
+        { ...base, attempts: { $gte: maxAttempts } },
+        withOutbox(
+          {
+            $set: {
+              status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
+              receivedAt: now,
+            },
+          },
+          statusEntry(now, CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime),
+        ),
+      )
+      .exec();
+    return { requeued: requeued.modifiedCount, expired: expired.modifiedCount };
   }
 
   /**
@@ -356,43 +342,35 @@ export class CommandDeliveryRepository {
 
   /**
    * Unenrollment closes the queue: Pending → Cancel; Awaiting (sent, never to be answered) →
-   * ExpectedMessageNotReceivedInRequiredPeriodOfTime. One round trip.
+   * ExpectedMessageNotReceivedInRequiredPeriodOfTime.
    */
   async closeQueue(winDeviceId: string, now: Date): Promise<{ canceled: number; expired: number }> {
-    const res = await this.commands.bulkWrite(
-      [
-        {
-          updateMany: {
-            filter: { winDeviceId, status: CommandStatus.Pending },
-            update: withOutbox(
-              { $set: { status: CommandStatus.Cancel, canceledAt: now } },
-              statusEntry(now, CommandStatus.Cancel),
-            ),
-          },
-        },
-        {
-          updateMany: {
-            filter: { winDeviceId, status: CommandStatus.Awaiting },
-            update: withOutbox(
-              {
-                $set: {
-                  status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
-                  receivedAt: now,
-                },
-              },
-              statusEntry(now, CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime),
-            ),
-          },
-        },
-      ],
-      { ordered: true },
-    );
-    const total = res.modifiedCount;
-    if (!total) return { canceled: 0, expired: 0 };
+    // Pending first: once cancelled, nothing can be sent, so nothing new becomes Awaiting. Each
+    // update reports its own count (no count by timestamp, which other updates share).
     const canceled = await this.commands
-      .countDocuments({ winDeviceId, status: CommandStatus.Cancel, canceledAt: now })
+      .updateMany(
+        { winDeviceId, status: CommandStatus.Pending },
+        withOutbox(
+          { $set: { status: CommandStatus.Cancel, canceledAt: now } },
+          statusEntry(now, CommandStatus.Cancel),
+        ),
+      )
       .exec();
-    return { canceled, expired: total - canceled };
+    const expired = await this.commands
+      .updateMany(
+        { winDeviceId, status: CommandStatus.Awaiting },
+        withOutbox(
+          {
+            $set: {
+              status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
+              receivedAt: now,
+            },
+          },
+          statusEntry(now, CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime),
+        ),
+      )
+      .exec();
+    return { canceled: canceled.modifiedCount, expired: expired.modifiedCount };
   }
 
   /** Pending → RequestItemTooLong: the command cannot fit any message the device accepts. */

@@ -49,7 +49,7 @@ export class DeviceCheckinService {
     try {
       // The device was found by this certificate's thumbprint.
       why = await this.earnsTrust(ctx.device, cert, now);
-      if (why === undefined) await this.adoptIfRenewed(ctx, cert.thumbprint);
+      if (why === undefined) await this.adoptIfRenewed(ctx, cert.thumbprint, now);
     } catch (e) {
       await this.release(ctx);
       throw e;
@@ -63,7 +63,7 @@ export class DeviceCheckinService {
    * First session with a renewed certificate: it becomes the device's certificate and the one it
    * replaces stops opening sessions (its binding is released).
    */
-  private async adoptIfRenewed(ctx: CheckinContext, thumbprint: string): Promise<void> {
+  private async adoptIfRenewed(ctx: CheckinContext, thumbprint: string, now: Date): Promise<void> {
     const { device } = ctx;
     const renewed = device.renewal.certificate;
     if (renewed?.thumbprint !== thumbprint) return;
@@ -75,7 +75,7 @@ export class DeviceCheckinService {
     ctx.device = {
       ...device,
       certificate: renewed,
-      renewal: { dueAt, state: renewalState(renewed, { dueAt }, new Date()) },
+      renewal: { dueAt, state: renewalState(renewed, { dueAt }, now) },
     };
     if (previous && previous !== thumbprint) await this.certificates.unbind(previous, device.id);
   }
@@ -145,11 +145,12 @@ export class DeviceCheckinService {
    * (the commands module listens): nothing can be queued for it in between.
    */
   async unenrollOnRequest(orgId: string, winDeviceId: string, at: Date): Promise<void> {
-    const { previous, thumbprint } = await this.repo.markUnenrolled(orgId, winDeviceId, at);
-    // The 1226 alert is also how a PC confirms an administrator's Unenroll (enrollment.md §10).
-    if (previous === DeviceStatus.Unenrolling && thumbprint) {
-      await this.certificates.unbind(thumbprint, winDeviceId);
-    }
+    const { changed, thumbprint } = await this.repo.markUnenrolled(orgId, winDeviceId, at);
+    // Already unenrolled (a resent alert, or the administrator's unenroll finished first).
+    if (!changed) return;
+    // Whether it leaves on its own or confirms an administrator's Unenroll (enrollment.md §10),
+    // its certificate opens no more sessions, as after finishUnenroll.
+    if (thumbprint) await this.certificates.unbind(thumbprint, winDeviceId);
     await this.events.emitAndWait('device.unenrolled', {
       organizationId: orgId,
       winDeviceId,

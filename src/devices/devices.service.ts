@@ -24,7 +24,13 @@ import {
 import { DeviceCheckinService, unenrollTimedOut } from './device-checkin.service';
 import { DeviceCheckinsRepository } from './device-checkins.repository';
 import { mergePollSchedule, pollNodes, pollScheduleProblems } from './poll-schedule';
-import { DeviceStatus, PollSchedule, WinDevice, WinEnterprise } from './devices.types';
+import {
+  DEFAULT_POLL_SCHEDULE,
+  DeviceStatus,
+  PollSchedule,
+  WinDevice,
+  WinEnterprise,
+} from './devices.types';
 import {
   CreateDeviceDto,
   CreateEnterpriseDto,
@@ -109,21 +115,29 @@ export class DevicesService {
       if (problems.length) throw invalidData(problems);
     }
     if (domains) await this.assertDomainsFree(domains, enterprise.id);
-    const updated = await this.enterprises.update(organization.id, enterprise.id, {
-      name: dto.name?.trim(),
-      domains,
-      pollSchedule,
-    });
-    const result = await this.cas.ensureCa(assertFound(updated, 'Enterprise'));
-    if (pollSchedule && !samePollSchedule(pollSchedule, enterprise.pollSchedule)) {
+    const changed = !!pollSchedule && !samePollSchedule(pollSchedule, enterprise.pollSchedule);
+    const updated = assertFound(
+      await this.enterprises.update(organization.id, enterprise.id, {
+        name: dto.name?.trim(),
+        domains,
+        pollSchedule,
+        ...(changed && { pollSchedulePending: true as const }),
+      }),
+      'Enterprise',
+    );
+    const result = await this.cas.ensureCa(updated.enterprise);
+    // Also when an earlier change failed part-way (the flag is still set): its devices may lack it.
+    if (updated.pollSchedulePending) {
+      const queued = updated.enterprise.pollSchedule ?? DEFAULT_POLL_SCHEDULE;
       // Queued to every managed device now; devices enrolling later get it in the
       // provisioning document.
       await this.events.emitAndWait('enterprise.poll-schedule.changed', {
         organizationId: organization.id,
         winEnterpriseId: enterprise.id,
-        nodes: pollNodes(this.config.enrollment.providerId, pollSchedule),
+        nodes: pollNodes(this.config.enrollment.providerId, queued),
         by: user.subject,
       });
+      await this.enterprises.clearPollSchedulePending(organization.id, enterprise.id, queued);
     }
     return result;
   }

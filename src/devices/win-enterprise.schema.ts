@@ -46,6 +46,13 @@ export class WinEnterpriseDoc {
   @Prop({ type: Object })
   pollSchedule?: PollSchedule;
 
+  /**
+   * Set with a new `pollSchedule`, cleared once it is queued to every managed device: a change
+   * that failed part-way is queued again by the next update, even one with the same schedule.
+   */
+  @Prop({ type: Boolean })
+  pollSchedulePending?: boolean;
+
   createdAt!: Date;
   updatedAt!: Date;
 }

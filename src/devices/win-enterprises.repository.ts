@@ -84,20 +84,58 @@ export class WinEnterprisesRepository {
     }));
   }
 
+  /** `pollSchedulePending`: whether the stored schedule still waits to be queued to devices. */
   async update(
     orgId: string,
     id: string,
-    patch: { name?: string; domains?: string[]; pollSchedule?: PollSchedule },
-  ): Promise<WinEnterprise | null> {
+    patch: {
+      name?: string;
+      domains?: string[];
+      pollSchedule?: PollSchedule;
+      pollSchedulePending?: true;
+    },
+  ): Promise<{ enterprise: WinEnterprise; pollSchedulePending: boolean } | null> {
     const set: Record<string, unknown> = {};
     if (patch.name !== undefined) set.name = patch.name;
     if (patch.domains !== undefined) set.domains = patch.domains;
     if (patch.pollSchedule !== undefined) set.pollSchedule = patch.pollSchedule;
+    if (patch.pollSchedulePending) set.pollSchedulePending = true;
     const doc = await this.model
       .findOneAndUpdate({ _id: id, organizationId: orgId }, { $set: set }, { new: true })
       .lean<WinEnterpriseDoc>()
       .exec();
-    return doc ? toEnterprise(doc) : null;
+    return doc
+      ? { enterprise: toEnterprise(doc), pollSchedulePending: doc.pollSchedulePending === true }
+      : null;
+  }
+
+  /**
+   * Clears `pollSchedulePending` if `schedule` (the one just queued) is still the stored one: a
+   * schedule changed meanwhile keeps the flag until its own queuing finishes.
+   */
+  async clearPollSchedulePending(
+    orgId: string,
+    id: string,
+    schedule: PollSchedule,
+  ): Promise<boolean> {
+    // Field by field: a whole-subdocument match would also depend on key order.
+    const same = {
+      'pollSchedule.firstSet.intervalMinutes': schedule.firstSet.intervalMinutes,
+      'pollSchedule.firstSet.count': schedule.firstSet.count,
+      'pollSchedule.secondSet.intervalMinutes': schedule.secondSet.intervalMinutes,
+      'pollSchedule.secondSet.count': schedule.secondSet.count,
+      'pollSchedule.steadyIntervalMinutes': schedule.steadyIntervalMinutes,
+      'pollSchedule.steadyCount': schedule.steadyCount,
+      'pollSchedule.pollOnLogin': schedule.pollOnLogin,
+      'pollSchedule.allUsersPollOnFirstLogin': schedule.allUsersPollOnFirstLogin,
+    };
+    const res = await this.model
+      .updateOne(
+        { _id: id, organizationId: orgId, pollSchedulePending: true, ...same },
+        { $unset: { pollSchedulePending: '' } },
+      )
+      .exec();
+    return res.modifiedCount === 1;
   }
 
   /** Stores the CA only if the enterprise has none yet (concurrent first reads race here). */

@@ -1,4 +1,6 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Types } from 'mongoose';
+import { DeviceCheckinService } from '../../src/devices/device-checkin.service';
 import { PushService } from '../../src/push/push.service';
 import { SimulatorError, unenrollmentAlert } from '../../tools/simulator';
 import { bearer, startTestApp, TestApp } from '../support/app';
@@ -166,5 +168,31 @@ describe('Administrator unenroll that reaches the PC', () => {
     await unenroll(d);
     await wns.waitForPushes(1);
     expect(wns.pushes.map((p) => [p.path, p.status])).toEqual([['/channel/unenroll-1', 200]]);
+  });
+
+  it('a PC that leaves on its own (alert 1226) loses its certificate binding, and a repeated alert changes and announces nothing', async () => {
+    const d = await managedDevice(t);
+    expect(await binding(d)).not.toBeNull();
+    const announced: unknown[] = [];
+    const listener = (payload: unknown) => announced.push(payload);
+    const emitter = t.app.get(EventEmitter2);
+    emitter.on('device.unenrolled', listener);
+    try {
+      await simulate(t, d).runSession({ extraAlerts: [unenrollmentAlert()] });
+      const gone = await readDevice(t, d);
+      expect(gone.status).toBe('unenrolled');
+      expect(await binding(d)).toBeNull();
+      expect(announced).toEqual([expect.objectContaining({ reason: 'device-request' })]);
+
+      // The same alert again (a resent message): the certificate is refused before any alert is
+      // read, so it is replayed at the service a session would call.
+      await t.app
+        .get(DeviceCheckinService)
+        .unenrollOnRequest(d.orgId, d.winDeviceId, new Date(Date.now() + 60_000));
+      expect(announced).toHaveLength(1);
+      expect(await readDevice(t, d)).toEqual(gone);
+    } finally {
+      emitter.off('device.unenrolled', listener);
+    }
   });
 });

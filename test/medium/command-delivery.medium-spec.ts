@@ -184,6 +184,24 @@ describe('redelivery', () => {
     await delivery.requeueUnanswered(ref(d), NOW); // nothing left to move
   });
 
+  it('counts exactly the commands it moved, not others stamped at the same time', async () => {
+    const { d, cmds } = await sent([replace('./A'), replace('./B'), replace('./C')]);
+    // C is still executing (101) and then expires with the same timestamp the expiry below uses.
+    await delivery.recordStatuses(ref(d), reports([[cmds[2].cmdId, 'Replace', '101']]));
+    expect(
+      (await repo.expireInterim(d.winDeviceId, new Date(NOW.getTime() + 1), NOW)).expired,
+    ).toBe(1);
+    // One attempt allowed: both A and B expire now.
+    expect(await repo.requeueUnanswered(d.winDeviceId, 1, NOW)).toEqual({
+      requeued: 0,
+      expired: 2,
+    });
+    expect(await repo.requeueUnanswered(d.winDeviceId, 1, NOW)).toEqual({
+      requeued: 0,
+      expired: 0,
+    });
+  });
+
   it('returns the commands of an unsent answer untouched, and nothing when none were taken', async () => {
     const { d, cmds } = await sent([replace('./A')]);
     const taken = { sent: cmds, opToken: (await commandDocs(m, d))[0].opToken as string };
@@ -227,6 +245,15 @@ describe('closing', () => {
       'Cancel',
     ]);
     await delivery.closeQueue(ref(d), NOW); // idempotent
+  });
+
+  it('counts exactly the commands it closed, not others closed at the same time', async () => {
+    const { d } = await sent([replace('./A')]);
+    await queue(m, d, [replace('./B')]);
+    expect(await repo.closeQueue(d.winDeviceId, NOW)).toEqual({ canceled: 1, expired: 1 });
+    await queue(m, d, [replace('./C')]);
+    expect(await repo.closeQueue(d.winDeviceId, NOW)).toEqual({ canceled: 1, expired: 0 });
+    expect(await repo.closeQueue(d.winDeviceId, NOW)).toEqual({ canceled: 0, expired: 0 });
   });
 
   it('fails an undeliverable command only while it is Pending', async () => {
