@@ -556,6 +556,37 @@ describe('the server’s own commands (channel Get, Unenroll Exec)', () => {
     expect(verbs(pushPlan({ device: device({ push }) }))).toEqual(expected);
   });
 
+  it.each([
+    ['the device', { active: true, unenrolling: false }, ['Get pushchannel-2']],
+    ['an unenrolling device', { active: false, unenrolling: true }, ['Exec unenroll-2']],
+  ])(
+    'go to %s in the first answer that is not ask-next when package 1 spans messages',
+    (_, facts, expected) => {
+      const first = variant('first-message.xml', {}, { final: false });
+      const p1 = pushPlan({ msg: first, device: device(facts) });
+      expect(p1.then).toBe('ask-next');
+      expect(p1.extra).toEqual([]);
+      const a1 = composeAnswer(p1, device(facts), [], false, NOW, PUSH);
+      const p2 = pushPlan({
+        msg: inSession('2', [], true),
+        requestHash: 'h2',
+        session: { ...a1.session, sessionId: '7' },
+        device: device(facts),
+      });
+      expect(p2.then).not.toBe('ask-next');
+      expect(verbs(p2)).toEqual(expected);
+      // Once per session: the next message of the same session carries none.
+      const a2 = composeAnswer(p2, device(facts), [], false, NOW, PUSH);
+      const p3 = pushPlan({
+        msg: inSession('3', [], true),
+        requestHash: 'h3',
+        session: a2.session,
+        device: device(facts),
+      });
+      expect(p3.extra).toEqual([]);
+    },
+  );
+
   const node = (name: string) => `./Vendor/MSFT/DMClient/Provider/mullion/Push/${name}`;
   const pushResults = (items: [string, string][]): SyncmlCommand => ({
     kind: 'Results',

@@ -214,15 +214,19 @@ export function planMessage(input: MessageInput, config: PlannerConfig): Message
       : !digest.abort && !digest.unenroll && device.active
         ? 'deliver'
         : 'statuses';
+  // Package 1 may span messages (ask-next): they go with the first answer that is not a request
+  // for more.
+  const due = then !== 'ask-next' && session.serverCommandsSent === false;
+  if (due) session.serverCommandsSent = true;
   const extra =
-    then === 'ask-next' || !digest.sessionStart || digest.unenroll || digest.abort
+    !due || digest.unenroll || digest.abort
       ? []
       : serverCommands(device, session.serverMsgId, now, config);
   return { kind: 'process', session, digest, effects, header, statuses, extra, then };
 }
 
 /**
- * Once per session, in the answer to its first package: the Unenroll Exec for a device an
+ * Once per session, in the first answer after the device's first package: the Unenroll Exec for a device an
  * administrator unenrolled (it answers Status 200, or a 1226 alert in a last session), or else
  * a Get of its WNS channel when push is on and the channel is unknown or due for a refresh
  * (management-session.md §7: the URI changes about every 15 days).

@@ -50,6 +50,12 @@ export interface SyncmlSessionState {
   maxMsgSize?: number;
   /** LoginStatus from Alert 1224 (user | others | none). */
   loginStatus?: string;
+  /**
+   * Whether this session's answers already carried the server's own commands (channel Get,
+   * Unenroll Exec): they go once, in the first answer that is not a request for the device's
+   * next message. Sessions stored before this field: treated as sent.
+   */
+  serverCommandsSent?: boolean;
 }
 
 /** The session as the devices module stores it; anything else stored there is no session. */
@@ -101,6 +107,7 @@ export function startSession(
     lastRequestHash: requestHash,
     lastResponse: '',
     awaiting: {},
+    serverCommandsSent: false,
     drainedSeq: prev?.drainedSeq ?? -1,
     drainedUserScope: prev?.drainedUserScope,
     maxMsgSize: prev?.maxMsgSize,
