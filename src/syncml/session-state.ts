@@ -154,6 +154,26 @@ export function noteAnswers(session: SyncmlSessionState, reports: DeviceStatusRe
   }
 }
 
+/**
+ * Interim answers the store applied to commands another session sent (the device answered 101 or
+ * 202 only in a later session, where `awaiting` no longer names them): tracked like this
+ * session's, so a session start checks them for expiry. `applied`: the cmdIds the store moved.
+ */
+export function noteStoredInterim(
+  session: SyncmlSessionState,
+  reports: DeviceStatusReport[],
+  applied: readonly string[],
+): void {
+  const moved = new Set(applied);
+  for (const r of reports) {
+    if (!moved.has(r.cmdRef) || session.interim?.[r.cmdRef] !== undefined) continue;
+    // The store matched the verb; a Status without Cmd may answer an Exec, and tracking it at
+    // worst costs one expiry check.
+    const verb = r.cmd ?? 'Exec';
+    if (isInterimCode(r.code, verb)) session.interim = { ...session.interim, [r.cmdRef]: verb };
+  }
+}
+
 /** MS-MDM 2.2.6.1: the server's first Status answers the device's SyncHdr (CmdRef 0). */
 export function syncHdrStatus(msgRef: string): SyncmlStatusCommand {
   return {

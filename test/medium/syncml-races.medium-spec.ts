@@ -316,3 +316,42 @@ describe('push channel', () => {
     expect(push.readAt).not.toEqual(readAt);
   });
 });
+
+describe('interim answers', () => {
+  it('an Exec answered 202 in a later session is tracked, and expires at a session start past its time', async () => {
+    const d = await device0();
+    const batch = await queue(m, d, [
+      { path: './Device/Vendor/MSFT/Reboot/RebootNow', action: 'Exec', format: 'null' },
+    ]);
+    const cmdId = batch.commands[0].cmdId;
+    const { answer } = await open(d);
+    expect(sentIds(answer)).toEqual([cmdId]);
+    // The device answers only in its next session, with 202 in that session's first message.
+    const later = String(++sid);
+    parsed(
+      await send(d, later, 1, [
+        ...openingCommands(d.deviceId),
+        statusCmd('9', answer.header.msgId, cmdId, 'Exec', '202'),
+      ]),
+    );
+    expect((await commandDocs(m, d))[0]).toMatchObject({ status: 'Awaiting', statusCode: '202' });
+    expect((await deviceDoc(m, d))?.syncml).toMatchObject({ interim: { [cmdId]: 'Exec' } });
+    const timeout = m.module.get<AppConfig>(APP_CONFIG).syncml.asyncResultTimeoutMs;
+    const body = deviceMessage({
+      deviceId: d.deviceId,
+      sessionId: String(++sid),
+      msgId: 1,
+      commands: openingCommands(d.deviceId),
+    });
+    parsed(
+      await m.sessions.handle(
+        Buffer.from(body),
+        d.identity,
+        new Date(Date.now() + timeout + 60_000),
+      ),
+    );
+    expect((await commandDocs(m, d))[0]).toMatchObject({
+      status: 'ExpectedMessageNotReceivedInRequiredPeriodOfTime',
+    });
+  });
+});
