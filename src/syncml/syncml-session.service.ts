@@ -6,8 +6,8 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DeviceCheckinService } from '../devices/device-checkin.service';
 import type { CheckinContext, CheckinResult } from '../devices/device-checkin.types';
 import { DeviceStatus } from '../devices/devices.types';
+import type { ClientIdentity } from '../tls/client-identity';
 import { parseSyncml, SyncmlDecodeError, type SyncmlMessage } from './codec';
-import { ClientIdentity } from './client-identity';
 import {
   afterTake,
   chooseCommands,
