@@ -1,4 +1,4 @@
-import type { DeviceInventory, DevicePushInfo, WinDevice } from './devices.types';
+import type { DeviceInventory, WinDevice } from './devices.types';
 
 declare const opaque: unique symbol;
 
@@ -38,5 +38,12 @@ export interface CheckinPatch {
   inventory?: DeviceInventory;
   lastSeenAt?: Date;
   /** What the device reported of its WNS channel in this message. */
-  push?: DevicePushInfo;
+  push?: PushPatch;
+}
+
+/** Set field by field, so a concurrent forgetChannel stays; `channelUri: null` drops it. */
+export interface PushPatch {
+  channelUri?: string | null;
+  status?: string;
+  readAt: Date;
 }

@@ -135,16 +135,28 @@ export class DeviceCheckinsRepository {
   /** Saves the session (and inventory, lastSeenAt) and releases the lock: one update. */
   async release(winDeviceId: string, lockToken: string, patch?: CheckinPatch): Promise<boolean> {
     const set: Record<string, unknown> = { lockedUntil: null, lockToken: null };
+    const unset: Record<string, ''> = {};
     if (patch) {
       set.syncml = patch.session;
       if (patch.inventory) set.inventory = patch.inventory;
       if (patch.lastSeenAt) set.lastSeenAt = patch.lastSeenAt;
-      if (patch.push) set.push = patch.push;
+      if (patch.push) {
+        // Field by field: the push object read at lock time would undo a concurrent forgetChannel.
+        const { channelUri, status, readAt } = patch.push;
+        if (channelUri === null) unset['push.channelUri'] = '';
+        else if (channelUri !== undefined) set['push.channelUri'] = channelUri;
+        if (status !== undefined) set['push.status'] = status;
+        set['push.readAt'] = readAt;
+      }
       // updatedAt moves only when something an administrator sees changed.
       if (patch.inventory || patch.push) set.updatedAt = new Date();
     }
     const res = await this.model
-      .updateOne({ _id: winDeviceId, lockToken }, { $set: set }, { timestamps: false })
+      .updateOne(
+        { _id: winDeviceId, lockToken },
+        Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set },
+        { timestamps: false },
+      )
       .exec();
     return res.matchedCount === 1;
   }

@@ -205,12 +205,15 @@ export class WinDevicesRepository {
     return docs.map(toWinDevice);
   }
 
-  /** WNS said the channel is gone: forget it unless the device reported another meanwhile. */
+  /**
+   * WNS said the channel is gone: forget it unless the device reported another meanwhile; without
+   * its read time the next session reads the channel again.
+   */
   async forgetChannel(winDeviceId: string, channelUri: string): Promise<void> {
     await this.model
       .updateOne(
         { _id: winDeviceId, 'push.channelUri': channelUri },
-        { $unset: { 'push.channelUri': '' } },
+        { $unset: { 'push.channelUri': '', 'push.readAt': '' } },
         { timestamps: false },
       )
       .exec();

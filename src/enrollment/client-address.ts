@@ -9,7 +9,7 @@ function normalize(address: string | undefined): string {
  * The enrolling client's address, for the failure counts and the logs. Behind the supported
  * TLS-terminating proxy every device arrives from the proxy's address, so when — and only when —
  * the connection comes from one of `trustedProxies` (DEVICE_TRUSTED_PROXIES, the same rule as the
- * forwarded client certificate in syncml/client-identity.ts) the address comes from
+ * forwarded client certificate in tls/client-identity.ts) the address comes from
  * X-Forwarded-For; from anyone else the header is ignored and the socket address is the client.
  *
  * Of X-Forwarded-For the right-most entry that is not itself a trusted proxy is taken: a proxy

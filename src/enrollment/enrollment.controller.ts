@@ -9,7 +9,7 @@ import {
 } from '@nestjs/swagger';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { raw } from 'express';
-import { clientIdentity } from '../syncml/client-identity';
+import { clientIdentity } from '../tls/client-identity';
 import { randomUUID } from 'node:crypto';
 import { Public } from '../auth/auth.decorators';
 import { DISCOVERY_PATH, ENROLLMENT_SERVICE_PATH, POLICY_PATH } from '../common/device-protocol';

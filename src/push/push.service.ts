@@ -39,10 +39,6 @@ export class PushService {
     @Inject(WNS_CLIENT) private readonly wns: WnsClient,
   ) {}
 
-  get enabled(): boolean {
-    return this.config.push.enabled;
-  }
-
   /** The devices module forgets a channel WNS says is gone. */
   onChannelGone(handler: ChannelGoneHandler): void {
     this.goneHandlers.push(handler);

@@ -40,6 +40,8 @@ export interface DeviceMessageDigest {
   push: Pick<DevicePushInfo, 'channelUri' | 'status'>;
   /** The device answered our channel Get (found or not): the channel was checked. */
   pushChecked: boolean;
+  /** That Get was answered with an error Status (e.g. 404: the device has no channel). */
+  pushGetFailed: boolean;
   /** Status 200/202 for our DMClient Unenroll Exec. */
   unenrollConfirmed: boolean;
 }
@@ -161,6 +163,7 @@ export function digestDeviceMessage(
     inventory: {},
     push: {},
     pushChecked: false,
+    pushGetFailed: false,
     unenrollConfirmed: false,
   };
   let next = firstCmdId;
@@ -172,7 +175,10 @@ export function digestDeviceMessage(
     switch (cmd.kind) {
       case 'Status':
         // CmdRef 0 answers our SyncHdr: nothing to record. A Status is never answered (OMA-P §6.1).
-        if (cmd.cmdRef.startsWith(PUSH_CHANNEL_PREFIX)) d.pushChecked = true;
+        if (cmd.cmdRef.startsWith(PUSH_CHANNEL_PREFIX)) {
+          d.pushChecked = true;
+          if (Number(cmd.data) >= 400) d.pushGetFailed = true;
+        }
         if (
           cmd.cmdRef.startsWith(UNENROLL_PREFIX) &&
           (cmd.data === SyncmlStatus.Ok || cmd.data === '202')

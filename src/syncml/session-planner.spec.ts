@@ -511,3 +511,123 @@ describe('composeAnswer', () => {
     expect(answer.inventory === undefined).toBe(inv === 'same');
   });
 });
+
+describe('the server’s own commands (channel Get, Unenroll Exec)', () => {
+  const PUSH: PlannerConfig = {
+    ...CONFIG,
+    providerId: 'mullion',
+    pushChannel: { refreshMs: 86_400_000 },
+  };
+  const CHANNEL = 'https://wns.example.test/channel/1';
+  const fresh = { channelUri: CHANNEL, status: '0', readAt: new Date(NOW.getTime() - 1000) };
+  const pushPlan = (over: Partial<MessageInput>): Processing => {
+    const p = planMessage(
+      {
+        msg: fixture('first-message.xml'),
+        requestHash: 'h',
+        device: device(),
+        session: null,
+        staleLock: false,
+        now: NOW,
+        ...over,
+      },
+      PUSH,
+    );
+    if (p.kind !== 'process') throw new Error(p.kind);
+    return p;
+  };
+  const verbs = (p: Processing) => p.extra.map((c) => `${c.kind} ${c.cmdId}`);
+
+  it.each([
+    ['never read', undefined, ['Get pushchannel-1']],
+    ['read a moment ago', fresh, []],
+    [
+      'read a day ago',
+      { ...fresh, readAt: new Date(NOW.getTime() - 86_400_000) },
+      ['Get pushchannel-1'],
+    ],
+    // WNS said the channel is gone (forgetChannel): read it again at once, not a day later.
+    [
+      'forgotten a moment after it was read',
+      { status: '0', readAt: fresh.readAt },
+      ['Get pushchannel-1'],
+    ],
+  ])('reads the channel when it was %s', (_, push, expected) => {
+    expect(verbs(pushPlan({ device: device({ push }) }))).toEqual(expected);
+  });
+
+  it.each([
+    ['the device', { active: true, unenrolling: false }, ['Get pushchannel-2']],
+    ['an unenrolling device', { active: false, unenrolling: true }, ['Exec unenroll-2']],
+  ])(
+    'go to %s in the first answer that is not ask-next when package 1 spans messages',
+    (_, facts, expected) => {
+      const first = variant('first-message.xml', {}, { final: false });
+      const p1 = pushPlan({ msg: first, device: device(facts) });
+      expect(p1.then).toBe('ask-next');
+      expect(p1.extra).toEqual([]);
+      const a1 = composeAnswer(p1, device(facts), [], false, NOW, PUSH);
+      const p2 = pushPlan({
+        msg: inSession('2', [], true),
+        requestHash: 'h2',
+        session: { ...a1.session, sessionId: '7' },
+        device: device(facts),
+      });
+      expect(p2.then).not.toBe('ask-next');
+      expect(verbs(p2)).toEqual(expected);
+      // Once per session: the next message of the same session carries none.
+      const a2 = composeAnswer(p2, device(facts), [], false, NOW, PUSH);
+      const p3 = pushPlan({
+        msg: inSession('3', [], true),
+        requestHash: 'h3',
+        session: a2.session,
+        device: device(facts),
+      });
+      expect(p3.extra).toEqual([]);
+    },
+  );
+
+  const node = (name: string) => `./Vendor/MSFT/DMClient/Provider/mullion/Push/${name}`;
+  const pushResults = (items: [string, string][]): SyncmlCommand => ({
+    kind: 'Results',
+    cmdId: '9',
+    msgRef: '1',
+    cmdRef: 'pushchannel-1',
+    targetRef: [],
+    sourceRef: [],
+    items: items.map(([name, data]) => ({ source: node(name), data })),
+  });
+  it.each([
+    [
+      'a new channel and its status',
+      [
+        status('pushchannel-1', 'Get', '200'),
+        pushResults([
+          ['ChannelURI', CHANNEL + '2'],
+          ['Status', '0'],
+        ]),
+      ],
+      { channelUri: CHANNEL + '2', status: '0', readAt: NOW },
+    ],
+    [
+      // Only what the device reported: the channel read at lock time is not written back over a
+      // concurrent forgetChannel.
+      'only its status',
+      [status('pushchannel-1', 'Get', '200'), pushResults([['Status', '0']])],
+      { status: '0', readAt: NOW },
+    ],
+    [
+      'an error and no Results: the old channel is dropped',
+      [status('pushchannel-1', 'Get', '404')],
+      { channelUri: null, readAt: NOW },
+    ],
+  ])('stores what the device answered to the channel Get: %s', (_, commands, expected) => {
+    const facts = device({ push: fresh });
+    const p = pushPlan({
+      msg: inSession('2', commands),
+      session: session({ lastMsgId: '1' }),
+      device: facts,
+    });
+    expect(composeAnswer(p, facts, [], false, NOW, PUSH).push).toEqual(expected);
+  });
+});

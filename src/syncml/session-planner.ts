@@ -5,6 +5,7 @@ import type {
 } from '../commands/command-delivery.service';
 import type { WinCommand } from '../commands/commands.types';
 import { dmClientPath } from '../common/device-protocol';
+import type { PushPatch } from '../devices/device-checkin.types';
 import type { DeviceInventory, DevicePushInfo } from '../devices/devices.types';
 import {
   AlertCode,
@@ -213,15 +214,19 @@ export function planMessage(input: MessageInput, config: PlannerConfig): Message
       : !digest.abort && !digest.unenroll && device.active
         ? 'deliver'
         : 'statuses';
+  // Package 1 may span messages (ask-next): they go with the first answer that is not a request
+  // for more.
+  const due = then !== 'ask-next' && session.serverCommandsSent === false;
+  if (due) session.serverCommandsSent = true;
   const extra =
-    then === 'ask-next' || !digest.sessionStart || digest.unenroll || digest.abort
+    !due || digest.unenroll || digest.abort
       ? []
       : serverCommands(device, session.serverMsgId, now, config);
   return { kind: 'process', session, digest, effects, header, statuses, extra, then };
 }
 
 /**
- * Once per session, in the answer to its first package: the Unenroll Exec for a device an
+ * Once per session, in the first answer after the device's first package: the Unenroll Exec for a device an
  * administrator unenrolled (it answers Status 200, or a 1226 alert in a last session), or else
  * a Get of its WNS channel when push is on and the channel is unknown or due for a refresh
  * (management-session.md §7: the URI changes about every 15 days).
@@ -251,7 +256,12 @@ function serverCommands(
   }
   if (!config.pushChannel || !device.active) return [];
   const readAt = device.push?.readAt ? new Date(device.push.readAt).getTime() : undefined;
-  if (readAt !== undefined && now.getTime() - readAt < config.pushChannel.refreshMs) return [];
+  // No channel (never read, or WNS said it is gone) is due at once.
+  const fresh =
+    !!device.push?.channelUri &&
+    readAt !== undefined &&
+    now.getTime() - readAt < config.pushChannel.refreshMs;
+  if (fresh) return [];
   return [
     {
       kind: 'Get',
@@ -384,9 +394,7 @@ export interface Answer {
   /** The inventory after this message, when it changed. */
   inventory?: DeviceInventory;
   lastSeenAt?: Date;
-  /** An administrator unenrolled it: every session is told to unenroll (enrollment.md §10). */
-  unenrolling?: boolean;
-  push?: DevicePushInfo;
+  push?: PushPatch;
 }
 
 export function composeAnswer(
@@ -422,17 +430,23 @@ export function composeAnswer(
   const seenDue =
     !device.lastSeenAt ||
     now.getTime() - new Date(device.lastSeenAt).getTime() >= config.lastSeenIntervalMs;
-  const reported =
-    plan.digest.push.channelUri !== undefined || plan.digest.push.status !== undefined;
-  const push =
-    reported || plan.digest.pushChecked
-      ? { ...device.push, ...plan.digest.push, readAt: now }
-      : undefined;
   return {
     response,
     session,
     inventory,
     lastSeenAt: seenDue || inventory ? now : undefined,
-    push,
+    push: pushPatch(plan.digest, now),
   };
+}
+
+/**
+ * Only what the device reported, field by field: the channel read at lock time is not written
+ * back over a concurrent forgetChannel. A channel Get answered with an error and no ChannelURI
+ * means the device has none (any longer).
+ */
+function pushPatch(d: DeviceMessageDigest, now: Date): PushPatch | undefined {
+  const reported = d.push.channelUri !== undefined || d.push.status !== undefined;
+  if (!reported && !d.pushChecked) return undefined;
+  const dropped = d.pushGetFailed && d.push.channelUri === undefined;
+  return { ...d.push, ...(dropped && { channelUri: null }), readAt: now };
 }

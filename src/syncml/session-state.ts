@@ -50,6 +50,12 @@ export interface SyncmlSessionState {
   maxMsgSize?: number;
   /** LoginStatus from Alert 1224 (user | others | none). */
   loginStatus?: string;
+  /**
+   * Whether this session's answers already carried the server's own commands (channel Get,
+   * Unenroll Exec): they go once, in the first answer that is not a request for the device's
+   * next message. Sessions stored before this field: treated as sent.
+   */
+  serverCommandsSent?: boolean;
 }
 
 /** The session as the devices module stores it; anything else stored there is no session. */
@@ -101,6 +107,7 @@ export function startSession(
     lastRequestHash: requestHash,
     lastResponse: '',
     awaiting: {},
+    serverCommandsSent: false,
     drainedSeq: prev?.drainedSeq ?? -1,
     drainedUserScope: prev?.drainedUserScope,
     maxMsgSize: prev?.maxMsgSize,
@@ -144,6 +151,26 @@ export function noteAnswers(session: SyncmlSessionState, reports: DeviceStatusRe
     }
     if (NON_FINAL_CODES.has(r.code)) continue;
     delete awaiting[r.cmdRef];
+  }
+}
+
+/**
+ * Interim answers the store applied to commands another session sent (the device answered 101 or
+ * 202 only in a later session, where `awaiting` no longer names them): tracked like this
+ * session's, so a session start checks them for expiry. `applied`: the cmdIds the store moved.
+ */
+export function noteStoredInterim(
+  session: SyncmlSessionState,
+  reports: DeviceStatusReport[],
+  applied: readonly string[],
+): void {
+  const moved = new Set(applied);
+  for (const r of reports) {
+    if (!moved.has(r.cmdRef) || session.interim?.[r.cmdRef] !== undefined) continue;
+    // The store matched the verb; a Status without Cmd may answer an Exec, and tracking it at
+    // worst costs one expiry check.
+    const verb = r.cmd ?? 'Exec';
+    if (isInterimCode(r.code, verb)) session.interim = { ...session.interim, [r.cmdRef]: verb };
   }
 }
 

@@ -6,8 +6,8 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DeviceCheckinService } from '../devices/device-checkin.service';
 import type { CheckinContext, CheckinResult } from '../devices/device-checkin.types';
 import { DeviceStatus } from '../devices/devices.types';
+import type { ClientIdentity } from '../tls/client-identity';
 import { parseSyncml, SyncmlDecodeError, type SyncmlMessage } from './codec';
-import { ClientIdentity } from './client-identity';
 import {
   afterTake,
   chooseCommands,
@@ -19,7 +19,7 @@ import {
   type PlannerConfig,
   type Processing,
 } from './session-planner';
-import { sessionOf, toStored } from './session-state';
+import { noteStoredInterim, sessionOf, toStored } from './session-state';
 import { plain, SyncmlHttpResult } from './syncml-session.types';
 
 /** How long to wait for a busy device's lock before answering 503, and how to wait. */
@@ -174,9 +174,11 @@ export class SyncmlSessionService {
           ref.id,
           effect.alerts.map((a) => ({ ...a, receivedAt: now })),
         );
-      case 'record-statuses':
-        await this.delivery.recordStatuses(ref, effect.reports);
+      case 'record-statuses': {
+        const applied = await this.delivery.recordStatuses(ref, effect.reports);
+        noteStoredInterim(plan.session, effect.reports.statuses, applied);
         return;
+      }
       case 'attach-late-results':
         await this.delivery.attachLateResults(ref, effect.results);
         return;

@@ -13,7 +13,7 @@ import { isStoreUnreachable, STORE_RETRY_AFTER_SECONDS } from '../common/errors'
 import { RawResponse } from '../common/http/envelope.interceptor';
 import { DEVICE_PROTOCOLS_TAG } from '../common/http/swagger';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { clientIdentity } from './client-identity';
+import { clientIdentity } from '../tls/client-identity';
 import { SyncmlSessionService } from './syncml-session.service';
 import { MANAGEMENT_PATH, SYNCML_CONTENT_TYPE } from '../common/device-protocol';
 import { plain, SyncmlHttpResult } from './syncml-session.types';

@@ -137,6 +137,15 @@ describe('Push wake-up (WNS) against a fake WNS on loopback', () => {
     await t.app.get(PushService).settle();
     expect(wns.pushes.map((p) => p.status)).toEqual([410]);
     expect((await readDevice(t, gone)).push).not.toHaveProperty('channelUri');
+    // Read again at the device's next session, not a day later.
+    const next = await simulate(t, gone, {
+      push: { providerId: PROVIDER, channelUri: wns.channelUri('gone-2') },
+    }).runSession();
+    const gets = next.transcript.filter((e) => e.verb === 'Get');
+    expect(gets.map((g) => g.target)).toContain(CHANNEL_URI_NODE);
+    expect((await readDevice(t, gone)).push).toMatchObject({
+      channelUri: wns.channelUri('gone-2'),
+    });
   });
 
   it('never pushes to a channel URI outside WNS (the bearer token stays with WNS)', async () => {

@@ -2,7 +2,9 @@ import { Types } from 'mongoose';
 import { CommandDeliveryService } from '../../src/commands/command-delivery.service';
 import { CommandsRepository } from '../../src/commands/commands.repository';
 import type { CommandConfig } from '../../src/commands/commands.types';
+import { APP_CONFIG, type AppConfig } from '../../src/config/app-config';
 import { DeviceCheckinsRepository } from '../../src/devices/device-checkins.repository';
+import { WinDevicesRepository } from '../../src/devices/win-devices.repository';
 import { parseSyncml, type SyncmlCommand, type SyncmlMessage } from '../../src/syncml/codec';
 import { BUSY_RETRY, type BusyRetry } from '../../src/syncml/syncml-session.service';
 import type { SyncmlHttpResult } from '../../src/syncml/syncml-session.types';
@@ -271,5 +273,85 @@ describe('the queue marker', () => {
     await queue(m, d, [get('./DevDetail/A')]);
     expect(await deviceDoc(m, d)).toMatchObject({ queueSeq: 1, queueWrites: 0 });
     expect(managementCommands((await open(d)).answer)).toHaveLength(1);
+  });
+});
+
+describe('push channel', () => {
+  it('a channel WNS reported gone during a message stays forgotten when the answer is saved', async () => {
+    const d = await device0();
+    const channel = 'https://db5p.notify.windows.com/?token=gone';
+    const readAt = new Date(Date.now() - 60_000);
+    await m.db
+      .collection('win_devices')
+      .updateOne(
+        { _id: new Types.ObjectId(d.winDeviceId) },
+        { $set: { push: { channelUri: channel, status: '0', readAt } } },
+      );
+    const { sessionId, answer } = await open(d);
+    const provider = m.module.get<AppConfig>(APP_CONFIG).enrollment.providerId;
+    // A command queued meanwhile: the message reads the queue, and WNS answers 410 to its push.
+    await queue(m, d, [get('./DevDetail/SwV')]);
+    const pending = delivery.pending.bind(delivery);
+    jest.spyOn(delivery, 'pending').mockImplementationOnce(async (...args) => {
+      await m.module.get(WinDevicesRepository).forgetChannel(d.winDeviceId, channel);
+      return pending(...args);
+    });
+    // The device answers a channel Get with its Push/Status only.
+    parsed(
+      await send(d, sessionId, 2, [
+        hdrStatus('1', answer.header.msgId),
+        statusCmd('2', answer.header.msgId, 'pushchannel-1', 'Get'),
+        resultsCmd(
+          '3',
+          answer.header.msgId,
+          'pushchannel-1',
+          `./Vendor/MSFT/DMClient/Provider/${provider}/Push/Status`,
+          '0',
+        ),
+      ]),
+    );
+    const push = (await deviceDoc(m, d))?.push as Record<string, unknown>;
+    expect(push).not.toHaveProperty('channelUri');
+    expect(push).toMatchObject({ status: '0' });
+    expect(push.readAt).not.toEqual(readAt);
+  });
+});
+
+describe('interim answers', () => {
+  it('an Exec answered 202 in a later session is tracked, and expires at a session start past its time', async () => {
+    const d = await device0();
+    const batch = await queue(m, d, [
+      { path: './Device/Vendor/MSFT/Reboot/RebootNow', action: 'Exec', format: 'null' },
+    ]);
+    const cmdId = batch.commands[0].cmdId;
+    const { answer } = await open(d);
+    expect(sentIds(answer)).toEqual([cmdId]);
+    // The device answers only in its next session, with 202 in that session's first message.
+    const later = String(++sid);
+    parsed(
+      await send(d, later, 1, [
+        ...openingCommands(d.deviceId),
+        statusCmd('9', answer.header.msgId, cmdId, 'Exec', '202'),
+      ]),
+    );
+    expect((await commandDocs(m, d))[0]).toMatchObject({ status: 'Awaiting', statusCode: '202' });
+    expect((await deviceDoc(m, d))?.syncml).toMatchObject({ interim: { [cmdId]: 'Exec' } });
+    const timeout = m.module.get<AppConfig>(APP_CONFIG).syncml.asyncResultTimeoutMs;
+    const body = deviceMessage({
+      deviceId: d.deviceId,
+      sessionId: String(++sid),
+      msgId: 1,
+      commands: openingCommands(d.deviceId),
+    });
+    parsed(
+      await m.sessions.handle(
+        Buffer.from(body),
+        d.identity,
+        new Date(Date.now() + timeout + 60_000),
+      ),
+    );
+    expect((await commandDocs(m, d))[0]).toMatchObject({
+      status: 'ExpectedMessageNotReceivedInRequiredPeriodOfTime',
+    });
   });
 });

@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import { DevicesModule } from '../../src/devices/devices.module';
 import { EventsModule } from '../../src/events/events.module';
-import type { ClientIdentity } from '../../src/syncml/client-identity';
+import type { ClientIdentity } from '../../src/tls/client-identity';
 import { SyncmlModule } from '../../src/syncml/syncml.module';
 import { SyncmlSessionService } from '../../src/syncml/syncml-session.service';
 import { makeDeviceCredentials } from './device-certs';
