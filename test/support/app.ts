@@ -46,6 +46,9 @@ export async function startTestApp(
     DEVICE_PORT: '0',
     // Every seeded enterprise creates its device CA: 2048-bit keeps that ~0.1 s instead of ~0.4 s.
     ENROLLMENT_CA_KEY_BITS: '2048',
+    // The webhook relay rewrites documents in the background (it empties their outbox): only the
+    // tests of webhooks run it (test/support/webhook-receiver.ts webhookEnv).
+    WEBHOOK_WORKER: 'false',
     ...env,
   });
   const app = await createApp(config, uri, { logger: ['error'], mongo: opts.mongo });

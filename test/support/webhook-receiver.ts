@@ -128,6 +128,7 @@ export function verifiesWith(header: string, body: string, secret: string): bool
 /** Small, fast settings: the relay polls every 50 ms and retries start at 100 ms. */
 export function webhookEnv(receiver: WebhookReceiver, extra: Record<string, string> = {}) {
   return {
+    WEBHOOK_WORKER: 'true',
     WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true',
     WEBHOOK_TLS_CA_FILE: receiver.caFile,
     WEBHOOK_POLL_INTERVAL_MS: '50',
