@@ -2,16 +2,18 @@ import { Types } from 'mongoose';
 import { CommandDeliveryRepository } from '../../src/commands/command-delivery.repository';
 import {
   CommandDeliveryService,
-  type DeviceRef,
   type DeviceReports,
 } from '../../src/commands/command-delivery.service';
 import type { CommandConfig, WinCommand } from '../../src/commands/commands.types';
 import {
   commandDocs,
   device,
+  deviceRef,
+  getConfig,
   type Medium,
   type MediumDevice,
   queue,
+  replaceConfig,
   startMedium,
   tenant,
 } from '../support/medium';
@@ -32,14 +34,9 @@ beforeAll(async () => {
 afterAll(() => m.close());
 afterEach(() => jest.restoreAllMocks());
 
-const get = (path: string): CommandConfig => ({ path, action: 'Get', format: 'chr' });
-const replace = (path: string): CommandConfig => ({
-  path,
-  action: 'Replace',
-  format: 'int',
-  value: '1',
-});
-const ref = (d: MediumDevice): DeviceRef => ({ id: d.winDeviceId, organizationId: d.orgId });
+const get = getConfig;
+const replace = replaceConfig;
+const ref = deviceRef;
 const reports = (
   statuses: [cmdRef: string, cmd: string, code: string][],
   results: DeviceReports['results'] = [],

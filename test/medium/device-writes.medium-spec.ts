@@ -2,19 +2,21 @@ import { Logger } from '@nestjs/common';
 import { CommandDeliveryRepository } from '../../src/commands/command-delivery.repository';
 import {
   CommandDeliveryService,
-  type DeviceRef,
   type DeviceReports,
   type DeviceResultsReport,
 } from '../../src/commands/command-delivery.service';
-import type { CommandConfig, WinCommand } from '../../src/commands/commands.types';
+import type { WinCommand } from '../../src/commands/commands.types';
 import { parseSyncml } from '../../src/syncml/codec';
 import {
   ADMIN,
   commandDocs,
   device,
+  deviceRef,
+  getConfig,
   type Medium,
   type MediumDevice,
   queue,
+  replaceConfig,
   startMedium,
   tenant,
 } from '../support/medium';
@@ -42,14 +44,9 @@ beforeAll(async () => {
 afterAll(() => m.close());
 afterEach(() => jest.restoreAllMocks());
 
-const get = (path: string): CommandConfig => ({ path, action: 'Get', format: 'chr' });
-const replace = (path: string): CommandConfig => ({
-  path,
-  action: 'Replace',
-  format: 'int',
-  value: '1',
-});
-const ref = (d: MediumDevice): DeviceRef => ({ id: d.winDeviceId, organizationId: d.orgId });
+const get = getConfig;
+const replace = replaceConfig;
+const ref = deviceRef;
 const results = (cmdRef: string, value = 'forged'): DeviceResultsReport => ({
   cmdRef,
   items: [{ path: './Forged', value }],

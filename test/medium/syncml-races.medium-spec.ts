@@ -12,6 +12,7 @@ import {
   commandDocs,
   device,
   deviceDoc,
+  getConfig,
   type Medium,
   type MediumDevice,
   queue,
@@ -54,7 +55,7 @@ afterEach(() => {
   busy.onWait = undefined;
 });
 
-const get = (path: string): CommandConfig => ({ path, action: 'Get', format: 'chr' });
+const get = getConfig;
 
 function send(
   d: MediumDevice,

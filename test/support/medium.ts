@@ -8,6 +8,7 @@ import { Connection, Types } from 'mongoose';
 import type { AuthUser } from '../../src/auth/auth-user';
 import { CommandsModule } from '../../src/commands/commands.module';
 import { CommandsService } from '../../src/commands/commands.service';
+import type { DeviceRef } from '../../src/commands/command-delivery.service';
 import type { CommandConfig } from '../../src/commands/commands.types';
 import { loadConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
@@ -152,3 +153,20 @@ export async function commandDocs(m: Medium, d: MediumDevice) {
 export async function deviceDoc(m: Medium, d: MediumDevice) {
   return m.db.collection('win_devices').findOne({ _id: new Types.ObjectId(d.winDeviceId) });
 }
+
+/** A Get of `path`, as the commands API would store it. */
+export const getConfig = (path: string): CommandConfig => ({ path, action: 'Get', format: 'chr' });
+
+/** A Replace of `path` with the int 1. */
+export const replaceConfig = (path: string): CommandConfig => ({
+  path,
+  action: 'Replace',
+  format: 'int',
+  value: '1',
+});
+
+/** The reference the delivery service takes for a medium device. */
+export const deviceRef = (d: MediumDevice): DeviceRef => ({
+  id: d.winDeviceId,
+  organizationId: d.orgId,
+});
