@@ -1,49 +1,32 @@
 /** @type {import('jest').Config} */
 // Type-checking is tsc's job (npm run build, lint); jest only transpiles, file by file.
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }];
+
+/** A jest project: its name and test files; `store` projects share the store global setup starts. */
+function project(displayName, testMatch, { store = false } = {}) {
+  return {
+    displayName,
+    testEnvironment: 'node',
+    rootDir: '.',
+    testMatch,
+    transform: { '^.+\\.ts$': tsJest },
+    moduleFileExtensions: ['ts', 'js', 'json'],
+    ...(store && {
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    }),
+  };
+}
+
 module.exports = {
   // e2e files start the app and a store; a project-level testTimeout is ignored by jest.
   testTimeout: 60000,
   projects: [
-    {
-      displayName: 'unit',
-      testEnvironment: 'node',
-      rootDir: '.',
-      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'],
-      transform: { '^.+\\.ts$': tsJest },
-      moduleFileExtensions: ['ts', 'js', 'json'],
-    },
-    {
-      displayName: 'e2e',
-      testEnvironment: 'node',
-      rootDir: '.',
-      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
-      transform: { '^.+\\.ts$': tsJest },
-      moduleFileExtensions: ['ts', 'js', 'json'],
-      globalSetup: '<rootDir>/test/support/global-setup.ts',
-      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-    },
-    {
-      // Services against the real store, without HTTP: races and crashes between two writes.
-      displayName: 'medium',
-      testEnvironment: 'node',
-      rootDir: '.',
-      testMatch: ['<rootDir>/test/medium/**/*.medium-spec.ts'],
-      transform: { '^.+\\.ts$': tsJest },
-      moduleFileExtensions: ['ts', 'js', 'json'],
-      globalSetup: '<rootDir>/test/support/global-setup.ts',
-      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-    },
-    {
-      // Generated hostile bodies over HTTP against the real app and store (fast-check, fixed seed).
-      displayName: 'fuzz',
-      testEnvironment: 'node',
-      rootDir: '.',
-      testMatch: ['<rootDir>/test/fuzz/**/*.fuzz-spec.ts'],
-      transform: { '^.+\\.ts$': tsJest },
-      moduleFileExtensions: ['ts', 'js', 'json'],
-      globalSetup: '<rootDir>/test/support/global-setup.ts',
-      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-    },
+    project('unit', ['<rootDir>/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts']),
+    project('e2e', ['<rootDir>/test/e2e/**/*.e2e-spec.ts'], { store: true }),
+    // Services against the real store, without HTTP: races and crashes between two writes.
+    project('medium', ['<rootDir>/test/medium/**/*.medium-spec.ts'], { store: true }),
+    // Generated hostile bodies over HTTP against the real app and store (fast-check, fixed seed).
+    project('fuzz', ['<rootDir>/test/fuzz/**/*.fuzz-spec.ts'], { store: true }),
   ],
 };
