@@ -35,4 +35,17 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/at least 16/);
   });
+
+  it('posts the WNS client secret only over https, or over http to this machine', () => {
+    const wns = (url: string) =>
+      loadConfig({ WNS_PACKAGE_SID: 'ms-app://s-1', WNS_CLIENT_SECRET: 'x', WNS_TOKEN_URL: url })
+        .push.tokenUrl;
+    expect(wns('https://login.live.com/accesstoken.srf')).toBe(
+      'https://login.live.com/accesstoken.srf',
+    );
+    expect(wns('http://127.0.0.1:4100/token')).toBe('http://127.0.0.1:4100/token');
+    expect(() => wns('http://login.live.com/accesstoken.srf')).toThrow(/WNS_TOKEN_URL/);
+    expect(() => wns('ftp://127.0.0.1/token')).toThrow(/WNS_TOKEN_URL/);
+    expect(() => wns('not a url')).toThrow(/WNS_TOKEN_URL/);
+  });
 });

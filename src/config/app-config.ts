@@ -499,7 +499,17 @@ function loadPushConfig(env: Env): PushConfig {
     throw new ConfigError('WNS_PACKAGE_SID and WNS_CLIENT_SECRET are set together or not at all');
   }
   const tokenUrl = env.WNS_TOKEN_URL?.trim() || 'https://login.live.com/accesstoken.srf';
-  if (!/^https?:\/\//.test(tokenUrl)) throw new ConfigError('WNS_TOKEN_URL must be an http(s) URL');
+  // The client secret is posted there: https, or http only to this machine (a local fake WNS).
+  let token: URL;
+  try {
+    token = new URL(tokenUrl);
+  } catch {
+    throw new ConfigError('WNS_TOKEN_URL must be an https URL');
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(token.hostname);
+  if (token.protocol !== 'https:' && !(token.protocol === 'http:' && loopback)) {
+    throw new ConfigError('WNS_TOKEN_URL must be an https URL (http only on loopback)');
+  }
   const extraChannelOrigins = list(env.WNS_EXTRA_CHANNEL_ORIGINS).map((o) => {
     try {
       return new URL(o).origin;
