@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { request as httpsRequest } from 'node:https';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { Types } from 'mongoose';
 import { readFault } from '../../tools/simulator/enroll-messages';
 import { bearer, startTestApp, TestApp } from '../support/app';
+import { devicePost } from '../support/syncml-device';
 import { commandsUrl, seedDevice, Seeded, uniqueDeviceId } from '../support/seed';
 import { expectInvalid, MESSAGES } from './expect-error';
 
@@ -33,50 +33,6 @@ function corruptBodies(enc: Encoding, valid: Buffer): [string, Buffer][] {
     cases.push(['a valid stream with flipped bytes', flipped]);
   }
   return cases;
-}
-
-interface RawReply {
-  status: number;
-  contentType?: string;
-  body: string;
-}
-
-/** A request on the device listener with exactly these headers and bytes. */
-function devicePost(
-  t: TestApp,
-  path: string,
-  headers: Record<string, string>,
-  body: Buffer,
-): Promise<RawReply> {
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    const req = httpsRequest(
-      `${t.deviceBaseUrl}${path}`,
-      {
-        method: 'POST',
-        rejectUnauthorized: false,
-        agent: false,
-        headers: { ...headers, 'Content-Length': String(body.length) },
-      },
-      (res) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            contentType: res.headers['content-type'],
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-      },
-    );
-    // A server that refuses early (413) may close while the body is still being written.
-    req.on('error', (e) => {
-      if (!answered) reject(e);
-    });
-    req.end(body);
-  });
 }
 
 /** superagent JSON-encodes a Buffer sent as application/json; these bytes must go out as they are. */
@@ -221,7 +177,7 @@ describe('malformed input never reaches a 500', () => {
       'SyncML, $enc: $what → plain-text 400 before the certificate is looked at',
       async (c) => {
         const [r, logged] = await errorOutput(() =>
-          devicePost(t, SYNCML, { 'Content-Type': SYNCML_TYPE, 'Content-Encoding': c.enc }, c.body),
+          devicePost(t, SYNCML, null, c.body, SYNCML_TYPE, { 'Content-Encoding': c.enc }),
         );
         expect(r.status).toBe(400);
         expect(r.contentType).toMatch(/^text\/plain/);
@@ -231,12 +187,9 @@ describe('malformed input never reaches a 500', () => {
     );
 
     it('SyncML: an unsupported Content-Encoding → plain-text 415', async () => {
-      const r = await devicePost(
-        t,
-        SYNCML,
-        { 'Content-Type': SYNCML_TYPE, 'Content-Encoding': 'x-snappy' },
-        opening,
-      );
+      const r = await devicePost(t, SYNCML, null, opening, SYNCML_TYPE, {
+        'Content-Encoding': 'x-snappy',
+      });
       expect(r.status).toBe(415);
       expect(r.contentType).toMatch(/^text\/plain/);
       expect(r.body).toBe('Content-Encoding must be gzip, deflate, br or identity (got x-snappy)');
@@ -245,7 +198,7 @@ describe('malformed input never reaches a 500', () => {
     it('SyncML: a gzip that inflates beyond SYNCML_BODY_LIMIT_BYTES → plain-text 413', async () => {
       const bomb = gzipSync(Buffer.alloc(2 * 1024 * 1024, 0x20));
       const [r, logged] = await errorOutput(() =>
-        devicePost(t, SYNCML, { 'Content-Type': SYNCML_TYPE, 'Content-Encoding': 'gzip' }, bomb),
+        devicePost(t, SYNCML, null, bomb, SYNCML_TYPE, { 'Content-Encoding': 'gzip' }),
       );
       expect(r.status).toBe(413);
       expect(r.contentType).toMatch(/^text\/plain/);
@@ -255,7 +208,7 @@ describe('malformed input never reaches a 500', () => {
 
     it.each(cases)('enrollment SOAP, $enc: $what → MessageFormat fault', async (c) => {
       const [r, logged] = await errorOutput(() =>
-        devicePost(t, ENROLLMENT, { 'Content-Type': SOAP_TYPE, 'Content-Encoding': c.enc }, c.body),
+        devicePost(t, ENROLLMENT, null, c.body, SOAP_TYPE, { 'Content-Encoding': c.enc }),
       );
       // MS-MDE2 faults use ENROLLMENT_FAULT_HTTP_STATUS (500 by default), like every other
       // unreadable envelope: the device-protocol answer, not an unhandled error.
@@ -265,12 +218,9 @@ describe('malformed input never reaches a 500', () => {
     });
 
     it('enrollment SOAP: an unsupported Content-Encoding → MessageFormat fault', async () => {
-      const r = await devicePost(
-        t,
-        ENROLLMENT,
-        { 'Content-Type': SOAP_TYPE, 'Content-Encoding': 'compress' },
-        Buffer.from('<x/>'),
-      );
+      const r = await devicePost(t, ENROLLMENT, null, Buffer.from('<x/>'), SOAP_TYPE, {
+        'Content-Encoding': 'compress',
+      });
       expect(readFault(r.body)?.subcode).toBe('s:MessageFormat');
     });
   });

@@ -1,16 +1,9 @@
 import 'reflect-metadata';
-import { getConnectionToken } from '@nestjs/mongoose';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Connection } from 'mongoose';
-import request from 'supertest';
-import { mintToken } from '../../src/auth/token';
-import { createApp } from '../../src/bootstrap';
-import { loadConfig } from '../../src/config/app-config';
 import { startEmbeddedStore, withDatabase, type EmbeddedStore } from '../../src/store';
-import { startDeviceListener, type DeviceListener } from '../../src/tls/device-listener';
-import { bearer, TEST_JWT_SECRET, type TestApp } from '../support/app';
+import { bearer, startTestApp, type TestApp } from '../support/app';
 import { RetryingDevice } from '../support/retrying-device';
 import { commandsUrl } from '../support/seed';
 import {
@@ -57,40 +50,12 @@ beforeAll(async () => {
       onGiveUp: (reason) => (gaveUp = reason),
     },
   });
-  const uri = withDatabase(store.uri, 'storedies');
-  const config = loadConfig({
-    JWT_SECRET: TEST_JWT_SECRET,
-    LOG_REQUESTS: 'false',
-    DATA_DIR: dataDir,
-    DEVICE_PORT: '0',
-    ENROLLMENT_CA_KEY_BITS: '2048',
+  t = await startTestApp(
+    __filename,
     // A request that dies with the store cannot release its device's lock: it expires instead.
-    SYNCML_LOCK_MS: '1500',
-  });
-  const app = await createApp(config, uri, { logger: ['error'] });
-  await app.init();
-  const devices = (await startDeviceListener(app, config)) as DeviceListener;
-  const db = app.get<Connection>(getConnectionToken());
-  await Promise.all(Object.values(db.models).map((m) => m.init()));
-  t = {
-    app,
-    http: request(app.getHttpServer()),
-    db,
-    uri,
-    devices,
-    deviceBaseUrl: `https://127.0.0.1:${devices.port}`,
-    token: (input = {}) =>
-      mintToken(TEST_JWT_SECRET, {
-        subject: 'admin-1',
-        organizations: ['*'],
-        permissions: ['*'],
-        ...input,
-      }),
-    async close() {
-      await devices.close();
-      await app.close();
-    },
-  };
+    { SYNCML_LOCK_MS: '1500' },
+    { uri: withDatabase(store.uri, 'storedies') },
+  );
 });
 
 afterAll(async () => {
