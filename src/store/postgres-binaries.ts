@@ -89,7 +89,7 @@ async function npmBinDir(): Promise<string | undefined> {
 }
 
 /** The package's own recipe (scripts/hydrate-symlinks.js): relative links beside their targets. */
-async function hydrateSymlinks(root: string): Promise<void> {
+export async function hydrateSymlinks(root: string): Promise<void> {
   let links: Array<{ source: string; target: string }>;
   try {
     links = JSON.parse(await readFile(join(root, 'native', 'pg-symlinks.json'), 'utf8'));

@@ -245,3 +245,24 @@ export async function stopLeftoverPostgres(dataDir: string, log: StoreLog): Prom
     );
   }
 }
+
+/**
+ * How to reach the running cluster of `dataDir` as its superuser, for FerretDB's database (its
+ * port from postmaster.pid, line 4): for inspection with psql and for tests.
+ */
+export async function postgresConnection(dataDir: string): Promise<{
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}> {
+  const pid = await readFile(join(postgresDataDir(dataDir), 'postmaster.pid'), 'utf8');
+  return {
+    host: '127.0.0.1',
+    port: Number(pid.split('\n')[3]),
+    user: SUPERUSER,
+    password: await password(dataDir),
+    database: FERRETDB_PG_DATABASE,
+  };
+}
