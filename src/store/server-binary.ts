@@ -10,7 +10,7 @@ import {
 import type { StoreLog } from './store-log';
 
 export type StoreKind = 'mongod' | 'ferretdb';
-/** FerretDB's backend: PostgreSQL by default, SQLite as a warned fallback (decisions.md §26). */
+/** FerretDB's backend: PostgreSQL by default, SQLite as a warned fallback (decisions.md §33). */
 export type FerretdbBackend = 'postgresql' | 'sqlite';
 
 export interface ServerBinary {

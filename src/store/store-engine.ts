@@ -21,7 +21,7 @@ export function storeEngine(env: NodeJS.ProcessEnv): StoreEngine {
 
 // SQLite is kept for what it is good at (no PostgreSQL needed) and warned about for what it is
 // not: FerretDB 1.24 on SQLite pushes down only `_id` and reads every collection in full for any
-// other filter, so sessions slow down with each stored command (decisions.md §26).
+// other filter, so sessions slow down with each stored command (decisions.md §33).
 const SQLITE_COST =
   'FerretDB on SQLite reads a whole collection for every query but one by _id, so the server ' +
   'slows down as commands accumulate; fine to try mullion, not for a fleet.';
