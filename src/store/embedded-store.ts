@@ -5,7 +5,8 @@ import { freeLoopbackPort } from './free-port';
 import { forgetServer, recordServer, stopLeftoverServer } from './leftover-server';
 import { withDatabase } from './mongo-uri';
 import type { PostgresBinaries } from './postgres-binaries';
-import { startPostgres, stopLeftoverPostgres, type RunningPostgres } from './postgres-server';
+import { pairedWithPostgres, startPostgresOnFreePort } from './postgres-pair';
+import { stopLeftoverPostgres } from './postgres-server';
 import { postgresAccount, type PostgresAccount } from './postgres-user';
 import {
   locateServer,
@@ -181,7 +182,12 @@ async function spawnUntilReady(
   if (!plan.postgres) {
     return spawnMongoServer(plan, dataDir, options, log);
   }
-  const postgres = await startPostgresOnFreePort(plan.postgres, dataDir, options, log);
+  const postgres = await startPostgresOnFreePort(plan.postgres, dataDir, {
+    env: options.env ?? process.env,
+    timeoutMs: options.startTimeoutMs ?? 60_000,
+    attempts: PORT_ATTEMPTS,
+    log,
+  });
   let ferretdb: EmbeddedStore;
   try {
     ferretdb = await spawnMongoServer(plan, dataDir, options, log, postgres.url);
@@ -190,73 +196,6 @@ async function spawnUntilReady(
     throw error;
   }
   return pairedWithPostgres(ferretdb, postgres, log);
-}
-
-async function startPostgresOnFreePort(
-  pg: NonNullable<ServerPlan['postgres']>,
-  dataDir: string,
-  options: EmbeddedStoreOptions,
-  log: StoreLog,
-): Promise<RunningPostgres> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freeLoopbackPort();
-    const started = Date.now();
-    try {
-      const running = await startPostgres({
-        ...pg,
-        dataDir,
-        port,
-        env: options.env ?? process.env,
-        timeoutMs: options.startTimeoutMs ?? 60_000,
-        log,
-      });
-      log(
-        `PostgreSQL ${pg.bin.major} (${pg.bin.source}, pid ${running.server.pid}) ready on ` +
-          `127.0.0.1:${port} in ${Date.now() - started} ms`,
-      );
-      return running;
-    } catch (error) {
-      const output = (error as { output?: string }).output ?? '';
-      if (/address already in use/i.test(output) && attempt < PORT_ATTEMPTS) {
-        log(`port ${port} was taken before PostgreSQL could bind it; trying another`);
-        continue;
-      }
-      throw new Error(
-        `PostgreSQL (${pg.bin.binDir}) did not start: ${(error as Error).message}` +
-          (output ? `\n--- its output ---\n${output.trim()}` : ''),
-      );
-    }
-  }
-}
-
-/**
- * FerretDB and its PostgreSQL as one server: it has exited when either has (the other is then
- * stopped, so a restart starts both afresh), and stop() stops FerretDB, then PostgreSQL.
- */
-function pairedWithPostgres(
-  ferretdb: EmbeddedStore,
-  postgres: RunningPostgres,
-  log: StoreLog,
-): EmbeddedStore {
-  let stopping = false;
-  void postgres.server.exited.then(({ code, signal }) => {
-    if (!stopping) {
-      log(
-        `PostgreSQL (pid ${postgres.server.pid}) exited unexpectedly (code ${code}, signal ${signal}):`,
-      );
-      log(postgres.server.output().trim().split('\n').slice(-20).join('\n'));
-    }
-  });
-  const stop = async (): Promise<void> => {
-    stopping = true;
-    await ferretdb.stop();
-    await postgres.server.stop(30_000);
-  };
-  const exited = Promise.race([ferretdb.exited, postgres.server.exited]).then(async (info) => {
-    await stop();
-    return info;
-  });
-  return { ...ferretdb, postgresPid: postgres.server.pid, exited, stop };
 }
 
 async function spawnMongoServer(
