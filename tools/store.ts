@@ -3,7 +3,8 @@
 // directory is the server's: --data-dir, else $DATA_DIR, else ./data. While the server runs on
 // it, this refuses (one store per data directory).
 // npm run store -- --prepare : only makes sure a server binary is available (builds FerretDB if
-// needed) and exits; CI uses it to build before the timed test step.
+// needed, finds PostgreSQL and repairs the npm package's links if npm skipped its postinstall)
+// and exits; CI uses it to build before the timed test step.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -13,6 +14,8 @@ import {
   StoreUnavailableError,
   withDatabase,
 } from '../src/store';
+import { locatePostgres } from '../src/store/postgres-binaries';
+import { POSTGRES_PASSWORD_FILE } from '../src/store/postgres-server';
 import { consoleStoreLog } from '../src/store/store-log';
 
 async function main(): Promise<void> {
@@ -26,6 +29,14 @@ async function main(): Promise<void> {
   if (values.prepare) {
     const { kind, command } = await locateServer(process.env, consoleStoreLog);
     console.log(`embedded store available: ${kind} at ${command}`);
+    if (kind === 'ferretdb') {
+      const postgres = await locatePostgres(process.env);
+      console.log(
+        postgres
+          ? `PostgreSQL ${postgres.major} (${postgres.source}) at ${postgres.binDir}`
+          : 'no PostgreSQL binaries found: FerretDB would run on SQLite (see STORE_ENGINE)',
+      );
+    }
     return;
   }
   const port = Number(values.port);
@@ -35,7 +46,14 @@ async function main(): Promise<void> {
   // The same default as the server's DATA_DIR (src/config/app-config.ts).
   const dataDir = resolve(values['data-dir'] ?? process.env.DATA_DIR ?? 'data');
   const store = await startEmbeddedStore({ dataDir, port });
-  console.log(`\nMONGODB_URI=${withDatabase(store.uri, 'mullion')}\n(Ctrl-C to stop)`);
+  console.log(`\nMONGODB_URI=${withDatabase(store.uri, 'mullion')}`);
+  if (store.backend === 'postgresql') {
+    console.log(
+      `(PostgreSQL underneath: user postgres, database ferretdb, password in ` +
+        `${resolve(dataDir, POSTGRES_PASSWORD_FILE)}, port in ${resolve(dataDir, 'postgres', 'postmaster.pid')})`,
+    );
+  }
+  console.log('(Ctrl-C to stop)');
 
   let stopping = false;
   const shutdown = (): void => {

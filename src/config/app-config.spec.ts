@@ -34,6 +34,14 @@ describe('loadConfig', () => {
       /DEVICE_TRUSTED_PROXIES/,
     );
     expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/at least 16/);
+    expect(() => loadConfig({ STORE_ENGINE: 'sqlite3' })).toThrow(
+      /STORE_ENGINE must be postgres or sqlite/,
+    );
+  });
+
+  it('runs the embedded store on PostgreSQL unless STORE_ENGINE=sqlite', () => {
+    expect(loadConfig({}).store.engine).toBe('postgres');
+    expect(loadConfig({ STORE_ENGINE: 'sqlite' }).store.engine).toBe('sqlite');
   });
 
   it('posts the WNS client secret only over https, or over http to this machine', () => {

@@ -139,6 +139,11 @@ export interface PushConfig {
 
 /** Keeping the store reachable, and failing fast when it is not (docs/decisions.md). */
 export interface StoreConfig {
+  /**
+   * STORE_ENGINE: what the embedded FerretDB keeps its data in (the launcher reads the same
+   * variable; validated here so a typo stops the server at boot). Unused with MONGODB_URI.
+   */
+  engine: 'postgres' | 'sqlite';
   /** Restarts of a dead embedded store tolerated within the window before the server exits 1. */
   maxRestarts: number;
   restartWindowMs: number;
@@ -226,6 +231,14 @@ function bool(env: Env, key: string, def: boolean): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new ConfigError(`${key} must be true or false, got "${raw}"`);
+}
+
+function storeEngine(env: Env): StoreConfig['engine'] {
+  const value = env.STORE_ENGINE?.trim() || 'postgres';
+  if (value !== 'postgres' && value !== 'sqlite') {
+    throw new ConfigError(`STORE_ENGINE must be postgres or sqlite, got "${value}"`);
+  }
+  return value;
 }
 
 function readPublicKey(env: Env): string | undefined {
@@ -450,6 +463,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     mongodbUri: uri,
     dataDir,
     store: {
+      engine: storeEngine(env),
       maxRestarts: int(env, 'STORE_MAX_RESTARTS', 5, 0, 1000),
       restartWindowMs: int(env, 'STORE_RESTART_WINDOW_SECONDS', 60, 1, 86400) * 1000,
       restartBackoffMs: int(env, 'STORE_RESTART_BACKOFF_MS', 250, 0, 60000),

@@ -111,41 +111,53 @@ describe('embedded store lifecycle', () => {
   });
 
   /** Runs a node child that starts a store, reports its pid, then does `then`. */
-  async function orphanCandidate(then: string): Promise<{ child: ChildProcess; pid: number }> {
+  async function orphanCandidate(
+    then: string,
+  ): Promise<{ child: ChildProcess; pid: number; postgresPid: number }> {
     const script = `
       require('ts-node').register({ transpileOnly: true });
       const { startEmbeddedStore } = require(${JSON.stringify(join(__dirname, 'embedded-store'))});
       startEmbeddedStore({ dataDir: ${JSON.stringify(join(scratch, 'data'))}, log: () => {} })
-        .then((store) => { process.stdout.write(store.pid + '\\n'); ${then} });`;
+        .then((store) => {
+          process.stdout.write(store.pid + ' ' + (store.postgresPid || 0) + '\\n'); ${then}
+        });`;
     const child = spawn(process.execPath, ['-e', script], {
       cwd: resolve(__dirname, '../..'),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-    return { child, pid: Number(line.toString()) };
+    const [pid, postgresPid] = line.toString().trim().split(' ').map(Number);
+    return { child, pid, postgresPid };
   }
 
   it('kills the server when the parent calls process.exit() without stopping it', async () => {
-    const { child, pid } = await orphanCandidate('process.exit(0);');
+    const { child, pid, postgresPid } = await orphanCandidate('process.exit(0);');
     try {
       expect(pid).toBeGreaterThan(0);
       await once(child, 'exit');
       expect(await waitUntilGone(pid, 10_000)).toBe(true);
+      // PostgreSQL, when FerretDB runs on it, gets its fast-shutdown signal too.
+      if (postgresPid) expect(await waitUntilGone(postgresPid, 30_000)).toBe(true);
     } finally {
       killIfRunning(pid);
+      killIfRunning(postgresPid);
     }
   });
 
   it('kills the server when an unhandled SIGTERM ends the parent, which still dies of it', async () => {
-    const { child, pid } = await orphanCandidate('setInterval(() => undefined, 1000);');
+    const { child, pid, postgresPid } = await orphanCandidate(
+      'setInterval(() => undefined, 1000);',
+    );
     try {
       expect(isRunning(pid)).toBe(true);
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
       expect(await exited).toEqual([null, 'SIGTERM']);
       expect(await waitUntilGone(pid, 10_000)).toBe(true);
+      if (postgresPid) expect(await waitUntilGone(postgresPid, 30_000)).toBe(true);
     } finally {
       killIfRunning(pid);
+      killIfRunning(postgresPid);
     }
   });
 

@@ -82,7 +82,7 @@ describe('a store whose parent was killed with SIGKILL', () => {
         const client = await new MongoClient(store.uri).connect();
         await client.db('leftover').collection('c').insertOne({ written: 'before the kill' });
         await client.close();
-        process.stdout.write(JSON.stringify({ pid: store.pid }) + '\\n');
+        process.stdout.write(JSON.stringify({ pid: store.pid, postgresPid: store.postgresPid }) + '\\n');
         setInterval(() => undefined, 1000);
       })();`;
     const parent = spawn(process.execPath, ['-e', script], {
@@ -90,13 +90,16 @@ describe('a store whose parent was killed with SIGKILL', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
-    const orphan = JSON.parse(line.toString()) as { pid: number };
+    const orphan = JSON.parse(line.toString()) as { pid: number; postgresPid?: number };
     pids.push(orphan.pid);
+    if (orphan.postgresPid) pids.push(orphan.postgresPid);
     parent.kill('SIGKILL');
     await once(parent, 'exit');
     // The server outlived its parent. Its pipes to the parent are broken, so it would die at
     // its next log line; an idle one logs nothing at level warn.
     expect(isRunning(orphan.pid)).toBe(true);
+    // On PostgreSQL its postmaster was orphaned with it, holding postmaster.pid.
+    if (orphan.postgresPid) expect(isRunning(orphan.postgresPid)).toBe(true);
 
     const lines: string[] = [];
     const store = await startEmbeddedStore({ dataDir, log: (l) => lines.push(l) });
@@ -104,6 +107,10 @@ describe('a store whose parent was killed with SIGKILL', () => {
       expect(isRunning(orphan.pid)).toBe(false);
       expect(store.pid).not.toBe(orphan.pid);
       expect(lines.join('\n')).toContain(`stopping ${store.kind} (pid ${orphan.pid}`);
+      if (orphan.postgresPid) {
+        expect(isRunning(orphan.postgresPid)).toBe(false);
+        expect(lines.join('\n')).toContain(`stopping PostgreSQL (pid ${orphan.postgresPid})`);
+      }
       const after = await new MongoClient(store.uri).connect();
       const found = await after.db('leftover').collection('c').findOne({});
       await after.close();

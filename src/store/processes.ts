@@ -63,10 +63,14 @@ export async function waitUntilGone(pid: number, ms: number): Promise<boolean> {
   return true;
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; true once the process is gone. */
-export async function terminate(pid: number, graceMs: number): Promise<boolean> {
+/** `first` (SIGTERM), then SIGKILL after `graceMs`; true once the process is gone. */
+export async function terminate(
+  pid: number,
+  graceMs: number,
+  first: NodeJS.Signals = 'SIGTERM',
+): Promise<boolean> {
   for (const [signal, ms] of [
-    ['SIGTERM', graceMs],
+    [first, graceMs],
     ['SIGKILL', 5_000],
   ] as const) {
     try {

@@ -10,6 +10,8 @@ import {
 import type { StoreLog } from './store-log';
 
 export type StoreKind = 'mongod' | 'ferretdb';
+/** FerretDB's backend: PostgreSQL by default, SQLite as a warned fallback (decisions.md §33). */
+export type FerretdbBackend = 'postgresql' | 'sqlite';
 
 export interface ServerBinary {
   kind: StoreKind;
@@ -50,14 +52,23 @@ function unavailableMessage(ferretdbPath: string): string {
   ].join('\n');
 }
 
-/** Command-line flags: loopback only, data in `dataDir`, quiet. */
-export function serverArgs(kind: StoreKind, dataDir: string, port: number): string[] {
+/**
+ * Command-line flags: loopback only, data in `dataDir`, quiet. FerretDB on PostgreSQL takes its
+ * URL (with the password) from the environment, see serverEnv.
+ */
+export function serverArgs(
+  kind: StoreKind,
+  dataDir: string,
+  port: number,
+  backend: FerretdbBackend = 'sqlite',
+): string[] {
   if (kind === 'mongod') {
     return ['--dbpath', dataDir, '--bind_ip', '127.0.0.1', '--port', String(port), '--quiet'];
   }
   return [
-    '--handler=sqlite',
-    `--sqlite-url=file:${dataDir}/`,
+    ...(backend === 'postgresql'
+      ? ['--handler=postgresql']
+      : ['--handler=sqlite', `--sqlite-url=file:${dataDir}/`]),
     `--listen-addr=127.0.0.1:${port}`,
     '--telemetry=disable',
     '--debug-addr=-', // no metrics/pprof HTTP listener
@@ -66,10 +77,23 @@ export function serverArgs(kind: StoreKind, dataDir: string, port: number): stri
   ];
 }
 
-/** The child's environment: ours, with FerretDB's telemetry off even if a flag were dropped. */
-export function serverEnv(kind: StoreKind, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/**
+ * The child's environment: ours, with FerretDB's telemetry off even if a flag were dropped, and
+ * the PostgreSQL URL (a process's environment is readable by its owner only, its argv by all).
+ */
+export function serverEnv(
+  kind: StoreKind,
+  env: NodeJS.ProcessEnv,
+  postgresqlUrl?: string,
+): NodeJS.ProcessEnv {
   if (kind === 'mongod') {
     return env;
   }
-  return { ...env, DO_NOT_TRACK: '1', FERRETDB_TELEMETRY: 'disable' };
+  const { FERRETDB_POSTGRESQL_URL: _inherited, ...rest } = env;
+  return {
+    ...rest,
+    DO_NOT_TRACK: '1',
+    FERRETDB_TELEMETRY: 'disable',
+    ...(postgresqlUrl ? { FERRETDB_POSTGRESQL_URL: postgresqlUrl } : {}),
+  };
 }

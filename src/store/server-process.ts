@@ -18,19 +18,19 @@ export interface ServerProcess {
   hasExited(): boolean;
   /** The last ~16 KiB the child wrote to stdout and stderr, for error messages. */
   output(): string;
-  /** SIGTERM, then SIGKILL if it is still running after `graceMs`. Idempotent. */
+  /** The stop signal (SIGTERM), then SIGKILL if it is still running after `graceMs`. Idempotent. */
   stop(graceMs?: number): Promise<void>;
 }
 
 // Process-wide hooks shared by every live child (not one set per child, which would trip
 // Node's listener-count warning in test runs): the store must not outlive its parent.
-const liveChildren = new Set<ChildProcess>();
+const liveChildren = new Map<ChildProcess, NodeJS.Signals>();
 let hooksInstalled = false;
 
 // 'exit' covers process.exit() and uncaught errors. Only synchronous work is possible there;
-// SIGTERM lets the server close its files cleanly on its own.
+// the child's stop signal lets it close its files cleanly on its own.
 function terminateChildren(): void {
-  liveChildren.forEach((child) => child.kill('SIGTERM'));
+  liveChildren.forEach((signal, child) => child.kill(signal));
 }
 
 // A signal nobody handles kills Node without an 'exit' event. Listening for it cancels that
@@ -46,7 +46,7 @@ function onTerminatingSignal(signal: NodeJS.Signals): void {
   process.kill(process.pid, signal);
 }
 
-function trackUntilExit(child: ChildProcess): void {
+function trackUntilExit(child: ChildProcess, signal: NodeJS.Signals): void {
   if (!hooksInstalled) {
     process.on('exit', terminateChildren);
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -54,18 +54,29 @@ function trackUntilExit(child: ChildProcess): void {
     }
     hooksInstalled = true;
   }
-  liveChildren.add(child);
+  liveChildren.set(child, signal);
   child.once('exit', () => liveChildren.delete(child));
+}
+
+export interface SpawnOptions {
+  /** Run as this account (PostgreSQL refuses root). */
+  uid?: number;
+  gid?: number;
+  cwd?: string;
+  /** What stop() sends first; default SIGTERM (PostgreSQL: SIGINT, its fast shutdown). */
+  stopSignal?: NodeJS.Signals;
 }
 
 export function spawnServer(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
+  options: SpawnOptions = {},
 ): ServerProcess {
+  const { stopSignal = 'SIGTERM', ...spawnOptions } = options;
   // Not detached: a Ctrl-C in the terminal reaches the whole process group, so the server
   // also dies when the parent is interrupted without a chance to run any handler.
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...spawnOptions });
   let tail = '';
   // The pipes must be drained for the whole life of the child, or it blocks once they fill.
   const collect = (chunk: Buffer): void => {
@@ -87,13 +98,13 @@ export function spawnServer(
       resolve(exitInfo);
     });
   });
-  trackUntilExit(child);
+  trackUntilExit(child, stopSignal);
 
   const stop = async (graceMs = 10_000): Promise<void> => {
     if (exitInfo) {
       return;
     }
-    child.kill('SIGTERM');
+    child.kill(stopSignal);
     // Unref'd: a pending grace timer must not keep the parent alive after the child is gone.
     const timer = sleep(graceMs, 'timeout' as const, { ref: false });
     if ((await Promise.race([exited, timer])) === 'timeout') {
