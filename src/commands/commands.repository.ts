@@ -60,6 +60,17 @@ export function commandId(batchId: string, position: number): string {
   return `${batchId}-${position}`;
 }
 
+/**
+ * The positions the listed cmdIds name in the batch (others name no command of it): a batch's
+ * commands are read by the {batchId, position} index, which cmdIds alone do not reach.
+ */
+function positionsOf(batchId: string, cmdIds: string[]): number[] {
+  const prefix = `${batchId}-`;
+  return cmdIds
+    .filter((c) => c.startsWith(prefix) && /^(0|[1-9]\d{0,8})$/.test(c.slice(prefix.length)))
+    .map((c) => Number(c.slice(prefix.length)));
+}
+
 export interface NewBatch {
   /** From newBatchId(), or the batch an Idempotency-Key claimed earlier. */
   id: string;
@@ -252,7 +263,7 @@ export class CommandsRepository {
       organizationId: orgId,
       status: CommandStatus.Pending,
     };
-    if (cmdIds) filter.cmdId = { $in: cmdIds };
+    if (cmdIds) filter.position = { $in: positionsOf(batchId, cmdIds) };
     const res = await this.commands
       .updateMany(
         filter,
@@ -271,7 +282,7 @@ export class CommandsRepository {
     cmdIds: string[],
   ): Promise<WinCommand[]> {
     const docs = await this.commands
-      .find({ batchId, organizationId: orgId, cmdId: { $in: cmdIds } })
+      .find({ batchId, organizationId: orgId, position: { $in: positionsOf(batchId, cmdIds) } })
       .lean<WinCommandDoc[]>()
       .exec();
     return docs.map(toCommand);
