@@ -5,9 +5,11 @@
  * the embedded store in a temporary directory, seeds one organization/enterprise/device, then
  * runs autocannon against the commands POST (a `--batch`-command batch per request) and against
  * GET /health with the same connections and duration, and prints requests/s, p50/p99 latency
- * and failures for both, and their ratio. Stops the app and the store and exits on its own.
+ * and failures for both, and their ratio, and the database round trips of one POST (driver
+ * commandStarted events). Stops the app and the store and exits on its own.
  */
 import autocannon from 'autocannon';
+import type { CommandStartedEvent } from 'mongodb';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BenchServer, seedBenchDevice, startBenchServer } from './lib/bench-server';
@@ -102,12 +104,45 @@ function table(rows: string[][]): string {
   ].join('\n');
 }
 
+/** The store commands one POST issues, in order (`insert win_commands`, …). */
+async function roundTripsOfOnePost(
+  server: BenchServer,
+  url: string,
+  body: string,
+): Promise<string[]> {
+  const seen: string[] = [];
+  const client = server.db.getClient();
+  const listener = (e: CommandStartedEvent) => {
+    // The webhook worker polls on its own timer meanwhile: its queries are not the POST's.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 80;
+    const stack = new Error().stack ?? '';
+    Error.stackTraceLimit = limit;
+    if (stack.includes('/src/webhooks/')) return;
+    const collection = e.command[e.commandName];
+    seen.push(typeof collection === 'string' ? `${e.commandName} ${collection}` : e.commandName);
+  };
+  client.on('commandStarted', listener);
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
+      body,
+    });
+    if (res.status !== 200) throw new Error(`POST answered ${res.status} ${await res.text()}`);
+  } finally {
+    client.off('commandStarted', listener);
+  }
+  return seen;
+}
+
 function report(
   options: BenchOptions,
   server: BenchServer,
   argv: string[],
   rows: Row[],
   stored: string,
+  trips: string[],
 ): void {
   const [post, health] = rows.map((r) => r.result);
   const cpu = cpus();
@@ -165,6 +200,7 @@ function report(
     `POST throughput in commands: ${fmt(post.requests.average * options.batch, 0)} commands/s`,
   );
   console.log(`stored:   ${stored}`);
+  console.log(`round trips of one POST: ${trips.length} (${trips.join(', ')})`);
   if (server.storeKind === 'ferretdb') {
     // Measured: FerretDB 1.24's SQLite backend pushes down only a filter on _id alone (explain:
     // filterPushdown false, SCAN otherwise). The POST reads organizations, enterprises and
@@ -188,6 +224,8 @@ async function main(): Promise<number> {
   const options = parseOptions(argv);
   const server = await startBenchServer({
     env: { COMMANDS_MAX_PER_BATCH: String(Math.max(100, options.batch)) },
+    // Round trips of one POST are counted from the driver's commandStarted events.
+    mongo: { monitorCommands: true },
     log: (message) => console.log(`[store] ${message}`),
   });
   let stopping = false;
@@ -202,6 +240,11 @@ async function main(): Promise<number> {
   try {
     const { slug, deviceId } = await seedBenchDevice(server);
     const commandsUrl = `${server.baseUrl}/v1/organizations/${slug}/mdm/windows/enterprise/devices/${deviceId}/commands/`;
+    const trips = await roundTripsOfOnePost(
+      server,
+      commandsUrl,
+      commandBatchBody(options.batch, MIX, 'bench batch'),
+    );
     const rows = [
       await load(options, `POST commands (${options.batch}/batch)`, {
         url: commandsUrl,
@@ -215,7 +258,7 @@ async function main(): Promise<number> {
     // in flight when autocannon stopped may add a few).
     const batches = await server.db.collection('win_command_batches').countDocuments();
     const commands = await server.db.collection('win_commands').countDocuments();
-    report(options, server, argv, rows, `${batches} batches, ${commands} commands`);
+    report(options, server, argv, rows, `${batches} batches, ${commands} commands`, trips);
     return rows.some(({ result: r }) => r['2xx'] === 0) ? 1 : 0;
   } finally {
     await server.close();

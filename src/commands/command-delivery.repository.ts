@@ -17,6 +17,8 @@ const USER_SCOPE = /^\.\/User\//;
 export const RESULTS_AWAITED: string[] = [CommandStatus.Awaiting, CommandStatus.Acknowledged];
 
 export interface StatusTransition {
+  /** The command's `_id`: every device-facing write addresses a command by it. */
+  id: string;
   cmdId: string;
   /** The verb recorded for the command: a Status for another verb must not apply. */
   action: string;
@@ -55,7 +57,7 @@ export class CommandDeliveryRepository {
     sessionRef: string,
     sentAt: Date,
   ): Promise<{ moved: Set<string>; opToken: string }> {
-    return this.stamped(winDeviceId, '_id', ids, (opToken) => [
+    return this.stamped(winDeviceId, ids, (opToken) => [
       {
         updateMany: {
           filter: { _id: { $in: ids }, winDeviceId, status: CommandStatus.Pending },
@@ -71,13 +73,32 @@ export class CommandDeliveryRepository {
     ]);
   }
 
-  async findForDevice(winDeviceId: string, cmdIds: string[]): Promise<WinCommand[]> {
+  /**
+   * The listed commands of the device that are Awaiting, the only ones a Status applies to. Read
+   * as the device's Awaiting commands (an index prefix: what is in flight, however long its
+   * history), then picked by cmdId.
+   */
+  async findAwaiting(winDeviceId: string, cmdIds: string[]): Promise<WinCommand[]> {
     if (!cmdIds.length) return [];
     const docs = await this.commands
-      .find({ winDeviceId, cmdId: { $in: cmdIds } })
+      .find({ winDeviceId, status: CommandStatus.Awaiting })
       .lean<WinCommandDoc[]>()
       .exec();
-    return docs.map(toCommand);
+    const wanted = new Set(cmdIds);
+    return docs.filter((d) => wanted.has(d.cmdId)).map(toCommand);
+  }
+
+  /**
+   * The listed commands of the device in any state (Results may come for an answered Get), by
+   * the unique cmdId index; another device's commands are left out.
+   */
+  async findByCmdIds(winDeviceId: string, cmdIds: string[]): Promise<WinCommand[]> {
+    if (!cmdIds.length) return [];
+    const docs = await this.commands
+      .find({ cmdId: { $in: cmdIds } })
+      .lean<WinCommandDoc[]>()
+      .exec();
+    return docs.filter((d) => d.winDeviceId.toHexString() === winDeviceId).map(toCommand);
   }
 
   /**
@@ -86,11 +107,11 @@ export class CommandDeliveryRepository {
    * or move a command backwards. Answers the cmdIds whose transition applied.
    */
   async applyStatuses(winDeviceId: string, transitions: StatusTransition[]): Promise<Set<string>> {
-    const cmdIds = transitions.map((t) => t.cmdId);
-    const { moved } = await this.stamped(winDeviceId, 'cmdId', cmdIds, (opToken) =>
+    const ids = transitions.map((t) => t.id);
+    const { moved } = await this.stamped(winDeviceId, ids, (opToken) =>
       this.statusOps(winDeviceId, transitions, opToken),
     );
-    return moved;
+    return new Set(transitions.filter((t) => moved.has(t.id)).map((t) => t.cmdId));
   }
 
   private statusOps(
@@ -108,8 +129,8 @@ export class CommandDeliveryRepository {
         ops.push({
           updateOne: {
             filter: {
+              _id: t.id,
               winDeviceId,
-              cmdId: t.cmdId,
               status: CommandStatus.Awaiting,
               'config.action': t.action,
             },
@@ -137,8 +158,8 @@ export class CommandDeliveryRepository {
       ops.push({
         updateMany: {
           filter: {
+            _id: { $in: group.map((g) => g.id) },
             winDeviceId,
-            cmdId: { $in: group.map((g) => g.cmdId) },
             status: CommandStatus.Awaiting,
             'config.action': t.action,
           },
@@ -162,7 +183,6 @@ export class CommandDeliveryRepository {
    */
   private async stamped(
     winDeviceId: string,
-    key: '_id' | 'cmdId',
     values: string[],
     ops: (opToken: string) => AnyBulkWriteOperation<WinCommandDoc>[],
   ): Promise<{ moved: Set<string>; opToken: string }> {
@@ -172,14 +192,11 @@ export class CommandDeliveryRepository {
     if (res.modifiedCount === values.length) return { moved: new Set(values), opToken };
     if (res.modifiedCount === 0) return { moved: new Set(), opToken };
     const docs = await this.commands
-      .find({ winDeviceId, [key]: { $in: values }, opToken })
-      .select({ cmdId: 1 })
-      .lean<Pick<WinCommandDoc, '_id' | 'cmdId'>[]>()
+      .find({ _id: { $in: values }, winDeviceId, opToken })
+      .select({ _id: 1 })
+      .lean<Pick<WinCommandDoc, '_id'>[]>()
       .exec();
-    return {
-      moved: new Set(docs.map((d) => (key === '_id' ? d._id.toHexString() : d.cmdId))),
-      opToken,
-    };
+    return { moved: new Set(docs.map((d) => d._id.toHexString())), opToken };
   }
 
   /**
@@ -190,14 +207,14 @@ export class CommandDeliveryRepository {
    */
   async attachResults(
     winDeviceId: string,
-    results: { cmdId: string; data: CommandDataItem[] }[],
+    results: { id: string; data: CommandDataItem[] }[],
   ): Promise<number> {
     if (!results.length) return 0;
     const ops: AnyBulkWriteOperation<WinCommandDoc>[] = results.map((r) => ({
       updateOne: {
         filter: {
+          _id: r.id,
           winDeviceId,
-          cmdId: r.cmdId,
           'config.action': 'Get',
           status: { $in: RESULTS_AWAITED },
           sentAt: { $ne: null },
@@ -303,7 +320,7 @@ export class CommandDeliveryRepository {
   /** An open Exec's outcome, from the device's alert; conditional on it being still open. */
   async settleExec(
     winDeviceId: string,
-    cmdId: string,
+    id: string,
     to: string,
     data: CommandDataItem[],
     receivedAt: Date,
@@ -311,8 +328,8 @@ export class CommandDeliveryRepository {
     const res = await this.commands
       .updateOne(
         {
+          _id: id,
           winDeviceId,
-          cmdId,
           status: CommandStatus.Awaiting,
           statusCode: { $in: INTERIM_CODES },
           'config.action': 'Exec',

@@ -133,23 +133,19 @@ export class CommandDeliveryService {
     const refs = [
       ...new Set([...e.statuses.map((s) => s.cmdRef), ...e.results.map((r) => r.cmdRef)]),
     ];
-    const known = new Map(
-      (await this.repo.findForDevice(device.id, refs)).map((c) => [c.cmdId, c]),
-    );
+    const known = new Map((await this.repo.findAwaiting(device.id, refs)).map((c) => [c.cmdId, c]));
     const transitions: StatusTransition[] = [];
     const answered = new Set<string>();
     for (const s of e.statuses) {
       const c = known.get(s.cmdRef);
       // The command this Status moves, or why it moves none.
       const target = !c
-        ? `unknown command ${s.cmdRef}`
-        : c.status !== CommandStatus.Awaiting
-          ? `${c.cmdId} in state ${c.status} (not Awaiting)`
-          : s.cmd && s.cmd !== c.config.action
-            ? `${c.cmdId}, which is a ${c.config.action}, named ${s.cmd}`
-            : answered.has(c.cmdId)
-              ? `${c.cmdId}, a second time in one message`
-              : c;
+        ? `${s.cmdRef}, unknown or not Awaiting`
+        : s.cmd && s.cmd !== c.config.action
+          ? `${c.cmdId}, which is a ${c.config.action}, named ${s.cmd}`
+          : answered.has(c.cmdId)
+            ? `${c.cmdId}, a second time in one message`
+            : c;
       if (typeof target === 'string') {
         this.logger.warn(`Status ${s.code} from device ${device.id} for ${target}: ignored`);
         continue;
@@ -157,6 +153,7 @@ export class CommandDeliveryService {
       answered.add(target.cmdId);
       const results = resultsByRef.get(target.cmdId);
       transitions.push({
+        id: target.id,
         cmdId: target.cmdId,
         action: target.config.action,
         to: statusNameFor(s.code, target.config.action), // 101, 213, Exec 202 keep it Awaiting
@@ -174,7 +171,12 @@ export class CommandDeliveryService {
     }
     // Results whose Status was refused above go the late way, which applies its own conditions.
     const late = e.results.filter((r) => !answered.has(r.cmdRef));
-    if (late.length) await this.attachLate(device, late, known);
+    if (late.length) {
+      // Results for a Get answered in an earlier message: it is no longer Awaiting.
+      const others = late.map((r) => r.cmdRef).filter((ref) => !known.has(ref));
+      for (const c of await this.repo.findByCmdIds(device.id, others)) known.set(c.cmdId, c);
+      await this.attachLate(device, late, known);
+    }
     return transitions.filter((t) => applied.has(t.cmdId)).map((t) => t.cmdId);
   }
 
@@ -186,9 +188,7 @@ export class CommandDeliveryService {
   async attachLateResults(device: DeviceRef, results: DeviceResultsReport[]): Promise<number> {
     if (!results.length) return 0;
     const refs = [...new Set(results.map((r) => r.cmdRef))];
-    const known = new Map(
-      (await this.repo.findForDevice(device.id, refs)).map((c) => [c.cmdId, c]),
-    );
+    const known = new Map((await this.repo.findByCmdIds(device.id, refs)).map((c) => [c.cmdId, c]));
     return this.attachLate(device, results, known);
   }
 
@@ -197,7 +197,7 @@ export class CommandDeliveryService {
     results: DeviceResultsReport[],
     known: Map<string, WinCommand>,
   ): Promise<number> {
-    const wanted: DeviceResultsReport[] = [];
+    const wanted: { id: string; data: CommandDataItem[] }[] = [];
     for (const r of results) {
       const c = known.get(r.cmdRef);
       const why = !c
@@ -210,14 +210,11 @@ export class CommandDeliveryService {
               ? `${c.cmdId}, which has its Results already`
               : null;
       if (why) this.logger.warn(`Results from device ${device.id} for ${why}: ignored`);
-      else wanted.push(r);
+      else if (c) wanted.push({ id: c.id, data: itemsOf(r) });
     }
     if (!wanted.length) return 0;
     // The store checks the same conditions again, in the update: a racing message may have won.
-    const n = await this.repo.attachResults(
-      device.id,
-      wanted.map((r) => ({ cmdId: r.cmdRef, data: itemsOf(r) })),
-    );
+    const n = await this.repo.attachResults(device.id, wanted);
     if (n !== wanted.length)
       this.logger.warn(`${wanted.length - n} Results for ${device.id} were no longer awaited`);
     return n;
@@ -266,7 +263,7 @@ export class CommandDeliveryService {
       if (r.format !== undefined) item.format = r.format;
       if (r.type !== undefined) item.type = r.type;
       if (r.data !== undefined) item.value = r.data;
-      if (await this.repo.settleExec(device.id, c.cmdId, to, [item], receivedAt)) settled++;
+      if (await this.repo.settleExec(device.id, c.id, to, [item], receivedAt)) settled++;
     }
     if (settled) this.logger.log(`Device ${device.id}: ${settled} asynchronous Execs settled`);
     return settled;

@@ -6,6 +6,8 @@ import { DeviceActionsService } from './actions/device-actions.service';
 import { PushModule } from '../push/push.module';
 import { CommandDeliveryRepository } from './command-delivery.repository';
 import { CommandDeliveryService } from './command-delivery.service';
+import { CommandHistoryRepository } from './command-history.repository';
+import { CommandRetentionJob } from './command-retention.job';
 import { CommandsController } from './commands.controller';
 import { CommandsListener } from './commands.listener';
 import { CommandsRepository } from './commands.repository';
@@ -30,6 +32,8 @@ import { WinCommandDoc, WinCommandSchema } from './win-command.schema';
     CommandsService,
     CommandDeliveryRepository,
     CommandDeliveryService,
+    CommandHistoryRepository,
+    CommandRetentionJob,
     CommandsListener,
     DeviceActionsService,
   ],

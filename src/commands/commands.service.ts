@@ -86,58 +86,28 @@ export class CommandsService {
     idempotencyKey?: string,
   ): Promise<BatchView> {
     const { name, configs, action } = input;
-    const { organization, enterprise, device } = await this.devices.resolveDevice(
+    // The device lookup opens its queue marker bracket (decisions §16): a check-in never trusts
+    // an empty queue read while this batch is being written.
+    const { organization, device, created } = await this.devices.appendToDeviceQueue(
       user,
       orgIdOrSlug,
       winDeviceId,
-      {
-        requireActive: true,
+      async ({ organization, device }) => {
+        input.check?.(device);
+        const batchId = await this.batchIdFor(organization.id, device.id, input, idempotencyKey);
+        const created = await this.repo.createBatch({
+          id: batchId,
+          organizationId: organization.id,
+          winEnterpriseId: device.winEnterpriseId,
+          winDeviceId: device.id,
+          mdmUserId: device.mdmUserId ?? null,
+          name,
+          createdBy: user.subject,
+          configs,
+          action,
+        });
+        return { organization, device, created };
       },
-    );
-    input.check?.(device);
-    let batchId = this.repo.newBatchId();
-    if (idempotencyKey !== undefined) {
-      if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
-        throw invalidData([
-          { field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' },
-        ]);
-      }
-      const hash = createHash('sha256')
-        // A plain batch hashes as before; an action's batch also by its action.
-        .update(JSON.stringify(action ? { name, configs, action } : { name, configs }))
-        .digest('hex');
-      const claim = await this.repo.claimIdempotencyKey(
-        `${organization.id}:${device.id}:${idempotencyKey}`,
-        hash,
-        batchId,
-      );
-      if (claim.requestHash !== hash) {
-        throw new DomainError(
-          ErrorCode.Conflict,
-          'Idempotency-Key was already used with a different request body',
-          [
-            {
-              field: 'Idempotency-Key',
-              message: 'reuse a key only to retry the identical request',
-            },
-          ],
-        );
-      }
-      batchId = claim.batchId;
-    }
-    // Inside the device's queue marker: a check-in never trusts an empty queue read meanwhile.
-    const created = await this.checkins.appendToQueue(device.id, () =>
-      this.repo.createBatch({
-        id: batchId,
-        organizationId: organization.id,
-        winEnterpriseId: enterprise.id,
-        winDeviceId: device.id,
-        mdmUserId: device.mdmUserId ?? null,
-        name,
-        createdBy: user.subject,
-        configs,
-        action,
-      }),
     );
     // A fresh batch is answered from what was just written (no read-back: on stores without
     // index pushdown, such as FerretDB's SQLite backend, a read-back scans every command). A
@@ -153,12 +123,46 @@ export class CommandsService {
     this.logger.log(
       JSON.stringify({
         msg: 'command batch queued',
-        batchId,
+        batchId: created.batch.id,
         winDeviceId: device.id,
         commands: configs.length,
       }),
     );
     return view;
+  }
+
+  /** A fresh batch id, or the one an earlier request with the same Idempotency-Key claimed. */
+  private async batchIdFor(
+    orgId: string,
+    winDeviceId: string,
+    input: NewCommands,
+    idempotencyKey?: string,
+  ): Promise<string> {
+    const batchId = this.repo.newBatchId();
+    if (idempotencyKey === undefined) return batchId;
+    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw invalidData([
+        { field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' },
+      ]);
+    }
+    const { name, configs, action } = input;
+    const hash = createHash('sha256')
+      // A plain batch hashes as before; an action's batch also by its action.
+      .update(JSON.stringify(action ? { name, configs, action } : { name, configs }))
+      .digest('hex');
+    const claim = await this.repo.claimIdempotencyKey(
+      `${orgId}:${winDeviceId}:${idempotencyKey}`,
+      hash,
+      batchId,
+    );
+    if (claim.requestHash !== hash) {
+      throw new DomainError(
+        ErrorCode.Conflict,
+        'Idempotency-Key was already used with a different request body',
+        [{ field: 'Idempotency-Key', message: 'reuse a key only to retry the identical request' }],
+      );
+    }
+    return claim.batchId;
   }
 
   /**

@@ -31,6 +31,10 @@ export class WinCommandDoc {
 export const WinCommandSchema = SchemaFactory.createForClass(WinCommandDoc);
 WinCommandSchema.index({ winDeviceId: 1, status: 1, queuedAt: 1, batchId: 1, position: 1 });
 WinCommandSchema.index({ batchId: 1, position: 1 });
+// The history retention sweep (command-retention.job.ts): finished commands by when they finished
+// (a final Status, expiry or failure sets receivedAt; a cancel sets canceledAt).
+WinCommandSchema.index({ receivedAt: 1 });
+WinCommandSchema.index({ canceledAt: 1 });
 // Webhook events recorded with the change that causes them (common/mongo/outbox.ts).
 WinCommandSchema.add(OUTBOX_FIELDS);
 WinCommandSchema.index({ outboxAt: 1 });

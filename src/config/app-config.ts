@@ -22,6 +22,11 @@ export interface AppConfig {
   };
   commands: {
     maxPerBatch: number;
+    /**
+     * Finished commands (any final status) older than this many days are deleted by the
+     * retention job (commands/command-retention.job.ts); 0 keeps them forever.
+     */
+    historyRetentionDays: number;
   };
   bodyLimit: string;
   /** Deepest nesting of arrays and objects a JSON body may have (checked before parsing). */
@@ -477,7 +482,10 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       issuer: env.JWT_ISSUER || undefined,
       audience: env.JWT_AUDIENCE || undefined,
     },
-    commands: { maxPerBatch: int(env, 'COMMANDS_MAX_PER_BATCH', 100, 1, 10000) },
+    commands: {
+      maxPerBatch: int(env, 'COMMANDS_MAX_PER_BATCH', 100, 1, 10000),
+      historyRetentionDays: int(env, 'COMMAND_HISTORY_RETENTION_DAYS', 0, 0, 36500),
+    },
     bodyLimit: env.BODY_LIMIT ?? '1mb',
     jsonMaxDepth: int(env, 'JSON_MAX_DEPTH', 64, 4, 1000),
     logRequests: bool(env, 'LOG_REQUESTS', true),

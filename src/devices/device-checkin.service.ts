@@ -141,6 +141,25 @@ export class DeviceCheckinService {
   }
 
   /**
+   * appendToQueue for the organization's active device named by winDeviceId or Windows device
+   * id, found by the same update that opens the bracket (one round trip less per enqueue).
+   * Null when no active device matched: nothing was written and the marker did not move.
+   */
+  async appendToActiveQueue<T>(
+    orgId: string,
+    winDeviceIdOrDeviceId: string,
+    write: (device: WinDevice) => Promise<T>,
+  ): Promise<{ result: T } | null> {
+    const device = await this.repo.beginQueueWriteIfActive(orgId, winDeviceIdOrDeviceId);
+    if (!device) return null;
+    try {
+      return { result: await write(device) };
+    } finally {
+      await this.repo.settleQueueWrite(device.id);
+    }
+  }
+
+  /**
    * The device asked to leave management (Alert 1226): its status first, then the queue closes
    * (the commands module listens): nothing can be queued for it in between.
    */

@@ -7,7 +7,7 @@ import { AcquireResult, CheckinPatch, StoredSession } from './device-checkin.typ
 import { DeviceCertificateInfo, DeviceStatus } from './devices.types';
 import { DeviceEvent, DeviceEventDoc } from './device-event.schema';
 import { WinDeviceDoc } from './win-device.schema';
-import { toWinDevice } from './win-devices.repository';
+import { deviceInOrganization, toWinDevice } from './win-devices.repository';
 
 /** The check-in half of win_devices (lock, opaque session, queue marker) and device_events. */
 @Injectable()
@@ -174,6 +174,24 @@ export class DeviceCheckinsRepository {
         { timestamps: false },
       )
       .exec();
+  }
+
+  /**
+   * beginQueueWrite for the organization's device by winDeviceId or Windows device id, only if
+   * it is active: the lookup and the marker's first move in one update. The device as updated,
+   * or null (missing, another tenant's, not active): then nothing moved.
+   */
+  async beginQueueWriteIfActive(orgId: string, winDeviceIdOrDeviceId: string) {
+    const doc = await this.model
+      .findOneAndUpdate(
+        { ...deviceInOrganization(orgId, winDeviceIdOrDeviceId), status: DeviceStatus.Active },
+        { $inc: { queueSeq: 1, queueWrites: 1 } },
+        // FerretDB 1.24 refuses a projection on findAndModify: toWinDevice leaves the session out.
+        { new: true, timestamps: false },
+      )
+      .lean<WinDeviceDoc>()
+      .exec();
+    return doc ? toWinDevice(doc) : null;
   }
 
   /** After that write settled (written or failed). */

@@ -280,6 +280,31 @@ export class DevicesService {
     return { organization, enterprise, device };
   }
 
+  /**
+   * resolveDevice with `requireActive`, then `write` inside the device's queue marker bracket
+   * (DeviceCheckinService.appendToQueue): the organization read, then one update that finds the
+   * active device and opens the bracket. The device document names its enterprise, and an
+   * organization's enterprise is never replaced, so the enterprise is not read. When no active
+   * device matches, resolveDevice names the reason with the same errors as everywhere else.
+   */
+  async appendToDeviceQueue<T>(
+    user: AuthUser,
+    orgIdOrSlug: string,
+    winDeviceId: string,
+    write: (scope: { organization: Organization; device: WinDevice }) => Promise<T>,
+  ): Promise<T> {
+    const organization = await this.organizations.resolveForUser(user, orgIdOrSlug);
+    const fast = await this.checkins.appendToActiveQueue(organization.id, winDeviceId, (device) =>
+      write({ organization, device }),
+    );
+    if (fast) return fast.result;
+    // Throws 404 3001 (enterprise, device) or 400 5142; a device activated meanwhile goes on.
+    const { device } = await this.resolveDevice(user, orgIdOrSlug, winDeviceId, {
+      requireActive: true,
+    });
+    return this.checkins.appendToQueue(device.id, () => write({ organization, device }));
+  }
+
   async updateDevice(
     user: AuthUser,
     orgIdOrSlug: string,

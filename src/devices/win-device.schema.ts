@@ -14,7 +14,7 @@ import type {
 export class WinDeviceDoc {
   _id!: Types.ObjectId;
 
-  @Prop({ required: true, type: SchemaTypes.ObjectId, index: true })
+  @Prop({ required: true, type: SchemaTypes.ObjectId })
   organizationId!: Types.ObjectId;
 
   @Prop({ required: true, type: SchemaTypes.ObjectId })
@@ -105,6 +105,9 @@ export type WinDeviceDocument = HydratedDocument<WinDeviceDoc>;
 export const WinDeviceSchema = SchemaFactory.createForClass(WinDeviceDoc);
 WinDeviceSchema.index({ winEnterpriseId: 1, deviceId: 1 }, { unique: true });
 WinDeviceSchema.index({ organizationId: 1, createdAt: -1 });
+// A device by its Windows device id inside an organization (the REST paths accept either id);
+// it replaces a single-key organizationId index, which {organizationId, createdAt} also serves.
+WinDeviceSchema.index({ organizationId: 1, deviceId: 1 });
 // Webhook events recorded with the change that causes them (common/mongo/outbox.ts).
 WinDeviceSchema.add(OUTBOX_FIELDS);
 WinDeviceSchema.index({ outboxAt: 1 });

@@ -45,6 +45,17 @@ export function toWinDevice(d: WinDeviceDoc): WinDevice {
 /** Admin reads never carry the session state (it holds the last SyncML response). */
 const ADMIN_PROJECTION = { syncml: 0, lockedUntil: 0, lockToken: 0 };
 
+/** A device by winDeviceId (24-hex) or by Windows device id, only inside the given organization. */
+export function deviceInOrganization(
+  orgId: string,
+  winDeviceIdOrDeviceId: string,
+): FilterQuery<WinDeviceDoc> {
+  const key = winDeviceIdOrDeviceId;
+  return OBJECT_ID.test(key)
+    ? { organizationId: orgId, $or: [{ _id: key }, { deviceId: key }] }
+    : { organizationId: orgId, deviceId: key };
+}
+
 export class DuplicateDeviceError extends Error {}
 
 export interface EnrolledDevice {
@@ -100,12 +111,8 @@ export class WinDevicesRepository {
     orgId: string,
     winDeviceIdOrDeviceId: string,
   ): Promise<WinDevice | null> {
-    const key = winDeviceIdOrDeviceId;
-    const filter: FilterQuery<WinDeviceDoc> = OBJECT_ID.test(key)
-      ? { organizationId: orgId, $or: [{ _id: key }, { deviceId: key }] }
-      : { organizationId: orgId, deviceId: key };
     const doc = await this.model
-      .findOne(filter)
+      .findOne(deviceInOrganization(orgId, winDeviceIdOrDeviceId))
       .select(ADMIN_PROJECTION)
       .lean<WinDeviceDoc>()
       .exec();

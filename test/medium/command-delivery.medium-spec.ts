@@ -112,10 +112,10 @@ describe('recordStatuses', () => {
   it('lets only one of two racing Statuses for a command apply', async () => {
     const { d, cmds } = await sent([replace('./A'), replace('./B')]);
     const [a, b] = cmds.map((x) => x.cmdId);
-    const find = repo.findForDevice.bind(repo);
+    const find = repo.findAwaiting.bind(repo);
     let other: string[] = [];
     // The other message's Status lands after this one read the commands, before it writes.
-    jest.spyOn(repo, 'findForDevice').mockImplementationOnce(async (...args) => {
+    jest.spyOn(repo, 'findAwaiting').mockImplementationOnce(async (...args) => {
       const read = await find(...args);
       other = await delivery.recordStatuses(ref(d), reports([[b, 'Replace', '500']]));
       return read;

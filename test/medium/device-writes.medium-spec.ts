@@ -151,7 +151,8 @@ describe('Results and Statuses a device was not asked for', () => {
     // attach data to a Get that was never sent, was cancelled, or failed.
     const d = await device(m, await tenant(m));
     const batch = await queue(m, d, [get('./Pending'), get('./Cancelled'), get('./Failed')]);
-    const [p, c, f] = batch.commands.map((x) => x.cmdId);
+    const [, c, f] = batch.commands.map((x) => x.cmdId);
+    const [pId, cId, fId] = batch.commands.map((x) => x.id);
     await m.commands.cancel(ADMIN, d.orgId, d.winDeviceId, batch.id, [c]);
     await sendAll(d); // takes the Pending ./Pending and ./Failed
     await delivery.recordStatuses(ref(d), {
@@ -165,9 +166,9 @@ describe('Results and Statuses a device was not asked for', () => {
     const data = [{ path: './Forged', value: 'x' }];
     expect(
       await repo.attachResults(d.winDeviceId, [
-        { cmdId: p, data },
-        { cmdId: c, data },
-        { cmdId: f, data },
+        { id: pId, data },
+        { id: cId, data },
+        { id: fId, data },
       ]),
     ).toBe(0);
     expect(await snapshot(d)).toEqual(before);

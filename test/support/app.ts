@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { mintToken, MintTokenInput } from '../../src/auth/token';
 import { startDeviceListener, DeviceListener } from '../../src/tls/device-listener';
 import { dropTestDatabase, testDatabaseUri } from './store';
+import { QUERY_SHAPES_DIR_ENV, recordQueryShapes } from './shape-recorder';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,10 +52,14 @@ export async function startTestApp(
     WEBHOOK_WORKER: 'false',
     ...env,
   });
-  const app = await createApp(config, uri, { logger: ['error'], mongo: opts.mongo });
+  // The query-shape test (docs/testing.md) watches every command the server issues.
+  const recording = !!process.env[QUERY_SHAPES_DIR_ENV];
+  const mongo = recording ? { ...opts.mongo, monitorCommands: true } : opts.mongo;
+  const app = await createApp(config, uri, { logger: ['error'], mongo });
+  const db = app.get<Connection>(getConnectionToken());
+  const shapes = recording ? recordQueryShapes(db.getClient()) : null;
   await app.init();
   const devices = (await startDeviceListener(app, config)) as DeviceListener;
-  const db = app.get<Connection>(getConnectionToken());
   // Unique indexes are part of the contract: make sure they exist before the first request.
   await Promise.all(Object.values(db.models).map((m) => m.init()));
   const server = app.getHttpServer();
@@ -75,6 +80,7 @@ export async function startTestApp(
     async close(opts = {}) {
       await devices.close();
       await app.close();
+      shapes?.flush();
       rmSync(dataDir, { recursive: true, force: true });
       if (!opts.keepDatabase) await dropTestDatabase(uri).catch(() => undefined);
     },

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedStore, type EmbeddedStore } from '../../src/store';
 import { TEST_MONGODB_URI_ENV, TEST_RUN_ENV, newTestRun } from './store';
+import { QUERY_SHAPES_DIR_ENV } from './shape-recorder';
 
 export interface TestStore {
   store: EmbeddedStore;
@@ -35,6 +36,8 @@ export default async function globalSetup(): Promise<void> {
   if (holder[STARTED]) return;
   holder[STARTED] = true;
   process.env[TEST_RUN_ENV] = newTestRun();
+  // Each test file's app writes the query shapes it saw here; global teardown checks them.
+  process.env[QUERY_SHAPES_DIR_ENV] = await mkdtemp(join(tmpdir(), 'mullion-query-shapes-'));
   const external = process.env.MONGODB_URI?.trim();
   if (external) {
     process.env[TEST_MONGODB_URI_ENV] = external;

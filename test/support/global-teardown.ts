@@ -1,5 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { takeTestStore } from './global-setup';
+import {
+  checkShapes,
+  declaredIndexes,
+  readRecordings,
+  shapeFailureMessage,
+} from './query-shape-check';
+import { QUERY_SHAPES_DIR_ENV } from './shape-recorder';
 import { TEST_MONGODB_URI_ENV, TEST_RUN_ENV, dropTestRunDatabases } from './store';
 
 /**
@@ -7,6 +14,33 @@ import { TEST_MONGODB_URI_ENV, TEST_RUN_ENV, dropTestRunDatabases } from './stor
  * server, which outlives the run, drops the databases this run created.
  */
 export default async function globalTeardown(): Promise<void> {
+  await stopStore();
+  await checkQueryShapes();
+}
+
+/**
+ * The query-shape test (docs/testing.md): every shape the server issued in this run, from
+ * whichever files ran, must be served by a declared index prefix. Each project runs this
+ * teardown after every test of the run: the first one checks, and removes the recordings.
+ */
+async function checkQueryShapes(): Promise<void> {
+  const dir = process.env[QUERY_SHAPES_DIR_ENV];
+  if (!dir) return;
+  delete process.env[QUERY_SHAPES_DIR_ENV];
+  const recorded = readRecordings(dir);
+  const report = checkShapes(recorded, declaredIndexes());
+  if (report.failures.length) {
+    // The directory stays for a look at the raw recordings.
+    throw new Error(shapeFailureMessage(report, dir));
+  }
+  await rm(dir, { recursive: true, force: true });
+  console.log(
+    `\n[query shapes] ${report.checked} shapes checked, all served by a declared index prefix` +
+      (report.allowed ? ` (${report.allowed} allowed by query-shape-allow.ts)` : ''),
+  );
+}
+
+async function stopStore(): Promise<void> {
   const testStore = takeTestStore();
   if (testStore) {
     await testStore.store.stop();

@@ -160,3 +160,46 @@ export async function holdInstanceLease(
   if (lease) conn.once('close', () => void lease.release());
   return lease;
 }
+
+/**
+ * A background job's lease, so one instance at a time runs it (on MongoDB several instances may
+ * run; on FerretDB there is one, and the lease costs one write per run). The lease is the
+ * document `job:<name>` in the same collection: renewed by its holder, taken over once expired,
+ * created by an insert when absent (a unique `_id` arbitrates two first takers). True when
+ * `holder` holds it until `now + ttlMs`.
+ */
+export async function takeJobLease(
+  db: Db,
+  job: string,
+  holder: string,
+  ttlMs: number,
+  now = new Date(),
+): Promise<boolean> {
+  const leases = db.collection<LeaseDoc>(INSTANCE_LEASE_COLLECTION);
+  const _id = `job:${job}`;
+  const expiresAt = new Date(now.getTime() + ttlMs);
+  const taken = await leases.updateOne(
+    { _id, $or: [{ holder }, { expiresAt: { $lte: now } }] },
+    { $set: { holder, host: hostname(), pid: process.pid, startedAt: now, expiresAt } },
+  );
+  if (taken.matchedCount === 1) return true;
+  try {
+    await leases.insertOne({
+      _id,
+      holder,
+      host: hostname(),
+      pid: process.pid,
+      startedAt: now,
+      expiresAt,
+    });
+    return true;
+  } catch (e) {
+    if (isDuplicateKey(e)) return false;
+    throw e;
+  }
+}
+
+/** Gives a job's lease up early (only if `holder` still holds it). */
+export async function releaseJobLease(db: Db, job: string, holder: string): Promise<void> {
+  await db.collection<LeaseDoc>(INSTANCE_LEASE_COLLECTION).deleteOne({ _id: `job:${job}`, holder });
+}

@@ -1,0 +1,161 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import { Connection, Types } from 'mongoose';
+import { CommandHistoryRepository } from '../../src/commands/command-history.repository';
+import { CommandRetentionJob, RETENTION_BATCH } from '../../src/commands/command-retention.job';
+import { APP_CONFIG, type AppConfig } from '../../src/config/app-config';
+import { INSTANCE_LEASE_COLLECTION } from '../../src/common/mongo/instance-lease';
+import { type Medium, startMedium } from '../support/medium';
+
+// COMMAND_HISTORY_RETENTION_DAYS against the real store: what the retention job deletes, and
+// what it must never delete.
+
+const NOW = new Date('2026-06-01T00:00:00.000Z');
+const daysAgo = (n: number) => new Date(NOW.getTime() - n * 24 * 60 * 60 * 1000);
+
+let m: Medium;
+let job: CommandRetentionJob;
+
+beforeAll(async () => {
+  m = await startMedium(__filename, [], { COMMAND_HISTORY_RETENTION_DAYS: '30' });
+  job = m.module.get(CommandRetentionJob);
+});
+afterAll(() => m.close());
+beforeEach(async () => {
+  await m.db.collection('win_commands').deleteMany({});
+  await m.db.collection('win_command_batches').deleteMany({});
+  await m.db.collection(INSTANCE_LEASE_COLLECTION).deleteMany({});
+});
+
+interface Seed {
+  status: string;
+  receivedAt?: Date | null;
+  canceledAt?: Date | null;
+  outboxAt?: Date;
+}
+
+/** A batch with one command per seed, written directly (queued 60 days ago). */
+async function batch(seeds: Seed[]): Promise<{ batchId: Types.ObjectId; ids: Types.ObjectId[] }> {
+  const batchId = new Types.ObjectId();
+  const organizationId = new Types.ObjectId();
+  const winDeviceId = new Types.ObjectId();
+  const queuedAt = daysAgo(60);
+  await m.db.collection('win_command_batches').insertOne({
+    _id: batchId,
+    organizationId,
+    winEnterpriseId: new Types.ObjectId(),
+    winDeviceId,
+    createdBy: 'admin-1',
+    commandCount: seeds.length,
+    createdAt: queuedAt,
+    updatedAt: queuedAt,
+  });
+  const docs = seeds.map((s, position) => ({
+    _id: new Types.ObjectId(),
+    cmdId: `${batchId.toHexString()}-${position}`,
+    batchId,
+    organizationId,
+    winDeviceId,
+    queuedAt,
+    position,
+    config: { path: './Vendor/MSFT/x', action: 'Get', format: 'chr' },
+    status: s.status,
+    statusCode: null,
+    data: [],
+    attempts: 1,
+    sentAt: s.status === 'Pending' ? null : queuedAt,
+    receivedAt: s.receivedAt ?? null,
+    canceledAt: s.canceledAt ?? null,
+    ...(s.outboxAt && { outboxAt: s.outboxAt, outbox: [] }),
+    createdAt: queuedAt,
+    updatedAt: queuedAt,
+  }));
+  await m.db.collection('win_commands').insertMany(docs);
+  return { batchId, ids: docs.map((d) => d._id) };
+}
+
+const remaining = async () =>
+  (await m.db.collection('win_commands').find({}).toArray()).map((d) => d._id.toHexString());
+const batchExists = async (id: Types.ObjectId) =>
+  (await m.db.collection('win_command_batches').countDocuments({ _id: id })) === 1;
+
+describe('command history retention', () => {
+  it('deletes old finished commands, keeps live and recent ones, and empty batches go', async () => {
+    const old = await batch([
+      { status: 'Acknowledged', receivedAt: daysAgo(40) },
+      { status: 'Cancel', canceledAt: daysAgo(45) },
+      { status: 'ExpectedMessageNotReceivedInRequiredPeriodOfTime', receivedAt: daysAgo(31) },
+    ]);
+    const mixed = await batch([
+      { status: 'UnexpectedError', receivedAt: daysAgo(50) },
+      // Queued 60 days ago and never sent: not history, whatever its age.
+      { status: 'Pending' },
+      // Sent, answered 101 long ago: still open (an interim answer), never deleted.
+      { status: 'Awaiting', receivedAt: daysAgo(50) },
+      // Finished inside the retention.
+      { status: 'Acknowledged', receivedAt: daysAgo(5) },
+      { status: 'Cancel', canceledAt: daysAgo(29) },
+      // Its webhook event is not relayed yet.
+      { status: 'Acknowledged', receivedAt: daysAgo(40), outboxAt: daysAgo(40) },
+    ]);
+
+    const run = await job.runOnce(NOW);
+
+    expect(run).toEqual({ ran: true, commands: 4, batches: 1 });
+    expect((await remaining()).sort()).toEqual(
+      mixed.ids
+        .slice(1)
+        .map((id) => id.toHexString())
+        .sort(),
+    );
+    expect(await batchExists(old.batchId)).toBe(false);
+    expect(await batchExists(mixed.batchId)).toBe(true);
+    // The job's lease is given up when the run ends.
+    expect(await m.db.collection(INSTANCE_LEASE_COLLECTION).countDocuments({})).toBe(0);
+  });
+
+  it('deletes in bounded batches until nothing old is left', async () => {
+    const many = Array.from({ length: RETENTION_BATCH + 20 }, () => ({
+      status: 'Acknowledged',
+      receivedAt: daysAgo(90),
+    }));
+    const b = await batch(many);
+    const kept = await batch([{ status: 'Acknowledged', receivedAt: daysAgo(1) }]);
+
+    expect(await job.runOnce(NOW)).toEqual({ ran: true, commands: many.length, batches: 1 });
+    expect(await remaining()).toEqual([kept.ids[0].toHexString()]);
+    expect(await batchExists(b.batchId)).toBe(false);
+  });
+
+  it('does nothing while another instance holds the job', async () => {
+    const b = await batch([{ status: 'Acknowledged', receivedAt: daysAgo(40) }]);
+    await m.db
+      .collection<{ _id: string; [k: string]: unknown }>(INSTANCE_LEASE_COLLECTION)
+      .insertOne({
+        _id: 'job:command-retention',
+        holder: 'another-instance',
+        host: 'elsewhere',
+        pid: 1,
+        startedAt: NOW,
+        expiresAt: new Date(NOW.getTime() + 60_000),
+      });
+
+    expect(await job.runOnce(NOW)).toEqual({ ran: false, commands: 0, batches: 0 });
+    expect(await remaining()).toEqual([b.ids[0].toHexString()]);
+    // Once that lease has expired, the next run takes it over.
+    expect((await job.runOnce(new Date(NOW.getTime() + 120_000))).commands).toBe(1);
+  });
+
+  it('keeps everything with retention 0 (the default)', async () => {
+    const config = m.module.get<AppConfig>(APP_CONFIG);
+    const keepAll = new CommandRetentionJob(
+      { ...config, commands: { ...config.commands, historyRetentionDays: 0 } },
+      m.module.get(CommandHistoryRepository),
+      m.module.get<Connection>(getConnectionToken()),
+    );
+    const b = await batch([{ status: 'Acknowledged', receivedAt: daysAgo(3650) }]);
+
+    expect(await keepAll.runOnce(NOW)).toEqual({ ran: false, commands: 0, batches: 0 });
+    expect(await remaining()).toEqual([b.ids[0].toHexString()]);
+    expect(await batchExists(b.batchId)).toBe(true);
+  });
+});

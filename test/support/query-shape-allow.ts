@@ -1,0 +1,38 @@
+/**
+ * Query shapes the server may issue without a declared index prefix, each with its reason: rare
+ * or administrator-only reads whose index would cost every write more than the read saves. Keys
+ * are `shapeKey` lines exactly as the check prints them.
+ */
+
+// The administrator's device list (GET …/enterprise/devices, devices.service.ts list), paged,
+// and its count. It filters by organization and enterprise; an organization has exactly one
+// enterprise, never replaced, so the {organizationId, createdAt} prefix reads exactly the
+// enterprise's devices, and a sort by name or device id sorts one organization's devices.
+const DEVICE_LIST =
+  'admin device list: winEnterpriseId is implied by organizationId (one enterprise per organization)';
+
+// The poll-schedule fan-out (devices.service.ts managedDevices): one administrator change walks
+// the enterprise's devices once, by _id pages.
+const POLL_FANOUT = 'poll-schedule fan-out: one pass per administrator change, by _id pages';
+
+// One batch's commands by their status (cancel's conditional Pending → Cancel; the actions list
+// filtered by status): the {batchId, position} prefix reads one batch, at most
+// COMMANDS_MAX_PER_BATCH commands, and status is applied to those. An index by batch and status
+// would cost every status change a write for reads bounded already.
+const ONE_BATCH = 'bounded by one batch (COMMANDS_MAX_PER_BATCH commands) via {batchId, position}';
+
+export const QUERY_SHAPE_ALLOWED: Record<string, string> = {
+  'win_commands update {batchId:eq,organizationId:eq,status:eq}': ONE_BATCH,
+  'win_commands update {batchId:eq,organizationId:eq,position:in,status:eq}': ONE_BATCH,
+  'win_commands aggregate {batchId:eq,organizationId:eq,status:in}': ONE_BATCH,
+  'win_commands find {batchId:eq,organizationId:eq,status:in} sort position,_id': ONE_BATCH,
+  'win_devices aggregate {organizationId:eq,winEnterpriseId:eq}': DEVICE_LIST,
+  'win_devices aggregate {organizationId:eq,status:eq,winEnterpriseId:eq}': DEVICE_LIST,
+  'win_devices find {organizationId:eq,winEnterpriseId:eq} sort -createdAt,-_id': DEVICE_LIST,
+  'win_devices find {organizationId:eq,winEnterpriseId:eq} sort createdAt,_id': DEVICE_LIST,
+  'win_devices find {organizationId:eq,winEnterpriseId:eq} sort deviceId,_id': DEVICE_LIST,
+  'win_devices find {organizationId:eq,winEnterpriseId:eq} sort name,_id': DEVICE_LIST,
+  'win_devices find {organizationId:eq,status:eq,winEnterpriseId:eq} sort -createdAt,-_id':
+    DEVICE_LIST,
+  'win_devices find {organizationId:eq,status:in,winEnterpriseId:eq} sort _id': POLL_FANOUT,
+};
