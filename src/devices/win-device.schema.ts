@@ -59,6 +59,10 @@ export class WinDeviceDoc {
   @Prop({ type: Date })
   lastSeenAt?: Date;
 
+  /** Administrator labels (≤ 50): profiles target devices by them (src/profiles). */
+  @Prop({ type: [String], default: [] })
+  labels?: string[];
+
   @Prop({ type: Object })
   push?: DevicePushInfo;
 
@@ -108,6 +112,8 @@ WinDeviceSchema.index({ organizationId: 1, createdAt: -1 });
 // A device by its Windows device id inside an organization (the REST paths accept either id);
 // it replaces a single-key organizationId index, which {organizationId, createdAt} also serves.
 WinDeviceSchema.index({ organizationId: 1, deviceId: 1 });
+// Profile targeting: the devices of an enterprise carrying a label, walked by _id.
+WinDeviceSchema.index({ winEnterpriseId: 1, labels: 1, _id: 1 });
 // Webhook events recorded with the change that causes them (common/mongo/outbox.ts).
 WinDeviceSchema.add(OUTBOX_FIELDS);
 WinDeviceSchema.index({ outboxAt: 1 });

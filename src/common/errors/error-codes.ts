@@ -5,6 +5,8 @@ export const ErrorCode = {
   PermissionDenied: 4003,
   InvalidToken: 4004,
   Conflict: 4009,
+  /** Two profiles would set one path on one device to different values (issue 11). */
+  ProfileConflict: 4091,
   UnsupportedMediaType: 4015,
   TooManyRequests: 4029,
   InvalidData: 5091,
@@ -24,6 +26,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   [ErrorCode.PermissionDenied]: 'Permission denied',
   [ErrorCode.InvalidToken]: 'Invalid Token',
   [ErrorCode.Conflict]: 'Conflict',
+  [ErrorCode.ProfileConflict]: 'Profiles conflict',
   [ErrorCode.UnsupportedMediaType]: 'Content-Type must be application/json',
   [ErrorCode.TooManyRequests]: 'Too many requests',
   [ErrorCode.InvalidData]: 'Invalid data',
@@ -38,6 +41,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.PermissionDenied]: 403,
   [ErrorCode.InvalidToken]: 401,
   [ErrorCode.Conflict]: 409,
+  [ErrorCode.ProfileConflict]: 409,
   [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.TooManyRequests]: 429,
   [ErrorCode.InvalidData]: 400,
@@ -47,7 +51,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
 };
 
 /** What a 3001 names: the first missing link of the path, so the caller knows which id is wrong. */
-export type Entity = 'Organization' | 'Enterprise' | 'Device' | 'Command batch';
+export type Entity = 'Organization' | 'Enterprise' | 'Device' | 'Command batch' | 'Profile';
 
 export const notFoundMessage = (entity: Entity) => `${entity} not found`;
 
