@@ -4,7 +4,12 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { EventBus } from '../events/event-bus';
 import { verifyClientCertificate } from '../pki/verify';
 import type { DeviceEvent } from './device-event.schema';
-import { CheckinContext, CheckinPatch, CheckinResult } from './device-checkin.types';
+import {
+  CheckinContext,
+  CheckinPatch,
+  CheckinResult,
+  CheckinSnapshot,
+} from './device-checkin.types';
 import { DeviceCertificatesRepository } from './device-certificates.repository';
 import { DeviceCheckinsRepository } from './device-checkins.repository';
 import { EnterpriseCaService } from './enterprise-ca.service';
@@ -57,6 +62,23 @@ export class DeviceCheckinService {
     if (why === undefined) return acquired;
     await this.release(ctx);
     return { kind: 'untrusted', reason: why };
+  }
+
+  /**
+   * The device holding this certificate as one read finds it, without its lock (the idle fast
+   * path): null when a message of it must take the lock (checkIn), including every case checkIn
+   * refuses, so the refusal and its log stay in one place.
+   */
+  async peek(cert: DeviceCertificate, now: Date): Promise<CheckinSnapshot | null> {
+    const snapshot = await this.repo.peek(cert.thumbprint);
+    if (!snapshot) return null;
+    const why = await this.earnsTrust(snapshot.device, cert, now);
+    return why === undefined ? snapshot : null;
+  }
+
+  /** Saves a message processed from a snapshot; false when another message came in between. */
+  commit(snapshot: CheckinSnapshot, patch: CheckinPatch): Promise<boolean> {
+    return this.repo.commit(snapshot.device.id, snapshot.savedBy, patch);
   }
 
   /**
