@@ -147,10 +147,33 @@ function topSelfTime(profile: { nodes: ProfileNode[] }, n: number): string[] {
     const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
     byName.set(key, (byName.get(key) ?? 0) + hits);
   }
-  return [...byName.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`);
+  const byPackage = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const f = node.callFrame;
+    if (f.functionName === '(idle)') continue;
+    const url = f.url;
+    const pkg = !url
+      ? f.functionName
+      : url.includes('node_modules/')
+        ? url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1')
+        : url.startsWith('node:')
+          ? url
+          : url.replace(/^.*\/(src|bench|tools)\/([^/]+).*$/, '$1/$2');
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + (node.hitCount ?? 0));
+  }
+  const share = (v: number) => `${((100 * v) / total).toFixed(1).padStart(5)} %`;
+  return [
+    ...[...byName.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => `${share(v)}  ${k}`),
+    '',
+    'by package / source folder:',
+    ...[...byPackage.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 25)
+      .map(([k, v]) => `${share(v)}  ${k}`),
+  ];
 }
 
 async function main(): Promise<void> {
@@ -181,6 +204,8 @@ async function main(): Promise<void> {
     const warm = nextMessage(child);
     child.send({ url, identities, warmup: Number(values.warmup), checkins } satisfies DriveRequest);
     await warm;
+    let handshakes = 0;
+    server.devices!.server.on('secureConnection', () => handshakes++);
     let trips = 0;
     server.db.getClient().on('commandStarted', (_e: CommandStartedEvent) => trips++);
     const session = new Session();
@@ -214,6 +239,7 @@ async function main(): Promise<void> {
         `(${(baselinePerMs * 1000).toFixed(1)} ms CPU/s)`,
     );
     console.log(`round trips:         ${(trips / checkins).toFixed(2)} per idle check-in`);
+    console.log(`TLS handshakes:      ${handshakes} (the devices keep their connections)`);
     if (values.profile) {
       const { profile } = (await post(session, 'Profiler.stop')) as {
         profile: { nodes: ProfileNode[] };
