@@ -28,6 +28,13 @@ export interface DeviceCertificate {
  */
 @Injectable()
 export class DeviceCheckinService {
+  /**
+   * Certificates found to chain to their enterprise's CA (the CA's PEM), by the parsed object:
+   * the client identity is resolved once per TLS connection (src/tls/client-identity.ts), so
+   * this holds for the connection's life and the chain is verified once per connection.
+   */
+  private readonly chained = new WeakMap<X509Certificate, string>();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repo: DeviceCheckinsRepository,
@@ -137,10 +144,17 @@ export class DeviceCheckinService {
       return valid ? undefined : 'outside its validity';
     }
     const caPem = await this.cas.caCertificatePem(device.winEnterpriseId);
-    const check = caPem
-      ? verifyClientCertificate(cert.certificate.raw, caPem, now)
-      : ({ ok: false, reason: 'no enterprise CA' } as const);
-    return check.ok ? undefined : check.reason;
+    if (!caPem) return 'no enterprise CA';
+    const c = cert.certificate;
+    if (this.chained.get(c) === caPem) {
+      // Chained to this CA before (the same connection): only the time can make it fail now.
+      if (now < new Date(c.validFrom)) return 'not-yet-valid';
+      return now > new Date(c.validTo) ? 'expired' : undefined;
+    }
+    const check = verifyClientCertificate(c.raw, caPem, now);
+    if (!check.ok) return check.reason;
+    this.chained.set(c, caPem);
+    return undefined;
   }
 
   /** Releases the lock; with a patch, saves it in the same conditional update. */
