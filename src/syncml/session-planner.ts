@@ -466,19 +466,19 @@ function pushPatch(d: DeviceMessageDigest, now: Date): PushPatch | undefined {
 export type LockFree =
   /** Nothing to write: the answer is the same however often the device sends this message. */
   | { kind: 'idle'; response: string }
-  /** Deliver and save without the lock; the save is conditional on nothing having come between. */
+  /** Nothing to deliver, something to save: saved on condition that nothing came between. */
   | { kind: 'optimistic' };
 
 /**
  * Whether a new session's first message, planned from a device read without its lock, may be
- * answered without taking the lock. Only a message with no effect qualifies: nothing but the
- * delivery and the session's save happen, so a message that came in between (it moved the lock
- * or the session's save token) is caught by the conditional save, and the taken commands go
- * back. It is idle when, besides, the queue is known empty at `queueMark` (or nothing is
- * delivered), the server sends no command of its own, and nothing of the device is due to be
- * written: inventory, push channel, lastSeenAt (precise to `lastSeenIntervalMs`). An idle
- * exchange keeps no replay record: its session-ending answer (Statuses only, §3.4) is what the
- * same message gets again. Null: take the lock.
+ * answered without taking the lock. Only a message with no effect whose queue needs no read
+ * qualifies (known empty at `queueMark`, or nothing is delivered): commands are taken only under
+ * the lock, whose stale token makes the next session requeue what a crash between the take and
+ * the save left Awaiting. It is idle when, besides, the server sends no command of its own and
+ * nothing of the device is due to be written: inventory, push channel, lastSeenAt (precise to
+ * `lastSeenIntervalMs`). An idle exchange keeps no replay record: its session-ending answer
+ * (Statuses only, §3.4) is what the same message gets again. Otherwise the answer's state is
+ * saved conditionally (optimistic). Null: take the lock.
  */
 export function lockFree(
   plan: Processing,
@@ -492,10 +492,10 @@ export function lockFree(
   if (plan.effects.length || plan.then === 'ask-next' || plan.session.serverMsgId !== 1) {
     return null;
   }
-  const quiet =
-    !plan.extra.length && (plan.then === 'statuses' || queueKnownEmpty(plan.session, queueMark));
-  if (!quiet) return { kind: 'optimistic' };
+  if (plan.then !== 'statuses' && !queueKnownEmpty(plan.session, queueMark)) return null;
   const answer = composeAnswer(plan, device, [], false, now, config);
-  if (answer.inventory || answer.lastSeenAt || answer.push) return { kind: 'optimistic' };
+  if (plan.extra.length || answer.inventory || answer.lastSeenAt || answer.push) {
+    return { kind: 'optimistic' };
+  }
   return { kind: 'idle', response: answer.response };
 }
