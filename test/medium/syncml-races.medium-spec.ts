@@ -137,9 +137,12 @@ describe('delivery races', () => {
   it('returns the taken commands and rethrows when the answer cannot be saved', async () => {
     const d = await device0();
     await queue(m, d, [get('./DevDetail/A')]);
-    // A new session's first message is saved without the lock (the idle fast path's commit).
     const checkins = m.module.get(DeviceCheckinsRepository);
-    jest.spyOn(checkins, 'commit').mockRejectedValueOnce(new Error('store gone'));
+    const release = checkins.release.bind(checkins);
+    jest.spyOn(checkins, 'release').mockImplementationOnce(async (id, token, patch) => {
+      if (patch) throw new Error('store gone');
+      return release(id, token, patch);
+    });
     await expect(send(d, String(++sid), 1, openingCommands(d.deviceId))).rejects.toThrow(
       'store gone',
     );
