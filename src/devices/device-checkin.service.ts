@@ -4,7 +4,12 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { EventBus } from '../events/event-bus';
 import { verifyClientCertificate } from '../pki/verify';
 import type { DeviceEvent } from './device-event.schema';
-import { CheckinContext, CheckinPatch, CheckinResult } from './device-checkin.types';
+import {
+  CheckinContext,
+  CheckinPatch,
+  CheckinResult,
+  CheckinSnapshot,
+} from './device-checkin.types';
 import { DeviceCertificatesRepository } from './device-certificates.repository';
 import { DeviceCheckinsRepository } from './device-checkins.repository';
 import { EnterpriseCaService } from './enterprise-ca.service';
@@ -23,6 +28,13 @@ export interface DeviceCertificate {
  */
 @Injectable()
 export class DeviceCheckinService {
+  /**
+   * Certificates found to chain to their enterprise's CA (the CA's PEM), by the parsed object:
+   * the client identity is resolved once per TLS connection (src/tls/client-identity.ts), so
+   * this holds for the connection's life and the chain is verified once per connection.
+   */
+  private readonly chained = new WeakMap<X509Certificate, string>();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repo: DeviceCheckinsRepository,
@@ -57,6 +69,23 @@ export class DeviceCheckinService {
     if (why === undefined) return acquired;
     await this.release(ctx);
     return { kind: 'untrusted', reason: why };
+  }
+
+  /**
+   * The device holding this certificate as one read finds it, without its lock (the idle fast
+   * path): null when a message of it must take the lock (checkIn), including every case checkIn
+   * refuses, so the refusal and its log stay in one place.
+   */
+  async peek(cert: DeviceCertificate, now: Date): Promise<CheckinSnapshot | null> {
+    const snapshot = await this.repo.peek(cert.thumbprint);
+    if (!snapshot) return null;
+    const why = await this.earnsTrust(snapshot.device, cert, now);
+    return why === undefined ? snapshot : null;
+  }
+
+  /** Saves a message processed from a snapshot; false when another message came in between. */
+  commit(snapshot: CheckinSnapshot, patch: CheckinPatch): Promise<boolean> {
+    return this.repo.commit(snapshot.device.id, snapshot.savedBy, patch);
   }
 
   /**
@@ -115,10 +144,17 @@ export class DeviceCheckinService {
       return valid ? undefined : 'outside its validity';
     }
     const caPem = await this.cas.caCertificatePem(device.winEnterpriseId);
-    const check = caPem
-      ? verifyClientCertificate(cert.certificate.raw, caPem, now)
-      : ({ ok: false, reason: 'no enterprise CA' } as const);
-    return check.ok ? undefined : check.reason;
+    if (!caPem) return 'no enterprise CA';
+    const c = cert.certificate;
+    if (this.chained.get(c) === caPem) {
+      // Chained to this CA before (the same connection): only the time can make it fail now.
+      if (now < new Date(c.validFrom)) return 'not-yet-valid';
+      return now > new Date(c.validTo) ? 'expired' : undefined;
+    }
+    const check = verifyClientCertificate(c.raw, caPem, now);
+    if (!check.ok) return check.reason;
+    this.chained.set(c, caPem);
+    return undefined;
   }
 
   /** Releases the lock; with a patch, saves it in the same conditional update. */

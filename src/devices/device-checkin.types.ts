@@ -25,6 +25,19 @@ export interface CheckinContext {
   staleLock: boolean;
 }
 
+/**
+ * The device as one read without its lock found it (the idle fast path, decisions.md): only a
+ * device no message holds, with its current certificate, active or inactive.
+ */
+export interface CheckinSnapshot {
+  device: WinDevice;
+  session: StoredSession | null;
+  /** As CheckinContext.queueMark. */
+  queueMark: number | null;
+  /** The token of the session's last save (null: never saved): the commit's condition. */
+  savedBy: string | null;
+}
+
 export type AcquireResult =
   | { kind: 'ok'; ctx: CheckinContext }
   | { kind: 'unknown' }

@@ -3,7 +3,12 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { OutboxEvent, outboxEntry, withOutbox } from '../common/mongo/outbox';
-import { AcquireResult, CheckinPatch, StoredSession } from './device-checkin.types';
+import {
+  AcquireResult,
+  CheckinPatch,
+  CheckinSnapshot,
+  StoredSession,
+} from './device-checkin.types';
 import { DeviceCertificateInfo, DeviceStatus } from './devices.types';
 import { DeviceEvent, DeviceEventDoc } from './device-event.schema';
 import { WinDeviceDoc } from './win-device.schema';
@@ -106,6 +111,44 @@ export class DeviceCheckinsRepository {
   }
 
   /**
+   * One indexed read, no write (the idle fast path): the device whose current certificate has
+   * this thumbprint, or null when it is not one a message may be answered for without the lock
+   * (unknown, held or left locked by a crashed holder, not active or inactive). The driver is
+   * used directly: this read runs for every check-in, and mongoose's Query costs more CPU than
+   * the read itself (a stack trace per exec, casting, cloning).
+   */
+  async peek(thumbprint: string): Promise<CheckinSnapshot | null> {
+    const doc = (await this.model.collection.findOne({
+      certificateThumbprint: thumbprint,
+    })) as WinDeviceDoc | null;
+    if (!doc || doc.lockToken) return null;
+    if (doc.status !== DeviceStatus.Active && doc.status !== DeviceStatus.Inactive) return null;
+    return {
+      device: toWinDevice(doc),
+      session: (doc.syncml as StoredSession | undefined) ?? null,
+      queueMark: doc.queueWrites ? null : (doc.queueSeq ?? 0),
+      savedBy: doc.savedBy ?? null,
+    };
+  }
+
+  /**
+   * Saves what a message processed without the lock leaves (as release does), only if no message
+   * holds the lock and none saved since `savedBy` was read: false otherwise.
+   */
+  async commit(winDeviceId: string, savedBy: string | null, patch: CheckinPatch): Promise<boolean> {
+    const { set, unset } = patchUpdate(patch);
+    set.savedBy = randomUUID();
+    const res = await this.model
+      .updateOne(
+        { _id: winDeviceId, lockToken: null, savedBy },
+        Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set },
+        { timestamps: false },
+      )
+      .exec();
+    return res.matchedCount === 1;
+  }
+
+  /**
    * The device opened a session with its renewed certificate: it becomes the current one (the
    * previous one stops opening sessions). Under the caller's lock; false when it was lost.
    */
@@ -134,23 +177,10 @@ export class DeviceCheckinsRepository {
 
   /** Saves the session (and inventory, lastSeenAt) and releases the lock: one update. */
   async release(winDeviceId: string, lockToken: string, patch?: CheckinPatch): Promise<boolean> {
-    const set: Record<string, unknown> = { lockedUntil: null, lockToken: null };
-    const unset: Record<string, ''> = {};
-    if (patch) {
-      set.syncml = patch.session;
-      if (patch.inventory) set.inventory = patch.inventory;
-      if (patch.lastSeenAt) set.lastSeenAt = patch.lastSeenAt;
-      if (patch.push) {
-        // Field by field: the push object read at lock time would undo a concurrent forgetChannel.
-        const { channelUri, status, readAt } = patch.push;
-        if (channelUri === null) unset['push.channelUri'] = '';
-        else if (channelUri !== undefined) set['push.channelUri'] = channelUri;
-        if (status !== undefined) set['push.status'] = status;
-        set['push.readAt'] = readAt;
-      }
-      // updatedAt moves only when something an administrator sees changed.
-      if (patch.inventory || patch.push) set.updatedAt = new Date();
-    }
+    const { set, unset } = patch ? patchUpdate(patch) : { set: {}, unset: {} };
+    set.lockedUntil = null;
+    set.lockToken = null;
+    if (patch) set.savedBy = lockToken;
     const res = await this.model
       .updateOne(
         { _id: winDeviceId, lockToken },
@@ -233,4 +263,26 @@ export class DeviceCheckinsRepository {
       .exec();
     return { changed: !!doc, previous: doc?.status, thumbprint: doc?.certificateThumbprint };
   }
+}
+
+/** The update that saves a message's outcome (session, inventory, lastSeenAt, push). */
+function patchUpdate(patch: CheckinPatch): {
+  set: Record<string, unknown>;
+  unset: Record<string, ''>;
+} {
+  const set: Record<string, unknown> = { syncml: patch.session };
+  const unset: Record<string, ''> = {};
+  if (patch.inventory) set.inventory = patch.inventory;
+  if (patch.lastSeenAt) set.lastSeenAt = patch.lastSeenAt;
+  if (patch.push) {
+    // Field by field: the push object read at lock time would undo a concurrent forgetChannel.
+    const { channelUri, status, readAt } = patch.push;
+    if (channelUri === null) unset['push.channelUri'] = '';
+    else if (channelUri !== undefined) set['push.channelUri'] = channelUri;
+    if (status !== undefined) set['push.status'] = status;
+    set['push.readAt'] = readAt;
+  }
+  // updatedAt moves only when something an administrator sees changed.
+  if (patch.inventory || patch.push) set.updatedAt = new Date();
+  return { set, unset };
 }

@@ -77,8 +77,8 @@ export class WinDeviceDoc {
 
   /**
    * The management-session state, opaque here: its shape belongs to syncml/ (session-state.ts).
-   * It lives on the device document so that one conditional update both identifies the device
-   * by its certificate and takes its per-device lock: an idle check-in costs two round trips.
+   * It lives on the device document so that one read identifies the device by its certificate
+   * and returns the session: an idle check-in costs that one read (decisions.md, idle fast path).
    */
   @Prop({ type: Object })
   syncml?: Record<string, unknown>;
@@ -89,6 +89,13 @@ export class WinDeviceDoc {
 
   @Prop({ type: String, default: null })
   lockToken?: string | null;
+
+  /**
+   * Changes with every save of `syncml` (the saver's token): a message processed without the
+   * lock saves only if no other message saved since it read the device.
+   */
+  @Prop({ type: String })
+  savedBy?: string;
 
   /**
    * Queue marker: incremented before commands are written for the device, while queueWrites

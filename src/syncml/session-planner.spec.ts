@@ -16,6 +16,7 @@ import {
   composeAnswer,
   deliveryBudget,
   type DeviceFacts,
+  lockFree,
   type MessageInput,
   type MessagePlan,
   planMessage,
@@ -629,5 +630,112 @@ describe('the server’s own commands (channel Get, Unenroll Exec)', () => {
       device: facts,
     });
     expect(composeAnswer(p, facts, [], false, NOW, PUSH).push).toEqual(expected);
+  });
+});
+
+describe('lockFree: the idle fast path (one read, no lock)', () => {
+  const PUSH: PlannerConfig = { ...CONFIG, providerId: 'mullion', pushChannel: { refreshMs: 1e9 } };
+  // What first-message.xml reports, as stored.
+  const known = {
+    devId: DEV,
+    manufacturer: 'Contoso Ltd.',
+    model: 'Surface Laptop 7',
+    dmVersion: '1.3',
+    language: 'en-US',
+  };
+  const seen = new Date(NOW.getTime() - 1000);
+  const drained = session({ drainedSeq: 5, drainedUserScope: true });
+  const idleDevice = device({ lastSeenAt: seen, inventory: known });
+
+  function route(
+    over: Partial<MessageInput> & { queueMark?: number | null; config?: PlannerConfig } = {},
+  ) {
+    const { queueMark = 5, config = CONFIG, ...input } = over;
+    const p = planMessage(
+      {
+        msg: fixture('first-message.xml'),
+        requestHash: 'h',
+        device: idleDevice,
+        session: drained,
+        staleLock: false,
+        now: NOW,
+        ...input,
+      },
+      config,
+    );
+    if (p.kind !== 'process') throw new Error(p.kind);
+    return lockFree(p, queueMark, input.device ?? idleDevice, NOW, config)?.kind ?? 'lock';
+  }
+
+  it('answers a new session with the Statuses only, from the plan alone', () => {
+    const p = processing({ device: idleDevice, session: drained });
+    const r = lockFree(p, 5, idleDevice, NOW, CONFIG);
+    if (r?.kind !== 'idle') throw new Error(`expected idle, got ${r?.kind}`);
+    const out = parseSyncml(Buffer.from(r.response));
+    expect(out.commands.map((c) => c.kind)).toEqual(['Status', 'Status', 'Status', 'Status']);
+    expect(out.final).toBe(true);
+    expect(out.header.msgId).toBe('1');
+  });
+
+  it.each<[string, Parameters<typeof route>[0], string]>([
+    ['queue empty at this marker, nothing due', {}, 'idle'],
+    [
+      'an inactive device (nothing is delivered), queue unknown',
+      { device: device({ ...idleDevice, active: false }), session: session(), queueMark: 9 },
+      'idle',
+    ],
+    [
+      'lastSeenAt due',
+      {
+        device: device({
+          lastSeenAt: new Date(NOW.getTime() - CONFIG.lastSeenIntervalMs),
+          inventory: known,
+        }),
+      },
+      'optimistic',
+    ],
+    ['never seen', { device: device({ inventory: known }) }, 'optimistic'],
+    [
+      'inventory changed',
+      { device: device({ lastSeenAt: seen, inventory: { ...known, model: 'old' } }) },
+      'optimistic',
+    ],
+    ['queue marker moved since the queue was found empty', { queueMark: 6 }, 'lock'],
+    ['a command write in flight', { queueMark: null }, 'lock'],
+    ['queue never found empty', { session: null }, 'lock'],
+    [
+      'drained without user scope, user logged on',
+      { session: session({ drainedSeq: 5, drainedUserScope: false }) },
+      'lock',
+    ],
+    ['push channel due (a Get of the server’s own)', { config: PUSH }, 'optimistic'],
+    [
+      'the last session left commands unanswered (requeue)',
+      { session: session({ drainedSeq: 5, awaiting: { c1: 'Get' } }) },
+      'lock',
+    ],
+    [
+      'interim commands to expire',
+      { session: session({ drainedSeq: 5, interim: { c1: 'Exec' } }) },
+      'lock',
+    ],
+    ['the previous holder left the lock (stale)', { staleLock: true }, 'lock'],
+    [
+      'not the first message of its session',
+      { msg: variant('first-message.xml', { sessionId: '7', msgId: '4' }) },
+      'lock',
+    ],
+    [
+      'an unenrolling device (Unenroll Exec)',
+      { device: device({ ...idleDevice, unenrolling: true }), config: PUSH },
+      'optimistic',
+    ],
+    [
+      'the device asks to unenroll (alert 1226)',
+      { msg: fixture('generic-alert-unenroll.xml') },
+      'lock',
+    ],
+  ])('%s: %s', (_, over, expected) => {
+    expect(route(over)).toBe(expected);
   });
 });

@@ -313,12 +313,8 @@ export function deliveryBudget(
   config: PlannerConfig,
 ): DeliveryBudget {
   const { session } = plan;
-  // §3.11: Windows that never reports LoginStatus gets user-scope commands.
-  const userScope = session.loginStatus === undefined || session.loginStatus === 'user';
-  const skip =
-    queueMark !== null &&
-    session.drainedSeq === queueMark &&
-    (session.drainedUserScope !== false || !userScope);
+  const userScope = inUserScope(session);
+  const skip = queueKnownEmpty(session, queueMark);
   const envelope = envelopeBytes(plan.header, true);
   return {
     skip,
@@ -328,6 +324,20 @@ export function deliveryBudget(
     envelope,
     used: envelope + [...plan.statuses, ...plan.extra].reduce((n, s) => n + measureCommand(s), 0),
   };
+}
+
+/** §3.11: Windows that never reports LoginStatus gets user-scope commands. */
+function inUserScope(session: SyncmlSessionState): boolean {
+  return session.loginStatus === undefined || session.loginStatus === 'user';
+}
+
+/** The queue was found empty at this marker, for this user scope: no query needed. */
+export function queueKnownEmpty(session: SyncmlSessionState, queueMark: number | null): boolean {
+  return (
+    queueMark !== null &&
+    session.drainedSeq === queueMark &&
+    (session.drainedUserScope !== false || !inUserScope(session))
+  );
 }
 
 export interface Choice {
@@ -449,4 +459,43 @@ function pushPatch(d: DeviceMessageDigest, now: Date): PushPatch | undefined {
   if (!reported && !d.pushChecked) return undefined;
   const dropped = d.pushGetFailed && d.push.channelUri === undefined;
   return { ...d.push, ...(dropped && { channelUri: null }), readAt: now };
+}
+
+// ---- Without the lock (decisions.md: the idle fast path) ----
+
+export type LockFree =
+  /** Nothing to write: the answer is the same however often the device sends this message. */
+  | { kind: 'idle'; response: string }
+  /** Nothing to deliver, something to save: saved on condition that nothing came between. */
+  | { kind: 'optimistic' };
+
+/**
+ * Whether a new session's first message, planned from a device read without its lock, may be
+ * answered without taking the lock. Only a message with no effect whose queue needs no read
+ * qualifies (known empty at `queueMark`, or nothing is delivered): commands are taken only under
+ * the lock, whose stale token makes the next session requeue what a crash between the take and
+ * the save left Awaiting. It is idle when, besides, the server sends no command of its own and
+ * nothing of the device is due to be written: inventory, push channel, lastSeenAt (precise to
+ * `lastSeenIntervalMs`). An idle exchange keeps no replay record: its session-ending answer
+ * (Statuses only, §3.4) is what the same message gets again. Otherwise the answer's state is
+ * saved conditionally (optimistic). Null: take the lock.
+ */
+export function lockFree(
+  plan: Processing,
+  queueMark: number | null,
+  device: DeviceFacts,
+  now: Date,
+  config: PlannerConfig,
+): LockFree | null {
+  // serverMsgId 1: the first answer of a new session (startSession), so no answer of this
+  // session is stored whose MsgID a later one would repeat.
+  if (plan.effects.length || plan.then === 'ask-next' || plan.session.serverMsgId !== 1) {
+    return null;
+  }
+  if (plan.then !== 'statuses' && !queueKnownEmpty(plan.session, queueMark)) return null;
+  const answer = composeAnswer(plan, device, [], false, now, config);
+  if (plan.extra.length || answer.inventory || answer.lastSeenAt || answer.push) {
+    return { kind: 'optimistic' };
+  }
+  return { kind: 'idle', response: answer.response };
 }

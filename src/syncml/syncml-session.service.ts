@@ -4,8 +4,8 @@ import { CommandDeliveryService, DeviceRef, Taken } from '../commands/command-de
 import { MANAGEMENT_PATH, SYNCML_CONTENT_TYPE } from '../common/device-protocol';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DeviceCheckinService } from '../devices/device-checkin.service';
-import type { CheckinContext, CheckinResult } from '../devices/device-checkin.types';
-import { DeviceStatus } from '../devices/devices.types';
+import type { CheckinContext, CheckinPatch, CheckinResult } from '../devices/device-checkin.types';
+import { DeviceStatus, type WinDevice } from '../devices/devices.types';
 import type { ClientIdentity } from '../tls/client-identity';
 import { parseSyncml, SyncmlDecodeError, type SyncmlMessage } from './codec';
 import {
@@ -15,6 +15,8 @@ import {
   deliveryBudget,
   type DeviceFacts,
   type Effect,
+  lockFree,
+  type MessagePlan,
   planMessage,
   type PlannerConfig,
   type Processing,
@@ -72,6 +74,11 @@ export class SyncmlSessionService {
       this.logger.warn(`Refused SyncML from ${identity.thumbprint}: ${e.reason} (${e.message})`);
       return plain(e.xmlReason === 'too-large' ? 413 : 400, `Invalid SyncML: ${e.message}`);
     }
+    const requestHash = createHash('sha256').update(body).digest('hex');
+    if (mayGoLockFree(msg)) {
+      const answered = await this.withoutLock(msg, requestHash, identity, now);
+      if (answered) return answered;
+    }
     const opened = await this.checkIn(identity, now);
     if (opened.kind !== 'ok') {
       if (opened.kind === 'busy') return plain(503, 'Device busy, retry', { 'Retry-After': '5' });
@@ -80,20 +87,13 @@ export class SyncmlSessionService {
       return plain(401, 'Unknown or unenrolled device certificate');
     }
     const ctx = opened.ctx;
-    const device: DeviceFacts = {
-      deviceId: ctx.device.deviceId,
-      active: ctx.device.status === DeviceStatus.Active,
-      inventory: ctx.device.inventory,
-      lastSeenAt: ctx.device.lastSeenAt,
-      unenrolling: ctx.device.status === DeviceStatus.Unenrolling,
-      push: ctx.device.push,
-    };
+    const device = deviceFacts(ctx.device);
     let saved = false;
     try {
       const plan = planMessage(
         {
           msg,
-          requestHash: createHash('sha256').update(body).digest('hex'),
+          requestHash,
           device,
           session: sessionOf(ctx.session),
           staleLock: ctx.staleLock,
@@ -101,20 +101,49 @@ export class SyncmlSessionService {
         },
         this.planner,
       );
-      if (plan.kind === 'refuse') {
-        this.logger.warn(plan.log);
-        return plain(plan.status, plan.body);
-      }
-      if (plan.kind === 'answer') {
-        this.logger.log(plan.log);
-        return this.xml(plan.response);
-      }
-      const result = await this.process(plan, ctx, device, now);
+      if (plan.kind !== 'process') return this.settled(plan);
+      const save = (patch: CheckinPatch) => this.checkins.release(ctx, patch);
+      const result = await this.process(plan, ctx, device, now, save);
       saved = true;
       return result;
     } finally {
       if (!saved) await this.checkins.release(ctx);
     }
+  }
+
+  /**
+   * The idle fast path (decisions.md): one read of the device, no lock. Idle, the answer is sent
+   * with nothing written; with no effect but delivery, the answer is saved conditionally. Null:
+   * the message takes the lock (checkIn), which also refuses what must be refused.
+   */
+  private async withoutLock(
+    msg: SyncmlMessage,
+    requestHash: string,
+    identity: ClientIdentity,
+    now: Date,
+  ): Promise<SyncmlHttpResult | null> {
+    const snapshot = await this.checkins.peek(identity, now);
+    if (!snapshot) return null;
+    const device = deviceFacts(snapshot.device);
+    const session = sessionOf(snapshot.session);
+    const input = { msg, requestHash, device, session, staleLock: false, now };
+    const plan = planMessage(input, this.planner);
+    // Refusals, replays and late messages write nothing either.
+    if (plan.kind !== 'process') return this.settled(plan);
+    const route = lockFree(plan, snapshot.queueMark, device, now, this.planner);
+    if (!route) return null;
+    if (route.kind === 'idle') return this.xml(route.response);
+    const ctx = { device: snapshot.device, queueMark: snapshot.queueMark };
+    return this.process(plan, ctx, device, now, (patch) => this.checkins.commit(snapshot, patch));
+  }
+
+  private settled(plan: Exclude<MessagePlan, Processing>): SyncmlHttpResult {
+    if (plan.kind === 'refuse') {
+      this.logger.warn(plan.log);
+      return plain(plan.status, plan.body);
+    }
+    this.logger.log(plan.log);
+    return this.xml(plan.response);
   }
 
   /** The device under its lock; a busy one is retried for a few seconds before giving up. */
@@ -128,11 +157,13 @@ export class SyncmlSessionService {
     return result;
   }
 
+  /** `save`: the conditional save of the answer's state; false when another message came first. */
   private async process(
     plan: Processing,
-    ctx: CheckinContext,
+    ctx: Pick<CheckinContext, 'device' | 'queueMark'>,
     device: DeviceFacts,
     now: Date,
+    save: (patch: CheckinPatch) => Promise<boolean>,
   ): Promise<SyncmlHttpResult> {
     const ref: DeviceRef = { id: ctx.device.id, organizationId: ctx.device.organizationId };
     for (const effect of plan.effects) await this.perform(effect, ref, now, plan);
@@ -141,15 +172,15 @@ export class SyncmlSessionService {
     if (plan.then === 'deliver') ({ taken, more } = await this.deliver(plan, ctx, ref, now));
     try {
       const answer = composeAnswer(plan, device, taken.sent, more, now, this.planner);
-      const kept = await this.checkins.release(ctx, {
+      const kept = await save({
         session: toStored(answer.session),
         inventory: answer.inventory,
         lastSeenAt: answer.lastSeenAt,
         push: answer.push,
       });
       if (!kept) {
-        // Another message took the lock after it expired: this answer's state was not saved, so
-        // the device must not see it; it retries.
+        // Another message took the lock after it expired (or, without the lock, came in
+        // between): this answer's state was not saved, so the device must not see it; it retries.
         this.logger.error(`Lost the lock of device ${device.deviceId}: answer withheld`);
         await this.unsend(ref, taken);
         return plain(503, 'Device session changed meanwhile, retry', { 'Retry-After': '1' });
@@ -207,7 +238,7 @@ export class SyncmlSessionService {
   /** The planner chooses among the queue's head; what it chose is taken conditionally. */
   private async deliver(
     plan: Processing,
-    ctx: CheckinContext,
+    ctx: Pick<CheckinContext, 'queueMark'>,
     ref: DeviceRef,
     now: Date,
   ): Promise<{ taken: Taken; more: boolean }> {
@@ -239,4 +270,26 @@ export class SyncmlSessionService {
   private xml(text: string): SyncmlHttpResult {
     return { status: 200, body: text, contentType: SYNCML_CONTENT_TYPE };
   }
+}
+
+function deviceFacts(d: WinDevice): DeviceFacts {
+  return {
+    deviceId: d.deviceId,
+    active: d.status === DeviceStatus.Active,
+    inventory: d.inventory,
+    lastSeenAt: d.lastSeenAt,
+    unenrolling: d.status === DeviceStatus.Unenrolling,
+    push: d.push,
+  };
+}
+
+/**
+ * Only a message that reports nothing (no Status, no Results: the first message of a session)
+ * may be answered without the lock; any other takes it at once, without a read before.
+ */
+function mayGoLockFree(msg: SyncmlMessage): boolean {
+  return (
+    msg.header.msgId === '1' &&
+    !msg.commands.some((c) => c.kind === 'Status' || c.kind === 'Results')
+  );
 }

@@ -14,6 +14,9 @@ export interface IdentityOptions {
   trustedProxies: string[];
 }
 
+/** The client identity of each TLS connection that presented a certificate. */
+const tlsIdentities = new WeakMap<TLSSocket, ClientIdentity>();
+
 function normalizeAddress(a: string | undefined): string {
   return (a ?? '').replace(/^::ffff:/, '');
 }
@@ -39,8 +42,17 @@ function fromDer(der: Buffer, via: ClientIdentity['via']): ClientIdentity | null
 export function clientIdentity(req: Request, opts: IdentityOptions): ClientIdentity | null {
   const socket = req.socket as Partial<TLSSocket>;
   if (typeof socket.getPeerCertificate === 'function') {
-    const peer = socket.getPeerCertificate(false);
-    if (peer && peer.raw && peer.raw.length) return fromDer(peer.raw, 'tls');
+    const tls = socket as TLSSocket;
+    // A TLS connection's client certificate is fixed at its handshake (the device listener
+    // allows no renegotiation that could change it): parsed once per connection, not per request.
+    const known = tlsIdentities.get(tls);
+    if (known !== undefined) return known;
+    const peer = tls.getPeerCertificate(false);
+    const identity = peer && peer.raw && peer.raw.length ? fromDer(peer.raw, 'tls') : null;
+    if (identity) {
+      tlsIdentities.set(tls, identity);
+      return identity;
+    }
   }
   if (
     opts.clientCertHeader &&

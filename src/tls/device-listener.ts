@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { DEVICE_PATH_ROOTS, MANAGEMENT_PATH } from '../common/device-protocol';
 import type { AppConfig } from '../config/app-config';
@@ -172,6 +173,9 @@ export async function startDeviceListener(
     { cert, key, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
     devicesOnly,
   );
+  // The client certificate is resolved once per connection (client-identity.ts): a
+  // renegotiation must not be able to swap it.
+  server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   answerPlainHttp(server, config.device.publicBaseUrl);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

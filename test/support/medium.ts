@@ -39,6 +39,8 @@ export async function startMedium(
   file: string,
   providers: Provider[] = [],
   env: Record<string, string> = {},
+  /** e.g. `{ monitorCommands: true }`, to count the driver's commands (round trips). */
+  mongo: { monitorCommands?: boolean } = {},
 ): Promise<Medium> {
   const uri = testDatabaseUri(file);
   const config = loadConfig({
@@ -51,7 +53,7 @@ export async function startMedium(
   let builder = Test.createTestingModule({
     imports: [
       ConfigModule.forRoot(config),
-      MongooseModule.forRoot(uri, { serverSelectionTimeoutMS: 5000, autoIndex: true }),
+      MongooseModule.forRoot(uri, { serverSelectionTimeoutMS: 5000, autoIndex: true, ...mongo }),
       EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
       EventsModule,
       DevicesModule,

@@ -1,5 +1,7 @@
 import { ArgumentsHost } from '@nestjs/common';
 import {
+  BulkWriteResult,
+  MongoBulkWriteError,
   MongoNetworkError,
   MongoNotConnectedError,
   MongoServerError,
@@ -28,12 +30,26 @@ describe('isStoreUnreachable', () => {
       new MongooseError('Operation `win_devices.findOne()` buffering timed out after 10000ms'),
     ],
     ['wrapped in a cause', new Error('enqueue failed', { cause: selection() })],
+    [
+      'a bulk write that failed on a network error',
+      new MongoBulkWriteError(
+        new MongoNetworkError('connection 1 to 127.0.0.1:3601 closed'),
+        {} as BulkWriteResult,
+      ),
+    ],
   ])('recognizes %s', (_, error) => {
     expect(isStoreUnreachable(error)).toBe(true);
   });
 
   it.each([
     ['duplicate key', new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' })],
+    [
+      'a bulk write refused by the server',
+      new MongoBulkWriteError(
+        { message: 'E11000 duplicate key', code: 11000 },
+        {} as BulkWriteResult,
+      ),
+    ],
     ['a validation error', new MongooseError('Validation failed')],
     ['a plain error', new Error('boom')],
     ['a string', 'MongoNetworkError'],

@@ -44,5 +44,10 @@ export function isStoreUnreachable(error: unknown, depth = 0): boolean {
     return true;
   }
   if (error.name === 'MongooseError' && MONGOOSE_UNREACHABLE.test(error.message)) return true;
+  // A bulk write that failed on a driver error (pool cleared, network) wraps it here, not in cause.
+  const { errorResponse } = error as { errorResponse?: unknown };
+  if (error.name === 'MongoBulkWriteError' && isStoreUnreachable(errorResponse, depth + 1)) {
+    return true;
+  }
   return isStoreUnreachable(error.cause, depth + 1);
 }

@@ -2,8 +2,8 @@ export * from './syncml.constants';
 export * from './syncml.types';
 export * from './syncml-decode-error';
 export { parseSyncml } from './syncml-parse';
+export { buildSyncml, writeCommand } from './syncml-write';
 export {
-  buildSyncml,
   commandNode,
   messageNode,
   type SyncmlBuildOptions,

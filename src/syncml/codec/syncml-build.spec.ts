@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { package2, status } from './fixtures/server-package2';
-import { buildSyncml } from './syncml-build';
+import { buildSyncml } from './syncml-write';
 import { parseSyncml } from './syncml-parse';
 import type { SyncmlCommand, SyncmlMessage } from './syncml.types';
 

@@ -149,7 +149,13 @@ export function messageNode(message: SyncmlMessageInput): XmlNode {
   );
 }
 
-/** Serializes a message through the one XML writer (src/common/xml/xml-writer.ts). */
-export function buildSyncml(message: SyncmlMessageInput, opts: SyncmlBuildOptions = {}): string {
+/**
+ * Serializes a message through the one XML writer (src/common/xml/xml-writer.ts): the oracle the
+ * string writer (syncml-write.ts, `buildSyncml`) is property-tested against, byte for byte.
+ */
+export function buildSyncmlTree(
+  message: SyncmlMessageInput,
+  opts: SyncmlBuildOptions = {},
+): string {
   return writeXml(messageNode(message), opts);
 }

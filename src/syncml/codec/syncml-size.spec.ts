@@ -1,5 +1,5 @@
 import { package2 } from './fixtures/server-package2';
-import { buildSyncml } from './syncml-build';
+import { buildSyncml } from './syncml-write';
 import { envelopeBytes, maxMsgSizeOf, measureCommand } from './syncml-size';
 import type { SyncmlCommand } from './syncml.types';
 

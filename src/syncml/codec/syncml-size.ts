@@ -10,7 +10,7 @@ import type { SyncmlCommand, SyncmlHeader } from './syncml.types';
 /*
  * Message budgeting (management-session.md §3.8: every server message stays under the device's
  * MaxMsgSize; a command never spans messages). Sizes are computed from the element tree without
- * serializing, and add up exactly to Buffer.byteLength(buildSyncml(message)).
+ * serializing, and add up exactly to Buffer.byteLength(buildSyncml(message)) (syncml-write.ts).
  */
 
 /** UTF-8 bytes one command adds to a message. */
