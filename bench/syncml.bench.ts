@@ -503,7 +503,9 @@ async function makeTemplate(h: Harness, fleet: Fleet, device: BenchDevice): Prom
   if (!batch || commands.length !== PER_ROUND) {
     throw new Error(`seeding: the template batch ${batchId} is not in the store`);
   }
-  return { batch, commands };
+  // Copies must not carry webhook outbox entries: the outbox relay would work through every one.
+  const strip = ({ outbox: _o, outboxAt: _a, ...doc }: Document): Document => doc;
+  return { batch: strip(batch), commands: commands.map(strip) };
 }
 
 /** Status of the n-th seeded command: mostly acknowledged, a few failures, 1 in 50 pending. */
@@ -656,6 +658,11 @@ async function runGrowth(
         row.answer.push(await countTrips(h, 'return', NaN, () => device.answer(), 0, 0));
         row.list.push(await timedGet(h, `${devicePath}?limit=20`));
         row.batch.push(await timedGet(h, `${devicePath}/${batchId}`));
+        progress(
+          `  rep ${r + 1}: idle ${f1(row.idle[r].ms)} ms, receive ${f1(row.receive[r].ms)} ms, ` +
+            `return ${f1(row.answer[r].ms)} ms, GET list ${f1(row.list[r])} ms, ` +
+            `GET batch ${f1(row.batch[r])} ms`,
+        );
       }
       rows.push(row);
     }
