@@ -67,16 +67,3 @@ export function parseSizes(raw: string): number[] {
   }
   return sizes;
 }
-
-/**
- * A duration: `60s`, `2m`, `500ms`, `1h`, or a bare number of seconds. Returns milliseconds;
- * throws for anything else or for zero.
- */
-export function parseDuration(raw: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(raw);
-  if (!m) throw new Error(`not a duration: "${raw}" (e.g. 60s, 2m, 500ms)`);
-  const unit = (m[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm' | 'h';
-  const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit];
-  if (ms <= 0) throw new Error(`a duration must be more than 0: "${raw}"`);
-  return ms;
-}
