@@ -22,7 +22,11 @@ module.exports = {
   // e2e files start the app and a store; a project-level testTimeout is ignored by jest.
   testTimeout: 60000,
   projects: [
-    project('unit', ['<rootDir>/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts']),
+    project('unit', [
+      '<rootDir>/src/**/*.spec.ts',
+      '<rootDir>/tools/**/*.spec.ts',
+      '<rootDir>/bench/**/*.spec.ts',
+    ]),
     project('e2e', ['<rootDir>/test/e2e/**/*.e2e-spec.ts'], { store: true }),
     // Services against the real store, without HTTP: races and crashes between two writes.
     project('medium', ['<rootDir>/test/medium/**/*.medium-spec.ts'], { store: true }),

@@ -279,6 +279,8 @@ export function parseSimulateArgs(argv: string[]): SimulateRequest {
   if (poll !== undefined) {
     if (!dir === !manifest)
       throw new UsageError('--poll with --server needs --cert-dir or --manifest');
+    // The options first: reading thousands of certificates only to refuse them is slow.
+    const fleet = fleetRequest(v, shared, null, 0);
     const all = files(() =>
       dir ? identitiesFromDir(dir) : identitiesFromManifest(manifest as string),
     );
@@ -286,7 +288,7 @@ export function parseSimulateArgs(argv: string[]): SimulateRequest {
     if (all.length === 0 || all.length < n) {
       throw new UsageError(`${n} device(s) wanted, ${all.length} found in ${dir ?? manifest}`);
     }
-    return fleetRequest(v, shared, all.slice(0, n), n);
+    return { ...fleet, identities: all.slice(0, n), devices: n };
   }
   if (dir || manifest || devices) {
     if (!dir === !manifest) {
