@@ -192,13 +192,20 @@ export function forkTs(file: string, args: string[], env?: NodeJS.ProcessEnv): C
 export function forkServer(env?: NodeJS.ProcessEnv): Promise<ServerHandle> {
   const child = forkTs(__filename, ['--server-process'], env);
   let next = 0;
-  const pending = new Map<number, (v: unknown) => void>();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      // A question the server can no longer answer fails instead of hanging the bench.
+      for (const p of pending.values()) p.reject(new Error('the server process has exited'));
+      pending.clear();
+      resolve();
+    }),
+  );
   const ask = <T>(kind: Request['kind']): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (!child.connected) return reject(new Error('the server process has exited'));
       const id = ++next;
-      pending.set(id, resolve as (v: unknown) => void);
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       child.send({ kind, id } as Request);
     });
   return new Promise<ServerHandle>((resolve, reject) => {
@@ -208,7 +215,7 @@ export function forkServer(env?: NodeJS.ProcessEnv): Promise<ServerHandle> {
     child.on('message', (m: Reply) => {
       if (m.kind === 'failed') reject(new Error(m.message));
       else if (m.kind === 'reply') {
-        pending.get(m.id)?.(m.value);
+        pending.get(m.id)?.resolve(m.value);
         pending.delete(m.id);
       } else if (m.kind === 'ready') {
         const { kind: _kind, ...ready } = m;
