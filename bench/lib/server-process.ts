@@ -20,7 +20,8 @@ export interface SeenCommand {
   ms: number;
   /**
    * Work of the server's background loops rather than of the message: the webhook outbox relay
-   * (filters on outboxAt), webhook delivery and the instance lease.
+   * (filters on outboxAt or `published`, acknowledges by unsetting outboxAt), webhook delivery
+   * and the instance lease.
    */
   background: boolean;
 }
@@ -77,15 +78,23 @@ const BACKGROUND_COLLECTIONS = /^(webhook_|instance_leases$)/;
 export function isBackgroundCommand(command: Record<string, unknown>, name: string): boolean {
   const coll = command[name];
   if (typeof coll === 'string' && BACKGROUND_COLLECTIONS.test(coll)) return true;
-  const list = (k: string) => (Array.isArray(command[k]) ? (command[k] as { q?: unknown }[]) : []);
+  const list = (k: string) =>
+    Array.isArray(command[k]) ? (command[k] as { q?: unknown; u?: unknown }[]) : [];
+  const keys = (o: unknown): string[] =>
+    typeof o === 'object' && o !== null ? Object.keys(o) : [];
   const filters = [
     command.filter,
     command.query,
     ...list('updates').map((u) => u.q),
     ...list('deletes').map((d) => d.q),
   ];
-  return filters.some(
-    (f) => typeof f === 'object' && f !== null && Object.keys(f).includes('outboxAt'),
+  // The relay finds records by outboxAt (device events by `published`) and acknowledges them by
+  // emptying `outbox` and unsetting outboxAt.
+  return (
+    filters.some((f) => keys(f).includes('outboxAt') || keys(f).includes('published')) ||
+    list('updates').some((u) =>
+      keys((u.u as { $unset?: unknown } | undefined)?.$unset).includes('outboxAt'),
+    )
   );
 }
 
