@@ -594,7 +594,11 @@ interface GrowthRow {
   answer: Trips[];
   list: number[];
   batch: number[];
+  /** CPU ms over IDLE_SAMPLE_MS with no device talking: main, process, store groups. */
+  idleCpu: Map<string, number>;
 }
+
+const IDLE_SAMPLE_MS = 5000;
 
 async function timedGet(h: Harness, path: string): Promise<number> {
   const started = performance.now();
@@ -640,6 +644,11 @@ async function runGrowth(
         size,
         progress,
       );
+      progress(`${seeded.stored} commands stored: the server idle for ${IDLE_SAMPLE_MS / 1000} s`);
+      // What the server and its store spend with no device talking (background loops that scan).
+      const c0 = sampleServer(h.server.pid);
+      await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
+      const idleCpu = cpuMsBetween(c0, sampleServer(h.server.pid));
       progress(`${seeded.stored} commands stored: measuring (${o.reps} reps)`);
       const row: GrowthRow = {
         stored: seeded.stored,
@@ -650,6 +659,7 @@ async function runGrowth(
         answer: [],
         list: [],
         batch: [],
+        idleCpu,
       };
       for (let r = 0; r < o.reps; r++) {
         row.idle.push(await countTrips(h, 'idle', NaN, () => device.open(), 0, 0));
@@ -672,6 +682,13 @@ async function runGrowth(
   return rows;
 }
 
+/** `3 % / 40 %`: the main thread's and the store processes' shares of one core, idle. */
+function idleShare(cpu: Map<string, number>): string {
+  const store = [...cpu].reduce((n, [k, v]) => (k === 'main' || k === 'process' ? n : n + v), 0);
+  const pct = (ms: number) => `${((100 * ms) / IDLE_SAMPLE_MS).toFixed(0)} %`;
+  return `${pct(cpu.get('main') ?? NaN)} / ${pct(store)}`;
+}
+
 function growthTable(rows: GrowthRow[]): string {
   const [first] = rows;
   const msg = (ts: Trips[]) => median(ts.map((t) => t.ms));
@@ -690,12 +707,14 @@ function growthTable(rows: GrowthRow[]): string {
       'commands stored',
       ...cols.flatMap(([name]) => [`${name} ms`, '× first']),
       'trips idle/recv/ret',
+      'idle server: main / store CPU',
       'seeding',
     ],
     ...rows.map((r) => [
       String(r.stored),
       ...cols.flatMap(([, f]) => [f1(f(r)), ratio(f(r), f(first))]),
       cols.flatMap(([, , t]) => (t ? [String(t(r))] : [])).join('/'),
+      idleShare(r.idleCpu),
       `${r.inserted} in ${f1(r.seedMs / 1000)} s${notes(r).length ? `  ${notes(r).join('; ')}` : ''}`,
     ]),
   ]);
@@ -764,7 +783,8 @@ async function main(): Promise<number> {
           `commands during the message. Seeded: batches of ${PER_ROUND} commands copied from a ` +
           `real finished batch, round-robin over the ${o.fleet} devices, ${SEED_BATCH_DOCS} ` +
           `documents per insert; mostly Acknowledged, some 404/500, 1 in 50 Pending on other ` +
-          `devices.)`,
+          `devices. idle server: CPU of its main thread / of its store processes over ` +
+          `${IDLE_SAMPLE_MS / 1000} s with no device talking, in % of one core.)`,
       );
       machine(argv, load0, h.server.storeDescription, started);
       return 0;
