@@ -23,6 +23,8 @@ function queuer(api: { url: string; token: string; org: string }, k: number) {
         method: 'POST',
         headers: { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json' },
         body,
+        // As long as a device waits for an answer (the simulator's default request timeout).
+        signal: AbortSignal.timeout(30_000),
       },
     );
     if (res.status !== 200) throw new Error(`queueing: HTTP ${res.status} ${await res.text()}`);

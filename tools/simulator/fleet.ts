@@ -118,6 +118,12 @@ const bump = (into: Record<string, number>, key: string) => {
   into[key] = (into[key] ?? 0) + 1;
 };
 
+/** The most frequent failure so far, for the progress line. */
+function topError(errors: Record<string, number>): string {
+  const [top] = Object.entries(errors).sort((a, b) => b[1] - a[1]);
+  return top ? ` (most: ${top[1]}× ${top[0].slice(0, 100)})` : '';
+}
+
 export async function runFleet(o: FleetOptions): Promise<FleetReport> {
   const n = o.identities.length;
   const plan: FleetPlan = { devices: n, pollMs: o.pollMs, durationMs: o.durationMs };
@@ -188,7 +194,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
     const done = idle.length + withCommands.length;
     o.progress?.(
       `${((performance.now() - t0) / 1000).toFixed(0)} s: ${started} started, ${done} done, ` +
-        `${failed} failed, ${inFlight.size} in flight`,
+        `${failed} failed, ${inFlight.size} in flight${topError(errors)}`,
     );
   }, 5000);
   try {
