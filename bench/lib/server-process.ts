@@ -11,6 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { CommandFailedEvent, CommandStartedEvent, CommandSucceededEvent } from 'mongodb';
 import type { ResolvedMongo } from '../../src/store';
+import { descendantsOf, listProcesses } from './proc-cpu';
 
 /** One driver command the server started, as the round-trip tables show it. */
 export interface SeenCommand {
@@ -237,7 +238,19 @@ export function forkServer(env?: NodeJS.ProcessEnv): Promise<ServerHandle> {
           recorded: () => ask<SeenCommand[]>('recorded'),
           close: () =>
             (closing ??= (async () => {
-              const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+              // A server stuck behind a saturated store is killed after 30 s; its store
+              // processes would outlive it, so they are stopped too.
+              const killer = setTimeout(() => {
+                const orphans = descendantsOf(child.pid ?? 0, listProcesses());
+                child.kill('SIGKILL');
+                for (const p of orphans) {
+                  try {
+                    process.kill(p.pid, 'SIGTERM');
+                  } catch {
+                    // already gone
+                  }
+                }
+              }, 30_000);
               if (child.connected) await ask('stop').catch(() => undefined);
               await exited;
               clearTimeout(killer);
