@@ -27,6 +27,7 @@ module.exports = {
       '<rootDir>/tools/**/*.spec.ts',
       // The query-shape test's own logic (docs/testing.md).
       '<rootDir>/test/support/**/*.spec.ts',
+      '<rootDir>/bench/**/*.spec.ts',
     ]),
     project('e2e', ['<rootDir>/test/e2e/**/*.e2e-spec.ts'], { store: true }),
     // Services against the real store, without HTTP: races and crashes between two writes.

@@ -1,51 +1,54 @@
 /*
- * Management sessions end to end: `npm run bench:syncml [-- --devices 50 --duration 6 --rounds 3]`.
+ * Management sessions end to end: `npm run bench:syncml [-- --devices 50 --duration 6 --rounds 3]`,
+ * or the growth table: `npm run bench:syncml -- --growth 10000,100000,1000000 --fleet 1000`.
+ * What it measures and how to read it: docs/performance.md.
  *
- * In one run (issue 3 §6):
- *  1. the codec: parse+build MB/s at ~2/20/200 KB next to bare saxes, build next to template
- *     strings (bench/syncml-codec.bench.ts);
- *  2. check-ins per second and p50/p99 latency for N concurrent simulated devices over HTTPS with
- *     client certificates and keep-alive, when idle, when receiving 10 commands and when
- *     returning 10 statuses, next to GET /health with the same clients and concurrency;
- *  3. database round trips of exactly one message of each kind (driver commandStarted events),
- *     with the command names, against the targets (idle ≤ 2; delivering/recording k ≤ 4), and
- *     how one device's messages slow down as the store holds more commands (FerretDB scans);
- *  4. the machine, the store and the command.
- * The app runs in this thread, the devices in a worker thread (bench/lib/syncml-devices.ts), the
- * store on MONGODB_URI (a fresh database, dropped) or embedded in a temporary directory (removed).
+ * Three processes, so that each CPU figure is one process's own:
+ *  - the server under test (bench/lib/server-process.ts: the real app and its HTTPS device
+ *    listener on a temporary DATA_DIR and embedded store, or on MONGODB_URI in a fresh database);
+ *    its main thread's CPU and its store processes' (its descendants: FerretDB, PostgreSQL's
+ *    postmaster and backends) are read from /proc around every timed part;
+ *  - the load generator (bench/lib/syncml-devices.ts): the simulated devices;
+ *  - this one: seeding through the REST API and the driver, timing, the report.
  * Stops everything and exits on its own.
  */
-import 'reflect-metadata';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
-import type { CommandFailedEvent, CommandStartedEvent, CommandSucceededEvent } from 'mongodb';
-import { Connection, Types } from 'mongoose';
+import { MongoClient, ObjectId, type Db, type Document } from 'mongodb';
 import { CommandStatus } from '../src/commands/command-status';
-import { createEnterpriseCa, issueDeviceCertificate } from '../src/pki';
-import type { ResolvedMongo } from '../src/store';
-import type { DeviceListener } from '../src/tls/device-listener';
-import { startBenchServer } from './lib/bench-server';
-import { integerOption } from './lib/options';
 import { COMMAND_MIX, commandBatchBody } from './lib/command-mix';
-import { formatRows, runCodecBench } from './syncml-codec.bench';
 import {
-  BenchDevice,
-  type BenchIdentity,
-  type LoadRequest,
-  type LoadResult,
-  type LoadWorkerData,
-  type Step,
-} from './lib/syncml-devices';
+  adminApi,
+  createOrganization,
+  enterprisePath,
+  issueIdentities,
+  registerDevices,
+  type FleetIdentity,
+} from './lib/fleet';
+import { integerOption } from './lib/options';
+import { clockTicks, cpuMsBetween, sampleServer, type CpuSample } from './lib/proc-cpu';
+import { f1, f2, median, parseSizes, percentile, ratio, table } from './lib/report';
+import {
+  forkServer,
+  type SeenCommand,
+  type ServerCounters,
+  type ServerHandle,
+} from './lib/server-process';
+import { BenchDevice, LoadProcess, type LoadRequest, type Step } from './lib/syncml-devices';
+import { formatRows, runCodecBench } from './syncml-codec.bench';
 
-const USAGE = `npm run bench:syncml -- [--devices N] [--duration S] [--warmup S] [--rounds N] [--budget S]
+const USAGE = `npm run bench:syncml -- [--devices N] [--duration S] [--warmup S] [--rounds N] [--budget S] [--no-codec]
+npm run bench:syncml -- --growth 10000,100000,1000000 [--fleet 1000] [--reps 3]
   --devices   concurrent simulated devices                               (default 50)
   --duration  seconds of the idle and GET /health loops                  (default 6)
   --warmup    seconds of unmeasured load before each loop                (default 1)
   --rounds    at most this many rounds of "receive 10" + "return 10"     (default 3)
-  --budget    no new round starts after this many seconds of rounds      (default 60)`;
+  --budget    no new round starts after this many seconds of rounds      (default 60)
+  --no-codec  skip the codec benchmark (~15 s)
+  --growth    store sizes (commands held; 10k, 1m allowed): the growth table instead
+  --fleet     devices enrolled for --growth                              (default 1000)
+  --reps      messages and REST reads measured per size (median)         (default 3)`;
 
 interface Options {
   devices: number;
@@ -53,18 +56,24 @@ interface Options {
   warmup: number;
   rounds: number;
   budget: number;
+  codec: boolean;
+  growth: number[] | null;
+  fleet: number;
+  reps: number;
 }
 
 /** Commands per device per round in scenarios (b) and (c). */
 const PER_ROUND = 10;
 /** k of the round-trip counts. */
 const COUNT_KS = [1, 10, 30];
-/** Store sizes (commands held) of the one-device scaling table. */
-const SCALING_SIZES = [2000, 4000];
+/**
+ * Round-trip targets. The idle check-in target is meant to drop to 1 (one indexed read, issue
+ * 10): change it here.
+ */
 const TARGET_IDLE = 2;
 const TARGET_K = 4;
 
-function parseOptions(argv: string[]): Options {
+export function parseOptions(argv: string[]): Options | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -73,21 +82,34 @@ function parseOptions(argv: string[]): Options {
       warmup: { type: 'string', default: '1' },
       rounds: { type: 'string', default: '3' },
       budget: { type: 'string', default: '60' },
+      'no-codec': { type: 'boolean', default: false },
+      growth: { type: 'string' },
+      fleet: { type: 'string', default: '1000' },
+      reps: { type: 'string', default: '3' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const int = (name: keyof Options, min: number, max: number): number =>
+  if (values.help) return 'help';
+  const int = (name: string, min: number, max: number): number =>
     integerOption(values, name, min, max, USAGE);
+  let growth: number[] | null = null;
+  if (values.growth !== undefined) {
+    try {
+      growth = parseSizes(values.growth);
+    } catch (e) {
+      throw new Error(`--growth: ${(e as Error).message}\n${USAGE}`);
+    }
+  }
   return {
-    devices: int('devices', 1, 500),
-    duration: int('duration', 1, 60),
-    warmup: int('warmup', 0, 30),
+    devices: int('devices', 1, 2000),
+    duration: int('duration', 1, 600),
+    warmup: int('warmup', 0, 60),
     rounds: int('rounds', 1, 50),
     budget: int('budget', 1, 3600),
+    codec: !values['no-codec'],
+    growth,
+    fleet: int('fleet', 1, 100_000),
+    reps: int('reps', 1, 20),
   };
 }
 
@@ -100,163 +122,50 @@ const MIX = [
 const commandBatch = (k: number): string => commandBatchBody(k, MIX, 'bench:syncml');
 
 interface Harness {
-  adminUrl: string;
-  deviceUrl: string;
-  token: string;
-  storeKind: ResolvedMongo['source'];
-  db: Connection;
-  storeDescription: string;
-  listener: DeviceListener;
-  /** Every driver command the app starts, as it starts it. */
-  onCommand: Set<(e: CommandStartedEvent) => void>;
-  /** Every driver command that ends (succeeded or failed), with its duration. */
-  onCommandEnd: Set<(e: CommandSucceededEvent | CommandFailedEvent) => void>;
-  /** TLS handshakes completed by the device listener so far. */
-  handshakes(): number;
+  server: ServerHandle;
+  client: MongoClient;
+  /** The bench's own connection to the server's database (seeding and purging, never timed). */
+  db: Db;
   close(): Promise<void>;
 }
 
-/** The app (HTTP admin API on a free port + HTTPS device listener) with command monitoring. */
-async function startHarness(log: (m: string) => void): Promise<Harness> {
-  const server = await startBenchServer({
-    mongo: { monitorCommands: true },
-    deviceListener: true,
-    log,
-  });
-  const listener = server.devices as DeviceListener;
-  const onCommand = new Set<(e: CommandStartedEvent) => void>();
-  const onCommandEnd = new Set<(e: CommandSucceededEvent | CommandFailedEvent) => void>();
-  const client = server.db.getClient();
-  client.on('commandStarted', (e: CommandStartedEvent) => {
-    for (const f of onCommand) f(e);
-  });
-  const ended = (e: CommandSucceededEvent | CommandFailedEvent) => {
-    for (const f of onCommandEnd) f(e);
-  };
-  client.on('commandSucceeded', ended);
-  client.on('commandFailed', ended);
-  let handshakes = 0;
-  listener.server.on('secureConnection', () => handshakes++);
-  return {
-    adminUrl: server.baseUrl,
-    deviceUrl: `https://127.0.0.1:${listener.port}`,
-    token: server.token,
-    storeKind: server.storeKind,
-    db: server.db,
-    storeDescription: server.storeDescription,
-    listener,
-    onCommand,
-    onCommandEnd,
-    handshakes: () => handshakes,
-    close: server.close,
-  };
-}
-
-async function api(h: Harness, method: 'POST' | 'PATCH', path: string, body: unknown) {
-  const res = await fetch(`${h.adminUrl}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${h.token}`, 'Content-Type': 'application/json' },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res;
+async function startHarness(): Promise<Harness> {
+  const server = await forkServer();
+  try {
+    const client = await MongoClient.connect(server.storeUri, { maxPoolSize: 1 });
+    return {
+      server,
+      client,
+      db: client.db(),
+      close: async () => {
+        await client.close().catch(() => undefined);
+        await server.close();
+      },
+    };
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
 }
 
 interface Fleet {
   slug: string;
-  identities: BenchIdentity[];
+  identities: FleetIdentity[];
 }
 
-/**
- * One organization and enterprise, `n` devices registered by an administrator with a certificate
- * each (issued by a throw-away CA; one RSA key shared by all of them: only the thumbprints must
- * differ, and 50 RSA key generations would cost seconds).
- */
-async function seedFleet(h: Harness, n: number): Promise<Fleet> {
-  const slug = `bench-${randomBytes(4).toString('hex')}`;
-  const enterprise = `/v1/organizations/${slug}/mdm/windows/enterprise`;
-  await api(h, 'POST', '/v1/organizations', { name: `Bench ${slug}`, slug });
-  await api(h, 'POST', enterprise, {});
-  const ca = await createEnterpriseCa({ commonName: 'bench CA', now: new Date(), keyBits: 2048 });
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const key = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-  const identities: BenchIdentity[] = [];
-  for (let i = 0; i < n; i++) {
-    const deviceId = randomBytes(16).toString('hex').toUpperCase();
-    const cert = await issueDeviceCertificate({
-      ca: { certificatePem: ca.certificatePem, privateKeyPkcs8Pem: ca.privateKeyPkcs8Pem },
-      csrPublicKey: publicKey,
-      deviceId,
-      now: new Date(),
-    });
-    identities.push({ deviceId, cert: cert.certificatePem, key });
-  }
-  for (let i = 0; i < n; i += 10) {
-    await Promise.all(
-      identities.slice(i, i + 10).map((d, j) =>
-        api(h, 'POST', `${enterprise}/devices`, {
-          deviceId: d.deviceId,
-          name: `Bench PC ${i + j + 1}`,
-          certificate: d.cert,
-        }),
-      ),
-    );
-  }
-  return { slug, identities };
-}
-
-const queue = (h: Harness, fleet: Fleet, deviceId: string, k: number) =>
-  api(
-    h,
+/** Queues k commands for one device through the REST API; returns the batch id. */
+async function queue(h: Harness, fleet: Fleet, deviceId: string, k: number): Promise<string> {
+  const body = (await adminApi(
+    h.server,
     'POST',
-    `/v1/organizations/${fleet.slug}/mdm/windows/enterprise/devices/${deviceId}/commands/`,
+    `${enterprisePath(fleet.slug)}/devices/${deviceId}/commands/`,
     commandBatch(k),
-  );
+  )) as { id?: string; data?: { id?: string } };
+  return body.data?.id ?? body.id ?? '';
+}
 
 // ---------------------------------------------------------------------------------------------
 // 2. Load
-
-class LoadWorker {
-  private readonly worker: Worker;
-
-  constructor(data: LoadWorkerData) {
-    const file = join(__dirname, 'lib', 'syncml-devices.ts');
-    const project = join(__dirname, '..', 'tsconfig.json');
-    // Workers do not inherit ts-node's require hook: register it inside the worker.
-    this.worker = new Worker(
-      `require('ts-node').register({ transpileOnly: true, project: ${JSON.stringify(project)} });` +
-        `require(${JSON.stringify(file)});`,
-      { eval: true, workerData: data },
-    );
-  }
-
-  run(req: LoadRequest): Promise<LoadResult> {
-    return new Promise((resolve, reject) => {
-      const onError = (e: Error) => reject(e);
-      this.worker.once('error', onError);
-      this.worker.once('message', (r: LoadResult) => {
-        this.worker.off('error', onError);
-        resolve(r);
-      });
-      this.worker.postMessage(req);
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.worker.postMessage({ kind: 'stop' } satisfies LoadRequest);
-    await new Promise((r) => setTimeout(r, 100));
-    await this.worker.terminate();
-  }
-}
-
-/** One measured round of (b) + (c): msg/s and how many commands the store held before it. */
-interface RoundInfo {
-  stored: number;
-  b: number;
-  c: number;
-  bWall: number;
-  cWall: number;
-}
 
 /** Deletes finished commands (everything but Pending and Awaiting) and returns how many. */
 async function purgeFinished(h: Harness): Promise<number> {
@@ -275,94 +184,120 @@ interface Segment {
   dbCommands: number;
   /** Sum of the driver-measured durations of those commands. */
   dbMs: number;
+  /** CPU ms during the timed part: main, process, each store group, and `load`. */
+  cpu: Map<string, number>;
 }
 
-/** One timed part: what the worker measured plus the server-side handshakes and DB commands. */
-async function timed(h: Harness, w: LoadWorker, label: string, req: LoadRequest): Promise<Segment> {
-  let dbCommands = 0;
-  let dbMs = 0;
-  const count = () => dbCommands++;
-  const sum = (e: CommandSucceededEvent | CommandFailedEvent) => (dbMs += e.duration);
-  h.onCommand.add(count);
-  h.onCommandEnd.add(sum);
-  const hs = h.handshakes();
-  const r = await w.run(req);
-  h.onCommand.delete(count);
-  h.onCommandEnd.delete(sum);
-  return { label, ...r, handshakes: h.handshakes() - hs, dbCommands, dbMs };
+/** One timed part: what the load process measured, with the server's counters and CPU. */
+async function timed(
+  h: Harness,
+  load: LoadProcess,
+  label: string,
+  req: LoadRequest,
+): Promise<Segment> {
+  const c0: ServerCounters = await h.server.counters();
+  const s0: CpuSample = sampleServer(h.server.pid);
+  const l0 = load.cpuMs();
+  const r = await load.run(req);
+  const s1 = sampleServer(h.server.pid);
+  const l1 = load.cpuMs();
+  const c1 = await h.server.counters();
+  const cpu = cpuMsBetween(s0, s1);
+  cpu.set('load', l1 - l0);
+  return {
+    label,
+    ...r,
+    handshakes: c1.handshakes - c0.handshakes,
+    dbCommands: c1.dbCommands - c0.dbCommands,
+    dbMs: c1.dbMs - c0.dbMs,
+    cpu,
+  };
 }
 
 function merge(label: string, parts: Segment[]): Segment {
   const errors: Record<string, number> = {};
+  const cpu = new Map<string, number>();
   for (const p of parts) {
     for (const [k, v] of Object.entries(p.errors)) errors[k] = (errors[k] ?? 0) + v;
+    for (const [k, v] of p.cpu) cpu.set(k, (cpu.get(k) ?? 0) + v);
   }
+  const sum = (f: (s: Segment) => number) => parts.reduce((n, p) => n + f(p), 0);
   return {
     label,
     latencies: parts.flatMap((p) => p.latencies),
-    wallMs: parts.reduce((n, p) => n + p.wallMs, 0),
+    wallMs: sum((p) => p.wallMs),
     errors,
-    handshakes: parts.reduce((n, p) => n + p.handshakes, 0),
-    dbCommands: parts.reduce((n, p) => n + p.dbCommands, 0),
-    dbMs: parts.reduce((n, p) => n + p.dbMs, 0),
+    handshakes: sum((p) => p.handshakes),
+    dbCommands: sum((p) => p.dbCommands),
+    dbMs: sum((p) => p.dbMs),
+    cpu,
   };
-}
-
-/** Nearest-rank percentile of ascending values. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (!sorted.length) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
 const perSecond = (s: Segment) => (s.wallMs > 0 ? (s.latencies.length * 1000) / s.wallMs : 0);
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) =>
-    r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i])));
-  return [
-    line(rows[0]).join('  ').trimEnd(),
-    widths.map((n) => '-'.repeat(n)).join('  '),
-    ...rows.slice(1).map((r) => line(r).join('  ').trimEnd()),
-  ].join('\n');
+/** The store groups seen in any segment, in a stable order (ferretdb, postgres, others). */
+function storeColumns(segments: readonly Segment[]): string[] {
+  const names = new Set<string>();
+  for (const s of segments) {
+    for (const k of s.cpu.keys()) if (!['main', 'process', 'load'].includes(k)) names.add(k);
+  }
+  return [...names].sort();
 }
 
-const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
-
-function loadTable(segments: Segment[]): string {
+function loadTable(segments: Segment[], health: Segment): string {
+  const stores = storeColumns(segments);
+  const hz = perSecond(health);
   return table([
     [
       'scenario',
       'msgs',
       'msg/s',
+      '÷ health',
       'p50 ms',
       'p99 ms',
       'max ms',
       'errors',
       'TLS hs',
-      'db cmds/msg',
+      'db trips/msg',
       'db ms/msg',
-      'db busy',
+      'main CPU ms/msg',
+      'server CPU ms/msg',
+      ...stores.map((n) => `${n} CPU ms/msg`),
+      'loadgen CPU ms/msg',
     ],
     ...segments.map((s) => {
       const sorted = [...s.latencies].sort((a, b) => a - b);
-      const errors = Object.values(s.errors).reduce((n, v) => n + v, 0);
+      const n = Math.max(1, s.latencies.length);
+      const errors = Object.values(s.errors).reduce((sum, v) => sum + v, 0);
+      const per = (k: string) => f2((s.cpu.get(k) ?? NaN) / n);
       return [
         s.label,
         String(s.latencies.length),
         f1(perSecond(s)),
+        s === health ? '1' : f2(perSecond(s) / hz),
         f1(percentile(sorted, 50)),
         f1(percentile(sorted, 99)),
         f1(sorted.at(-1) ?? NaN),
         String(errors),
         String(s.handshakes),
-        s.dbCommands ? f1(s.dbCommands / Math.max(1, s.latencies.length)) : '0',
-        s.dbCommands ? f1(s.dbMs / Math.max(1, s.latencies.length)) : '-',
-        s.wallMs > 0 ? `${((100 * s.dbMs) / s.wallMs).toFixed(0)} %` : '-',
+        f1(s.dbCommands / n),
+        s.dbCommands ? f1(s.dbMs / n) : '-',
+        per('main'),
+        per('process'),
+        ...stores.map(per),
+        per('load'),
       ];
     }),
   ]);
+}
+
+interface RoundInfo {
+  stored: number;
+  b: number;
+  c: number;
+  bWall: number;
+  cWall: number;
 }
 
 async function runLoadScenarios(
@@ -371,22 +306,22 @@ async function runLoadScenarios(
   o: Options,
   progress: (m: string) => void,
 ): Promise<{ segments: Segment[]; rounds: RoundInfo[] }> {
-  const w = new LoadWorker({
+  const load = new LoadProcess({
     kind: 'syncml-bench-load',
-    serverUrl: h.deviceUrl,
+    serverUrl: h.server.deviceUrl,
     identities: fleet.identities,
   });
   try {
     const loop = async (op: 'idle' | 'health', label: string) => {
       if (o.warmup > 0) {
         progress(`warming up ${label} (${o.warmup} s)`);
-        await w.run({ kind: 'loop', op, durationMs: o.warmup * 1000 });
+        await load.run({ kind: 'loop', op, durationMs: o.warmup * 1000 });
       }
       progress(`measuring ${label} (${o.duration} s)`);
-      return timed(h, w, label, { kind: 'loop', op, durationMs: o.duration * 1000 });
+      return timed(h, load, label, { kind: 'loop', op, durationMs: o.duration * 1000 });
     };
-    const idle = await loop('idle', '(a) idle check-in (package 1, nothing queued)');
     const health = await loop('health', 'GET /health (same clients)');
+    const idle = await loop('idle', '(a) idle check-in (package 1, nothing queued)');
     const receive: Segment[] = [];
     const answer: Segment[] = [];
     const rounds: RoundInfo[] = [];
@@ -404,21 +339,21 @@ async function runLoadScenarios(
       }
       const stored = await h.db.collection('win_commands').countDocuments();
       progress(`round ${round}/${o.rounds}: (b) receive, then (c) return`);
-      const b = await timed(h, w, 'b', { kind: 'barrier', op: 'open', expect: PER_ROUND });
-      const c = await timed(h, w, 'c', { kind: 'barrier', op: 'answer', expect: 0 });
+      const b = await timed(h, load, 'b', { kind: 'barrier', op: 'open', expect: PER_ROUND });
+      const c = await timed(h, load, 'c', { kind: 'barrier', op: 'answer', expect: 0 });
       receive.push(b);
       answer.push(c);
       rounds.push({ stored, b: perSecond(b), c: perSecond(c), bWall: b.wallMs, cWall: c.wallMs });
     }
     const segments = [
+      health,
       idle,
       merge(`(b) receive ${PER_ROUND} commands (package 1 → ${PER_ROUND} commands)`, receive),
       merge(`(c) return ${PER_ROUND} statuses (+ Results of Gets → Final)`, answer),
-      health,
     ];
     return { segments, rounds };
   } finally {
-    await w.stop();
+    await load.stop();
   }
 }
 
@@ -429,11 +364,11 @@ interface Trips {
   label: string;
   target: number;
   /** Commands started between sending the message and receiving the answer. */
-  during: CommandStartedEvent[];
+  during: SeenCommand[];
   /** Commands started within AFTER_MS after the answer (listeners finishing late). */
-  after: CommandStartedEvent[];
-  /** Driver-measured duration of each command, by requestId. */
-  durations: Map<number, number>;
+  after: SeenCommand[];
+  /** Commands of the server's background loops meanwhile (not counted; SeenCommand.background). */
+  background: SeenCommand[];
   /** Client-measured latency of the message. */
   ms: number;
   note?: string;
@@ -447,48 +382,40 @@ async function countTrips(
   target: number,
   send: () => Promise<Step>,
   expectCommands: number,
+  settleMs = AFTER_MS,
 ): Promise<Trips> {
-  let into: CommandStartedEvent[] = [];
-  const rec = (e: CommandStartedEvent) => into.push(e);
-  const durations = new Map<number, number>();
-  const end = (e: CommandSucceededEvent | CommandFailedEvent) =>
-    durations.set(e.requestId, e.duration);
-  h.onCommand.add(rec);
-  h.onCommandEnd.add(end);
+  await h.server.record();
+  let step: Step | undefined;
+  let mark = 0;
+  let seen: SeenCommand[];
   try {
-    const during = into;
-    const step = await send();
-    const after: CommandStartedEvent[] = [];
-    into = after;
-    await new Promise((r) => setTimeout(r, AFTER_MS));
-    const trips: Trips = { label, target, during, after, durations, ms: step.ms };
-    if (step.serverCommands !== expectCommands) {
-      trips.note = `answer carried ${step.serverCommands} commands, expected ${expectCommands}`;
-    }
-    return trips;
+    step = await send();
+    mark = await h.server.mark();
+    if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
   } finally {
-    h.onCommand.delete(rec);
-    h.onCommandEnd.delete(end);
+    seen = await h.server.recorded();
   }
+  const trips: Trips = {
+    label,
+    target,
+    during: seen.slice(0, mark).filter((c) => !c.background),
+    after: seen.slice(mark).filter((c) => !c.background),
+    background: seen.filter((c) => c.background),
+    ms: step.ms,
+  };
+  if (step.serverCommands !== expectCommands) {
+    trips.note = `answer carried ${step.serverCommands} commands, expected ${expectCommands}`;
+  }
+  return trips;
 }
 
-function describeCommand(e: CommandStartedEvent, durations?: Map<number, number>): string {
-  const cmd = e.command as Record<string, unknown>;
-  const coll = typeof cmd[e.commandName] === 'string' ? ` ${String(cmd[e.commandName])}` : '';
-  const n = (k: string) => (Array.isArray(cmd[k]) ? (cmd[k] as unknown[]).length : 0);
-  const batch =
-    e.commandName === 'update' && n('updates') > 1
-      ? ` (${n('updates')} updates)`
-      : e.commandName === 'insert' && n('documents') > 1
-        ? ` (${n('documents')} docs)`
-        : '';
-  const ms = durations?.get(e.requestId);
-  return `${e.commandName}${coll}${batch}${ms === undefined ? '' : ` ${ms.toFixed(0)}ms`}`;
-}
+const showCommand = (c: SeenCommand) =>
+  `${c.text}${Number.isFinite(c.ms) ? ` ${c.ms.toFixed(0)}ms` : ''}`;
+const dbMsOf = (t: Trips) => t.during.reduce((n, c) => n + (Number.isFinite(c.ms) ? c.ms : 0), 0);
 
 async function countRoundTrips(h: Harness, fleet: Fleet): Promise<Trips[]> {
   const [identity] = fleet.identities;
-  const device = new BenchDevice(identity, h.deviceUrl);
+  const device = new BenchDevice(identity, h.server.deviceUrl);
   const out: Trips[] = [];
   try {
     // A device's very first check-in also looks at its queue (never drained yet): shown apart.
@@ -519,19 +446,20 @@ function tripsTable(rows: Trips[]): { text: string; failed: Trips[] } {
     const info = !Number.isFinite(t.target);
     const pass = !info && n <= t.target && !t.note;
     if (!info && !pass) failed.push(t);
-    const seen = t.during.map((e) => describeCommand(e, t.durations)).join(' → ');
     const late = t.after.length
-      ? `  [+${t.after.length} after the answer: ${t.after.map((e) => describeCommand(e, t.durations)).join(', ')}]`
+      ? `  [+${t.after.length} after the answer: ${t.after.map(showCommand).join(', ')}]`
       : '';
-    const dbMs = t.during.reduce((sum, e) => sum + (t.durations.get(e.requestId) ?? 0), 0);
+    const bg = t.background.length
+      ? `  {background, not counted: ${t.background.map(showCommand).join(', ')}}`
+      : '';
     return [
       t.label,
       String(n),
-      info ? '-' : `≤ ${t.target}`,
+      info ? '-' : `target ≤ ${t.target}`,
       info ? 'info' : pass ? 'PASS' : 'FAIL',
       f1(t.ms),
-      f1(dbMs),
-      `${seen}${late}${t.note ? `  (${t.note})` : ''}`,
+      f1(dbMsOf(t)),
+      `${t.during.map(showCommand).join(' → ')}${late}${bg}${t.note ? `  (${t.note})` : ''}`,
     ];
   });
   return {
@@ -551,48 +479,202 @@ function tripsTable(rows: Trips[]): { text: string; failed: Trips[] } {
   };
 }
 
-/** Adds finished commands of an absent device until the store holds `target` commands. */
-async function fillStore(h: Harness, target: number): Promise<number> {
-  const commands = h.db.collection('win_commands');
-  const have = await commands.countDocuments();
-  const template = await commands.findOne({});
-  if (!template || have >= target) return have;
-  const absent = new Types.ObjectId();
-  const tag = randomBytes(4).toString('hex');
-  for (let i = have; i < target; i += 1000) {
-    const docs = Array.from({ length: Math.min(1000, target - i) }, (_, j) => ({
-      ...template,
-      _id: new Types.ObjectId(),
-      cmdId: `fill-${tag}-${i + j}`,
-      winDeviceId: absent,
-      status: CommandStatus.Acknowledged,
-    }));
-    await commands.insertMany(docs);
+// ---------------------------------------------------------------------------------------------
+// Growth: one device's messages and REST reads as the store holds more commands.
+
+/** A finished batch of the measured device (real documents) to copy when seeding. */
+interface SeedTemplate {
+  batch: Document;
+  commands: Document[];
+}
+
+/** Queues one batch for the device and runs the session to its end: real finished documents. */
+async function makeTemplate(h: Harness, fleet: Fleet, device: BenchDevice): Promise<SeedTemplate> {
+  const batchId = await queue(h, fleet, device.deviceId, PER_ROUND);
+  await device.open();
+  await device.answer();
+  const batch = await h.db
+    .collection('win_command_batches')
+    .findOne({ _id: new ObjectId(batchId) });
+  const commands = await h.db
+    .collection('win_commands')
+    .find({ batchId: new ObjectId(batchId) })
+    .toArray();
+  if (!batch || commands.length !== PER_ROUND) {
+    throw new Error(`seeding: the template batch ${batchId} is not in the store`);
   }
-  return commands.countDocuments();
+  // Copies must not carry webhook outbox entries: the outbox relay would work through every one.
+  const strip = ({ outbox: _o, outboxAt: _a, ...doc }: Document): Document => doc;
+  return { batch: strip(batch), commands: commands.map(strip) };
 }
 
-interface ScalingRow {
+/** Status of the n-th seeded command: mostly acknowledged, a few failures, 1 in 50 pending. */
+function seedStatus(n: number, ofMeasured: boolean): { status: string; statusCode: string | null } {
+  if (n % 50 === 7 && !ofMeasured) return { status: CommandStatus.Pending, statusCode: null };
+  if (n % 20 === 3) return { status: CommandStatus.CommandNotFound, statusCode: '404' };
+  if (n % 33 === 5) return { status: CommandStatus.UnexpectedError, statusCode: '500' };
+  return { status: CommandStatus.Acknowledged, statusCode: '200' };
+}
+
+const SEED_BATCH_DOCS = 10_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * Inserts copies of the template until win_commands holds `target` documents: batches of
+ * PER_ROUND commands spread round-robin over the fleet's devices (the measured one included: its
+ * own history grows too), queued over the last 180 days, with their batch documents.
+ */
+async function seedCommands(
+  h: Harness,
+  template: SeedTemplate,
+  deviceIds: readonly ObjectId[],
+  measured: ObjectId,
+  target: number,
+  progress: (m: string) => void,
+): Promise<{ stored: number; inserted: number; ms: number }> {
+  const commands = h.db.collection('win_commands');
+  const batches = h.db.collection('win_command_batches');
+  const started = performance.now();
+  const have = await commands.countDocuments();
+  const tag = randomBytes(4).toString('hex');
+  const now = Date.now();
+  let n = have;
+  while (n < target) {
+    const cmdDocs: Document[] = [];
+    const batchDocs: Document[] = [];
+    while (cmdDocs.length < SEED_BATCH_DOCS && n < target) {
+      const winDeviceId = deviceIds[((n / PER_ROUND) % deviceIds.length) | 0];
+      const ofMeasured = winDeviceId.equals(measured);
+      const batchId = new ObjectId();
+      const queuedAt = new Date(now - 180 * DAY_MS + (n / target) * 179 * DAY_MS);
+      const doneAt = new Date(queuedAt.getTime() + 60_000);
+      batchDocs.push({
+        ...template.batch,
+        _id: batchId,
+        winDeviceId,
+        name: `seed ${n / PER_ROUND}`,
+        createdAt: queuedAt,
+        updatedAt: doneAt,
+      });
+      for (const t of template.commands) {
+        if (n >= target) break;
+        cmdDocs.push({
+          ...t,
+          _id: new ObjectId(),
+          cmdId: `seed-${tag}-${n}`,
+          batchId,
+          winDeviceId,
+          queuedAt,
+          createdAt: queuedAt,
+          updatedAt: doneAt,
+          sentAt: doneAt,
+          receivedAt: doneAt,
+          ...seedStatus(n, ofMeasured),
+        });
+        n++;
+      }
+    }
+    await batches.insertMany(batchDocs, { ordered: false });
+    await commands.insertMany(cmdDocs, { ordered: false });
+    progress(`seeded ${n - have}/${target - have} commands`);
+  }
+  return {
+    stored: await commands.countDocuments(),
+    inserted: n - have,
+    ms: performance.now() - started,
+  };
+}
+
+interface GrowthRow {
   stored: number;
-  idle: Trips;
-  receive: Trips;
-  answer: Trips;
+  seedMs: number;
+  inserted: number;
+  idle: Trips[];
+  receive: Trips[];
+  answer: Trips[];
+  list: number[];
+  batch: number[];
+  /** CPU ms over IDLE_SAMPLE_MS with no device talking: main, process, store groups. */
+  idleCpu: Map<string, number>;
 }
 
-/** One device alone: one idle check-in, one delivery of 10 and one 10-status message, by size. */
-async function runScaling(h: Harness, fleet: Fleet): Promise<ScalingRow[]> {
-  const [identity] = fleet.identities;
-  const device = new BenchDevice(identity, h.deviceUrl);
-  const rows: ScalingRow[] = [];
+const IDLE_SAMPLE_MS = 5000;
+
+async function timedGet(h: Harness, path: string): Promise<number> {
+  const started = performance.now();
+  await adminApi(h.server, 'GET', path);
+  return performance.now() - started;
+}
+
+async function runGrowth(
+  h: Harness,
+  o: Options,
+  progress: (m: string) => void,
+): Promise<GrowthRow[]> {
+  const sizes = o.growth ?? [];
+  progress(`issuing ${o.fleet} device certificates`);
+  const slug = await createOrganization(h.server);
+  const identities = await issueIdentities(o.fleet);
+  progress(`registering ${o.fleet} devices (1 through the API, the rest through the driver)`);
+  await registerDevices(h.server, h.db, slug, identities, 1);
+  const fleet: Fleet = { slug, identities };
+  const devices = await h.db
+    .collection('win_devices')
+    .find(
+      { deviceId: { $in: identities.map((i) => i.deviceId) } },
+      { projection: { _id: 1, deviceId: 1 } },
+    )
+    .toArray();
+  if (devices.length !== o.fleet)
+    throw new Error(`${devices.length} of ${o.fleet} devices registered`);
+  const [identity] = identities;
+  const measured = devices.find((d) => d.deviceId === identity.deviceId)?._id as ObjectId;
+  const device = new BenchDevice(identity, h.server.deviceUrl);
+  const rows: GrowthRow[] = [];
   try {
-    await purgeFinished(h);
-    for (const size of [0, ...SCALING_SIZES]) {
-      const stored = await fillStore(h, size);
-      const idle = await countTrips(h, 'idle', NaN, () => device.open(), 0);
-      await queue(h, fleet, identity.deviceId, PER_ROUND);
-      const receive = await countTrips(h, 'receive', NaN, () => device.open(), PER_ROUND);
-      const answer = await countTrips(h, 'return', NaN, () => device.answer(), 0);
-      rows.push({ stored, idle, receive, answer });
+    await device.open(); // the first check-in looks at the queue: not one of the measured ones
+    const template = await makeTemplate(h, fleet, device);
+    const devicePath = `${enterprisePath(slug)}/devices/${identity.deviceId}/commands`;
+    for (const size of sizes) {
+      const seeded = await seedCommands(
+        h,
+        template,
+        devices.map((d) => d._id as ObjectId),
+        measured,
+        size,
+        progress,
+      );
+      progress(`${seeded.stored} commands stored: the server idle for ${IDLE_SAMPLE_MS / 1000} s`);
+      // What the server and its store spend with no device talking (background loops that scan).
+      const c0 = sampleServer(h.server.pid);
+      await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
+      const idleCpu = cpuMsBetween(c0, sampleServer(h.server.pid));
+      progress(`${seeded.stored} commands stored: measuring (${o.reps} reps)`);
+      const row: GrowthRow = {
+        stored: seeded.stored,
+        seedMs: seeded.ms,
+        inserted: seeded.inserted,
+        idle: [],
+        receive: [],
+        answer: [],
+        list: [],
+        batch: [],
+        idleCpu,
+      };
+      for (let r = 0; r < o.reps; r++) {
+        row.idle.push(await countTrips(h, 'idle', NaN, () => device.open(), 0, 0));
+        const batchId = await queue(h, fleet, identity.deviceId, PER_ROUND);
+        row.receive.push(await countTrips(h, 'receive', NaN, () => device.open(), PER_ROUND, 0));
+        row.answer.push(await countTrips(h, 'return', NaN, () => device.answer(), 0, 0));
+        row.list.push(await timedGet(h, `${devicePath}?limit=20`));
+        row.batch.push(await timedGet(h, `${devicePath}/${batchId}`));
+        progress(
+          `  rep ${r + 1}: idle ${f1(row.idle[r].ms)} ms, receive ${f1(row.receive[r].ms)} ms, ` +
+            `return ${f1(row.answer[r].ms)} ms, GET list ${f1(row.list[r])} ms, ` +
+            `GET batch ${f1(row.batch[r])} ms`,
+        );
+      }
+      rows.push(row);
     }
   } finally {
     device.close();
@@ -600,83 +682,146 @@ async function runScaling(h: Harness, fleet: Fleet): Promise<ScalingRow[]> {
   return rows;
 }
 
-function scalingTable(rows: ScalingRow[]): string {
-  const dbMs = (t: Trips) => t.during.reduce((n, e) => n + (t.durations.get(e.requestId) ?? 0), 0);
-  const cell = (t: Trips) => `${f1(t.ms)} (${f1(dbMs(t))})${t.note ? ` ${t.note}` : ''}`;
+/** `3 % / 40 %`: the main thread's and the store processes' shares of one core, idle. */
+function idleShare(cpu: Map<string, number>): string {
+  const store = [...cpu].reduce((n, [k, v]) => (k === 'main' || k === 'process' ? n : n + v), 0);
+  const pct = (ms: number) => `${((100 * ms) / IDLE_SAMPLE_MS).toFixed(0)} %`;
+  return `${pct(cpu.get('main') ?? NaN)} / ${pct(store)}`;
+}
+
+function growthTable(rows: GrowthRow[]): string {
+  const [first] = rows;
+  const msg = (ts: Trips[]) => median(ts.map((t) => t.ms));
+  const trips = (ts: Trips[]) => median(ts.map((t) => t.during.length));
+  const notes = (r: GrowthRow) =>
+    [...r.idle, ...r.receive, ...r.answer].flatMap((t) => (t.note ? [t.note] : []));
+  const cols: [string, (r: GrowthRow) => number, ((r: GrowthRow) => number)?][] = [
+    ['idle check-in', (r) => msg(r.idle), (r) => trips(r.idle)],
+    [`receive ${PER_ROUND}`, (r) => msg(r.receive), (r) => trips(r.receive)],
+    [`return ${PER_ROUND}`, (r) => msg(r.answer), (r) => trips(r.answer)],
+    ['GET …/commands', (r) => median(r.list)],
+    ['GET …/commands/:id', (r) => median(r.batch)],
+  ];
   return table([
     [
       'commands stored',
-      'idle check-in ms (db ms)',
-      `receive ${PER_ROUND} ms (db ms)`,
-      `return ${PER_ROUND} statuses ms (db ms)`,
+      ...cols.flatMap(([name]) => [`${name} ms`, '× first']),
+      'trips idle/recv/ret',
+      'idle server: main / store CPU',
+      'seeding',
     ],
-    ...rows.map((r) => [String(r.stored), cell(r.idle), cell(r.receive), cell(r.answer)]),
+    ...rows.map((r) => [
+      String(r.stored),
+      ...cols.flatMap(([, f]) => [f1(f(r)), ratio(f(r), f(first))]),
+      cols.flatMap(([, , t]) => (t ? [String(t(r))] : [])).join('/'),
+      idleShare(r.idleCpu),
+      `${r.inserted} in ${f1(r.seedMs / 1000)} s${notes(r).length ? `  ${notes(r).join('; ')}` : ''}`,
+    ]),
   ]);
 }
 
 // ---------------------------------------------------------------------------------------------
 
+function machine(argv: string[], load0: number[], storeDescription: string, started: number) {
+  const cpu = cpus();
+  console.log('\n== Machine ==\n');
+  console.log(
+    `machine:  ${cpu.length} cores (${cpu[0]?.model.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
+      `${process.platform}/${process.arch}, node ${process.version}, load average at start ` +
+      `${load0.map((n) => n.toFixed(2)).join(' ')}`,
+  );
+  console.log(`store:    ${storeDescription}`);
+  console.log(`command:  npm run bench:syncml${argv.length ? ` -- ${argv.join(' ')}` : ''}`);
+  console.log(`run time: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
 async function main(): Promise<number> {
   const started = performance.now();
   const argv = process.argv.slice(2);
-  const o = parseOptions(argv);
+  const parsed = parseOptions(argv);
+  if (parsed === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const o = parsed;
   const progress = (m: string) => console.error(`… ${m}`);
   const load0 = loadavg();
 
-  console.log('== 1. Codec (src/syncml/codec), single thread, no server running ==\n');
-  progress('codec benchmark (~15 s)');
-  const codec = await runCodecBench();
-  console.log(formatRows(codec));
-  console.log(
-    '(× slower: codec time / baseline time on the same input; parse+build = parseSyncml then ' +
-      'buildSyncml of the parsed message, MB/s of input)\n',
-  );
+  if (o.codec && !o.growth) {
+    console.log('== 1. Codec (src/syncml/codec), single thread, no server running ==\n');
+    progress('codec benchmark (~15 s)');
+    const codec = await runCodecBench();
+    console.log(formatRows(codec));
+    console.log(
+      '(× slower: codec time / baseline time on the same input; parse+build = parseSyncml then ' +
+        'buildSyncml of the parsed message, MB/s of input)\n',
+    );
+  }
 
-  progress('starting the store and the app');
-  const h = await startHarness((m) => progress(`[store] ${m}`));
+  progress('starting the server process (and its store)');
+  const h = await startHarness();
   let stopping = false;
   const interrupt = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.error(`\n${signal}: stopping the app and the store…`);
+    console.error(`\n${signal}: stopping the server and the store…`);
     void h.close().finally(() => process.exit(130));
   };
   process.once('SIGINT', () => interrupt('SIGINT'));
   process.once('SIGTERM', () => interrupt('SIGTERM'));
   try {
+    if (o.growth) {
+      const rows = await runGrowth(h, o, progress);
+      console.log(
+        `== Growth: one device of ${o.fleet}, one message of each kind, by commands stored ==\n`,
+      );
+      console.log(growthTable(rows));
+      console.log(
+        `\n(median of ${o.reps} per size; ms = client-measured latency of one SyncML message or ` +
+          `REST read (GET …/devices/:id/commands?limit=20: the device's batches, first page; ` +
+          `GET …/commands/:batchId: one batch); × first: ratio to the first size; trips: driver ` +
+          `commands during the message. Seeded: batches of ${PER_ROUND} commands copied from a ` +
+          `real finished batch, round-robin over the ${o.fleet} devices, ${SEED_BATCH_DOCS} ` +
+          `documents per insert; mostly Acknowledged, some 404/500, 1 in 50 Pending on other ` +
+          `devices. idle server: CPU of its main thread / of its store processes over ` +
+          `${IDLE_SAMPLE_MS / 1000} s with no device talking, in % of one core.)`,
+      );
+      machine(argv, load0, h.server.storeDescription, started);
+      return 0;
+    }
+
     progress(`seeding ${o.devices + 1} devices with certificates`);
-    const fleet = await seedFleet(h, o.devices + 1);
-    const counting: Fleet = { slug: fleet.slug, identities: fleet.identities.slice(o.devices) };
-    const loadFleet: Fleet = { slug: fleet.slug, identities: fleet.identities.slice(0, o.devices) };
+    const slug = await createOrganization(h.server);
+    const identities = await issueIdentities(o.devices + 1);
+    await registerDevices(h.server, h.db, slug, identities);
+    const counting: Fleet = { slug, identities: identities.slice(o.devices) };
+    const loadFleet: Fleet = { slug, identities: identities.slice(0, o.devices) };
 
     const { segments, rounds } = await runLoadScenarios(h, loadFleet, o, progress);
     console.log(
       `== 2. Check-ins: ${o.devices} concurrent simulated devices over HTTPS (loopback) ==\n`,
     );
-    console.log(loadTable(segments));
-    const [idle, receive, answer, health] = segments;
-    const hz = perSecond(health);
-    console.log('');
-    for (const s of [idle, receive, answer]) {
-      console.log(
-        `GET /health / ${s.label.slice(0, 3)} (msg/s): ${f1(hz / Math.max(perSecond(s), 1e-9))}×`,
-      );
-    }
+    console.log(loadTable(segments, segments[0]));
     console.log(
-      `\nclients:  one keep-alive HTTPS agent per device (client certificate, 1 socket), in a worker\n` +
-        `          thread; the app in the main thread. TLS handshakes happen in the warm-up: the\n` +
-        `          "TLS hs" column counts those the server completed during each timed part (0 =\n` +
-        `          none included).\n` +
-        `(a), GET /health: closed loop, every device back to back for ${o.duration} s after ${o.warmup} s of warm-up.\n` +
+      `\nprocesses: the server (pid ${h.server.pid}) with its store as child processes, the load ` +
+        `generator and this bench: three processes.\n` +
+        `clients:  one keep-alive HTTPS agent per device (client certificate, 1 socket), in the load\n` +
+        `          process. TLS handshakes happen in the warm-up: "TLS hs" counts those the server\n` +
+        `          completed during each timed part (0 = none included).\n` +
+        `GET /health, (a): closed loop, every device back to back for ${o.duration} s after ${o.warmup} s of warm-up.\n` +
         `(b), (c): ${rounds.length} round(s) (at most ${o.rounds}, none started after ${o.budget} s) of: finished\n` +
         `          commands deleted, ${PER_ROUND} commands queued per device through the REST API (not timed);\n` +
         `          all devices send package 1 at once (b: timed until every answer, each carrying\n` +
         `          ${PER_ROUND} commands, is in); then all send their ${PER_ROUND} Statuses (+ Results) at once (c).\n` +
         `          msg/s = messages / sum of those barrier phases (each phase waits for its slowest).\n` +
+        `÷ health: the scenario's msg/s / GET /health's msg/s in this run.\n` +
         `latency:  one HTTP request/response of one SyncML message, measured by the client.\n` +
-        `db cmds/msg, db ms/msg: driver commands started in the timed part, and the sum of their\n` +
-        `          driver-measured durations, per message. db busy: that sum / the timed wall time\n` +
-        `          (one connection to the store: 100 % = the store is the bottleneck).`,
+        `db trips/msg, db ms/msg: driver commands the server started in the timed part, and the sum\n` +
+        `          of their driver-measured durations, per message.\n` +
+        `CPU ms/msg: utime+stime from /proc (clock tick ${(1000 / clockTicks()).toFixed(0)} ms) over the timed part, per\n` +
+        `          message: main = the server's main thread (the event loop), server = all its\n` +
+        `          threads, then each store process group (postgres = postmaster + backends,\n` +
+        `          reaped ones included), loadgen = the load process.`,
     );
     console.log(
       `\nper round, (b) / (c): msg/s and phase wall time, with the commands the store held:\n` +
@@ -697,7 +842,7 @@ async function main(): Promise<number> {
     const trips = await countRoundTrips(h, counting);
     const { text, failed } = tripsTable(trips);
     console.log(
-      `\n== 3. Database round trips per message (commandStarted events of exactly one message) ==\n`,
+      `\n== 3. Database round trips per message (commands started during exactly one message) ==\n`,
     );
     console.log(text);
     console.log(
@@ -710,37 +855,7 @@ async function main(): Promise<number> {
         ? `ROUND TRIPS: FAIL (${failed.map((t) => t.label).join('; ')})`
         : 'ROUND TRIPS: PASS',
     );
-
-    progress(`one device alone at ${SCALING_SIZES.join(', ')} stored commands`);
-    const scaling = await runScaling(h, counting);
-    console.log(
-      `\n-- one device alone, one message of each kind, by commands stored (all devices) --\n`,
-    );
-    console.log(scalingTable(scaling));
-    if (h.storeKind === 'ferretdb') {
-      console.log(
-        `(FerretDB 1.24/SQLite uses no index for these filters (explain: filterPushdown false, ` +
-          `SCAN; only a filter on _id alone is pushed down): every find on win_commands, and ` +
-          `every statement of a bulk write, reads the whole collection. Delivering costs 2 such ` +
-          `scans; recording k statuses 1 + one per distinct outcome + one per Get carrying data. ` +
-          `The embedded store also runs one connection (maxPoolSize=1), so concurrent check-ins ` +
-          `queue for it.)`,
-      );
-    }
-
-    const cpu = cpus();
-    console.log('\n== 4. Machine ==\n');
-    console.log(
-      `machine:  ${cpu.length} cores (${cpu[0]?.model.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
-        `${process.platform}/${process.arch}, node ${process.version}, load average at start ` +
-        `${load0.map((n) => n.toFixed(2)).join(' ')}`,
-    );
-    console.log(`store:    ${h.storeDescription}`);
-    console.log(
-      `command:  npm run bench:syncml${argv.length ? ` -- ${argv.join(' ')}` : ''}  ` +
-        `(= --devices ${o.devices} --duration ${o.duration} --warmup ${o.warmup} --rounds ${o.rounds} --budget ${o.budget})`,
-    );
-    console.log(`run time: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    machine(argv, load0, h.server.storeDescription, started);
     const loadFailed = segments.some((s) => Object.keys(s.errors).length > 0);
     return failed.length || loadFailed ? 1 : 0;
   } finally {
@@ -748,15 +863,17 @@ async function main(): Promise<number> {
   }
 }
 
-// Exit on our own even if a library leaves a handle open after everything was closed.
-main()
-  .then((code) => {
-    process.exitCode = code;
-  })
-  .catch((error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    setTimeout(() => process.exit(), 2000).unref();
-  });
+if (require.main === module) {
+  // Exit on our own even if a library leaves a handle open after everything was closed.
+  main()
+    .then((code) => {
+      process.exitCode = code;
+    })
+    .catch((error: unknown) => {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+      process.exitCode = 1;
+    })
+    .finally(() => {
+      setTimeout(() => process.exit(), 2000).unref();
+    });
+}

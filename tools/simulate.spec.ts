@@ -198,4 +198,97 @@ describe('npm run simulate', () => {
 
     expect(await runSimulate([...load, '--cert-dir', certs], capture())).toBe(0);
   });
+
+  describe('fleet runs (--poll)', () => {
+    it('starts a server of its own for --devices N --poll without --server', () => {
+      const req = parseSimulateArgs(['--devices', '5000', '--poll', '60s', '--duration', '3m']);
+      expect(req).toMatchObject({
+        mode: 'fleet',
+        shared: null,
+        identities: null,
+        devices: 5000,
+        pollMs: 60_000,
+        durationMs: 180_000,
+        commandFraction: 0,
+        batch: 10,
+        keys: 50,
+        api: null,
+      });
+    });
+
+    it('runs three poll periods by default and reads the command options', () => {
+      const req = parseSimulateArgs([
+        '--devices',
+        '10',
+        '--poll',
+        '2m',
+        '--commands',
+        '0.05',
+        '--batch',
+        '3',
+        '--keys',
+        '4',
+      ]);
+      expect(req).toMatchObject({
+        durationMs: 360_000,
+        commandFraction: 0.05,
+        batch: 3,
+        keys: 4,
+      });
+    });
+
+    it('takes the devices of a running server from --cert-dir, with the REST API for commands', async () => {
+      const certs = join(dir, 'fleet-poll');
+      expect(await runSimulate(['--make-certs', certs, '--devices', '3'], capture())).toBe(0);
+      const req = parseSimulateArgs([
+        '--server',
+        'https://127.0.0.1:1',
+        '--insecure',
+        '--cert-dir',
+        certs,
+        '--devices',
+        '2',
+        '--poll',
+        '30s',
+        '--commands',
+        '0.5',
+        '--api',
+        'http://127.0.0.1:2/',
+        '--token',
+        't',
+        '--org',
+        'acme',
+      ]);
+      expect(req.mode).toBe('fleet');
+      if (req.mode !== 'fleet') return;
+      expect(req.identities?.map((i) => i.deviceId)).toHaveLength(2);
+      expect(req.shared?.server).toBe('https://127.0.0.1:1');
+      expect(req.api).toEqual({ url: 'http://127.0.0.1:2', token: 't', org: 'acme' });
+    });
+
+    it.each([
+      [['--poll', '60s'], '--poll without --server needs --devices N'],
+      [['--devices', '5', '--poll', 'often'], 'not a duration'],
+      [['--devices', '5', '--poll', '0s'], 'more than 0'],
+      [['--devices', '5', '--poll', '60s', '--commands', '1.5'], 'fraction from 0 to 1'],
+      [['--devices', '5', '--poll', '60s', '--api', 'http://x'], 'for a running server'],
+      [['--devices', '5', '--duration', '60s'], '--duration is for fleet runs'],
+      [['--server', 'https://127.0.0.1:1', '--poll', '60s'], 'needs --cert-dir or --manifest'],
+      [
+        [
+          '--server',
+          'https://127.0.0.1:1',
+          '--cert-dir',
+          '/tmp',
+          '--poll',
+          '1m',
+          '--commands',
+          '0.1',
+        ],
+        'needs --api, --token and --org',
+      ],
+    ])('refuses %j: %s', (argv, message) => {
+      expect(() => parseSimulateArgs(argv)).toThrow(message);
+    });
+  });
 });

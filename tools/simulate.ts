@@ -23,6 +23,8 @@ import {
   type SimulatedDeviceOptions,
 } from './simulator';
 import { ENROLL_USAGE, runEnrollCli } from './simulator/enroll-cli';
+import { parseDuration } from './simulator/fleet';
+import { runFleetCli } from './simulator/fleet-cli';
 import { RENEW_USAGE, runRenewCli } from './simulator/renew-cli';
 
 export const USAGE = `Usage:
@@ -69,6 +71,18 @@ Device behaviour and session (both modes)
   --drop-after <n>        stop without answering server message n (a lost session)
   --strict                fail when the server breaks a protocol rule (otherwise: warnings)
 
+Fleet at a real poll interval (sizing: check-ins/s achieved, latency percentiles)
+  --poll <duration>       each device checks in once per period (60s, 2m, …), phases spread evenly;
+                          with --devices N and no --server: starts a server of its own (temporary
+                          DATA_DIR and embedded store, or MONGODB_URI) and registers N devices
+  --duration <duration>   how long to run (default: 3 poll periods)
+  --commands <fraction>   queue a batch before this fraction of check-ins, e.g. 0.01 (default 0);
+                          against a running server it needs --api, --token and --org
+  --batch <k>             commands per queued batch (default 10)
+  --keys <n>              RSA keys the started fleet's certificates share (default 50; each
+                          device still has its own certificate)
+  --api <url> --token <jwt> --org <slug>   the REST API of a running server (for --commands)
+
 Certificates for administrator-registered devices
   --make-certs <dir>      write self-signed client certificates (CN = device id) as
                           <id>.crt/<id>.key plus manifest.json; register each .crt as the device's
@@ -89,7 +103,39 @@ export type SimulateRequest =
   | { mode: 'help' }
   | { mode: 'session'; shared: Shared; identity: DeviceIdentity; json: boolean; verbose: boolean }
   | { mode: 'load'; shared: Shared; identities: DeviceIdentity[]; rounds: number }
-  | { mode: 'make-certs'; dir: string; deviceIds: string[] };
+  | { mode: 'make-certs'; dir: string; deviceIds: string[] }
+  | FleetRequest;
+
+export interface FleetRequest {
+  mode: 'fleet';
+  /** null: start a server and register `devices` devices. */
+  shared: Shared | null;
+  identities: DeviceIdentity[] | null;
+  devices: number;
+  pollMs: number;
+  durationMs: number;
+  commandFraction: number;
+  batch: number;
+  keys: number;
+  api: { url: string; token: string; org: string } | null;
+}
+
+const duration = (name: string, raw: string): number => {
+  try {
+    return parseDuration(raw);
+  } catch (e) {
+    throw new UsageError(`--${name}: ${(e as Error).message}`);
+  }
+};
+
+function fraction(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  const f = Number(raw);
+  if (!/^\d*\.?\d+$/.test(raw) || f < 0 || f > 1) {
+    throw new UsageError(`--commands must be a fraction from 0 to 1, got ${raw}`);
+  }
+  return f;
+}
 
 const positive = (name: string, raw: string | undefined): number | undefined => {
   if (raw === undefined) return undefined;
@@ -145,6 +191,14 @@ export function parseSimulateArgs(argv: string[]): SimulateRequest {
         'drop-after': str,
         strict: bool,
         'make-certs': str,
+        poll: str,
+        duration: str,
+        commands: str,
+        batch: str,
+        keys: str,
+        api: str,
+        token: str,
+        org: str,
       },
     }).values;
   } catch (e) {
@@ -160,6 +214,24 @@ export function parseSimulateArgs(argv: string[]): SimulateRequest {
     return { mode: 'make-certs', dir: s('make-certs') as string, deviceIds };
   }
   const server = s('server');
+  const poll = s('poll');
+  if (poll === undefined) {
+    for (const k of ['duration', 'commands', 'batch', 'keys', 'api', 'token', 'org']) {
+      if (s(k) !== undefined) throw new UsageError(`--${k} is for fleet runs: add --poll`);
+    }
+  }
+  if (poll !== undefined && !server) {
+    if (!devices) throw new UsageError('--poll without --server needs --devices N');
+    if (s('cert-dir') || s('manifest')) {
+      throw new UsageError(
+        '--cert-dir and --manifest need --server (the devices of a running server)',
+      );
+    }
+    if (s('api') || s('token') || s('org')) {
+      throw new UsageError('--api, --token and --org are for a running server (--server)');
+    }
+    return fleetRequest(v, null, null, devices);
+  }
   if (!server) throw new UsageError('--server <url> is required');
   if (!/^https:\/\/[^/]/i.test(server) || !URL.canParse(server)) {
     throw new UsageError(`--server must be an https:// URL, got ${server}`);
@@ -204,6 +276,20 @@ export function parseSimulateArgs(argv: string[]): SimulateRequest {
     json: v.json === true,
     verbose: v.verbose === true,
   });
+  if (poll !== undefined) {
+    if (!dir === !manifest)
+      throw new UsageError('--poll with --server needs --cert-dir or --manifest');
+    // The options first: reading thousands of certificates only to refuse them is slow.
+    const fleet = fleetRequest(v, shared, null, 0);
+    const all = files(() =>
+      dir ? identitiesFromDir(dir) : identitiesFromManifest(manifest as string),
+    );
+    const n = devices ?? all.length;
+    if (all.length === 0 || all.length < n) {
+      throw new UsageError(`${n} device(s) wanted, ${all.length} found in ${dir ?? manifest}`);
+    }
+    return { ...fleet, identities: all.slice(0, n), devices: n };
+  }
   if (dir || manifest || devices) {
     if (!dir === !manifest) {
       throw new UsageError('load mode needs exactly one of --cert-dir or --manifest');
@@ -249,6 +335,39 @@ export function parseSimulateArgs(argv: string[]): SimulateRequest {
       key: readFileSync(keyFile, 'utf8'),
     })),
   );
+}
+
+function fleetRequest(
+  v: Record<string, string | boolean | undefined>,
+  shared: Shared | null,
+  identities: DeviceIdentity[] | null,
+  devices: number,
+): FleetRequest {
+  const s = (k: string) => v[k] as string | undefined;
+  const pollMs = duration('poll', s('poll') as string);
+  const durationMs =
+    s('duration') === undefined ? 3 * pollMs : duration('duration', s('duration') as string);
+  const commandFraction = fraction(s('commands'));
+  const [url, token, org] = [s('api'), s('token'), s('org')];
+  if ((url || token || org) && !(url && token && org)) {
+    throw new UsageError('--api, --token and --org go together');
+  }
+  if (url && !URL.canParse(url)) throw new UsageError(`--api must be a URL, got ${url}`);
+  if (commandFraction > 0 && shared && !url) {
+    throw new UsageError('--commands against a running server needs --api, --token and --org');
+  }
+  return {
+    mode: 'fleet',
+    shared,
+    identities,
+    devices,
+    pollMs,
+    durationMs,
+    commandFraction,
+    batch: positive('batch', s('batch')) ?? 10,
+    keys: positive('keys', s('keys')) ?? 50,
+    api: url && token && org ? { url: url.replace(/\/+$/, ''), token, org } : null,
+  };
 }
 
 export interface Io {
@@ -331,6 +450,8 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
       return runMany(req, io);
     case 'session':
       return runOne(req, io);
+    case 'fleet':
+      return runFleetCli(req, io);
   }
 }
 

@@ -21,6 +21,8 @@ export interface BenchServer {
   /** e.g. `ferretdb (embedded, MongoDB 7.0.77 / FerretDB v1.24.2)`. */
   storeDescription: string;
   storeKind: ResolvedMongo['source'];
+  /** The connection string the app uses (the bench database for MONGODB_URI). */
+  storeUri: string;
   /** A token for every organization and permission, signed with this run's secret. */
   token: string;
   db: Connection;
@@ -98,6 +100,7 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
       devices,
       storeDescription: await describeStore(db, store.source),
       storeKind: store.source,
+      storeUri: uri,
       token: mintToken(secret, { subject: 'bench', organizations: ['*'], permissions: ['*'] }),
       db,
       app,

@@ -1,10 +1,13 @@
 /*
  * The device side of `npm run bench:syncml`: a lean simulated Windows device that can stop between
  * the messages of a session (the simulator's runSession() always runs a session to its end), and
- * the worker thread that drives 50 of them so the load does not share the server's event loop.
+ * the load process (child_process.fork) that drives N of them, so the load neither shares the
+ * server's event loop nor shows in its CPU figures (a simulated check-in costs ~0.8 ms of CPU).
  */
+import type { ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:https';
-import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { forkTs } from './server-process';
+import { processCpuMs } from './proc-cpu';
 import {
   AlertCode,
   buildSyncml,
@@ -183,7 +186,7 @@ function countCommands(msg: SyncmlMessage): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Worker protocol: the main thread (the server) asks for one timed segment at a time.
+// Load process protocol: the bench asks for one timed segment at a time.
 
 export type LoadRequest =
   /** Every device repeats `op` back to back for durationMs (closed loop). */
@@ -199,7 +202,7 @@ export interface LoadResult {
   errors: Record<string, number>;
 }
 
-export interface LoadWorkerData {
+export interface LoadSetup {
   kind: 'syncml-bench-load';
   serverUrl: string;
   identities: BenchIdentity[];
@@ -262,14 +265,18 @@ async function barrier(
   return { latencies, wallMs: performance.now() - started, errors };
 }
 
-function runWorker(port: MessagePort, data: LoadWorkerData): void {
-  const devices = data.identities.map((id) => new BenchDevice(id, data.serverUrl));
-  port.on('message', (req: LoadRequest) => {
+/** Child side: set up by the first message, then one reply per request. */
+function runLoadChild(): void {
+  let devices: BenchDevice[] = [];
+  process.on('message', (req: LoadRequest | LoadSetup) => {
     void (async (): Promise<LoadResult | null> => {
       switch (req.kind) {
+        case 'syncml-bench-load':
+          devices = req.identities.map((id) => new BenchDevice(id, req.serverUrl));
+          return { latencies: [], wallMs: 0, errors: {} };
         case 'stop':
           for (const d of devices) d.close();
-          port.close();
+          process.disconnect();
           return null;
         case 'barrier':
           return barrier(devices, req.op, req.expect);
@@ -278,13 +285,58 @@ function runWorker(port: MessagePort, data: LoadWorkerData): void {
       }
     })().then(
       (result) => {
-        if (result) port.postMessage(result);
+        if (result) process.send?.(result);
       },
-      (e: unknown) => port.postMessage({ latencies: [], wallMs: 0, errors: { [String(e)]: 1 } }),
+      (e: unknown) =>
+        process.send?.({ latencies: [], wallMs: 0, errors: { [String(e)]: 1 } } as LoadResult),
     );
   });
 }
 
-if (!isMainThread && (workerData as LoadWorkerData | undefined)?.kind === 'syncml-bench-load') {
-  runWorker(parentPort as MessagePort, workerData as LoadWorkerData);
+/** The bench's handle on the load process. */
+export class LoadProcess {
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+  private readonly ready: Promise<LoadResult>;
+
+  constructor(setup: LoadSetup) {
+    this.child = forkTs(__filename, ['--load-process']);
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    this.ready = this.ask(setup);
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  /** CPU ms the load process spent so far (all its threads). */
+  cpuMs(): number {
+    return processCpuMs(this.pid);
+  }
+
+  async run(req: LoadRequest): Promise<LoadResult> {
+    await this.ready;
+    return this.ask(req);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.connected) this.child.send({ kind: 'stop' } satisfies LoadRequest);
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(killer);
+  }
+
+  private ask(req: LoadRequest | LoadSetup): Promise<LoadResult> {
+    return new Promise((resolve, reject) => {
+      const onExit = () => reject(new Error('the load process exited'));
+      this.child.once('exit', onExit);
+      this.child.once('message', (r: LoadResult) => {
+        this.child.off('exit', onExit);
+        resolve(r);
+      });
+      this.child.send(req);
+    });
+  }
 }
+
+if (process.argv.includes('--load-process') && process.send) runLoadChild();

@@ -204,7 +204,7 @@ describe('SyncML sessions: edges of delivery', () => {
       await sim.runSession();
       const after = await t.db.collection('win_devices').findOne({ deviceId: d.deviceId });
       expect(after?.updatedAt).toEqual(before?.updatedAt);
-      // decisions.md §33: an idle exchange is one read; the next session's answer is the same.
+      // decisions.md §40: an idle exchange is one read; the next session's answer is the same.
       expect(after).toEqual(before);
     } finally {
       sim.close();
