@@ -70,7 +70,7 @@ const COUNT_KS = [1, 10, 30];
  * Round-trip targets. The idle check-in target is meant to drop to 1 (one indexed read, issue
  * 10): change it here.
  */
-const TARGET_IDLE = 2;
+const TARGET_IDLE = 1;
 const TARGET_K = 4;
 
 export function parseOptions(argv: string[]): Options | 'help' {
