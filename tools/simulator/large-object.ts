@@ -11,6 +11,11 @@ export type Assembled = NodeValue | undefined | 'partial' | 'mismatch';
 export class LargeObjectBuffer {
   private chunk: { target: string; data: string; size?: string } | undefined;
 
+  /** Forgets a partly received object (it was refused). */
+  drop(): void {
+    this.chunk = undefined;
+  }
+
   /** The value an Add/Replace item carries; `undefined` = no value (interior node). */
   take(item: SyncmlItem, meta: SyncmlMeta): Assembled {
     const target = item.target ?? '';
