@@ -175,6 +175,7 @@ export class SimulatedDevice {
       durationMs: 0,
     };
     this.exchanges = result.exchanges;
+    this.responder.startSession();
     const commands = package1Commands({
       deviceId: this.deviceId,
       devInfo: this.devInfo,

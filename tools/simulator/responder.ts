@@ -71,6 +71,11 @@ export class CommandResponder {
     private readonly rules: ResponderRules,
   ) {}
 
+  /** A new session: a large object left incomplete by the last one is dropped. */
+  startSession(): void {
+    this.largeObjects.drop();
+  }
+
   answer(message: SyncmlMessage, nextId: () => string): Answer {
     const ctx: Ctx = {
       msgId: message.header.msgId,
