@@ -74,6 +74,21 @@ export class CommandDeliveryRepository {
   }
 
   /**
+   * The command, while it is Awaiting from session `sessionRef`: read by the unique cmdId index,
+   * the device, status and session checked here (an index prefix, however long the history).
+   */
+  async findInFlight(
+    winDeviceId: string,
+    cmdId: string,
+    sessionRef: string,
+  ): Promise<WinCommand | null> {
+    const doc = await this.commands.findOne({ cmdId }).lean<WinCommandDoc>().exec();
+    if (!doc || doc.winDeviceId.toHexString() !== winDeviceId) return null;
+    if (doc.status !== CommandStatus.Awaiting || doc.sessionRef !== sessionRef) return null;
+    return toCommand(doc);
+  }
+
+  /**
    * The listed commands of the device that are Awaiting, the only ones a Status applies to. Read
    * as the device's Awaiting commands (an index prefix: what is in flight, however long its
    * history), then picked by cmdId.

@@ -31,6 +31,8 @@ export function presentBatch(b: BatchView) {
     summary: b.summary,
     // Only batches queued by POST …/actions carry it.
     ...(b.action && { action: b.action }),
+    // Only atomic batches carry it.
+    ...(b.atomic && { atomic: true }),
   };
 }
 

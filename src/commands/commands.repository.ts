@@ -29,6 +29,7 @@ export function toBatch(d: WinCommandBatchDoc): CommandBatch {
     createdBy: d.createdBy,
     commandCount: d.commandCount,
     ...(d.action && { action: d.action }),
+    ...(d.atomic && { atomic: true }),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
@@ -47,6 +48,7 @@ export function toCommand(d: WinCommandDoc): WinCommand {
     statusCode: d.statusCode ?? null,
     data: d.data ?? [],
     attempts: d.attempts ?? 0,
+    ...(d.atomic && { atomic: true }),
     sentAt: d.sentAt ?? null,
     receivedAt: d.receivedAt ?? null,
     canceledAt: d.canceledAt ?? null,
@@ -82,6 +84,7 @@ export interface NewBatch {
   createdBy: string;
   configs: CommandConfig[];
   action?: BatchAction;
+  atomic?: boolean;
 }
 
 export type CreatedBatch =
@@ -148,6 +151,7 @@ export class CommandsRepository {
         createdBy: input.createdBy,
         commandCount: input.configs.length,
         ...(input.action && { action: input.action }),
+        ...(input.atomic && { atomic: true }),
       });
       batchDoc = created.toObject();
     } catch (e) {
@@ -172,6 +176,7 @@ export class CommandsRepository {
       statusCode: null,
       data: [],
       attempts: 0,
+      ...(input.atomic && { atomic: true }),
     }));
     // Through the driver, with the schema's defaults applied to plain objects: a
     // mongoose document per command (built, validated, converted back) costs the enqueue more

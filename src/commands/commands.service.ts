@@ -9,7 +9,7 @@ import { DevicesService } from '../devices/devices.service';
 import type { WinDevice } from '../devices/devices.types';
 import type { PollScheduleChanged } from '../events/event-map';
 import { PushService } from '../push/push.service';
-import { commandConfigProblems } from './command-rules';
+import { atomicBatchProblems, commandConfigProblems } from './command-rules';
 import { CommandStatus, isFinalStatus } from './command-status';
 import {
   BatchAction,
@@ -38,6 +38,11 @@ export interface NewCommands {
   name: string | null;
   configs: CommandConfig[];
   action?: BatchAction;
+  /**
+   * Deliver the commands inside one SyncML Atomic (MS-MDM 2.2.7.3): all succeed or all are rolled
+   * back. Refused (5091) when they could not travel in one message (atomicBatchProblems).
+   */
+  atomic?: boolean;
   /** Refuses (throws a DomainError) for this device before anything is written. */
   check?: (device: WinDevice) => void;
 }
@@ -68,7 +73,7 @@ export class CommandsService {
       user,
       orgIdOrSlug,
       winDeviceId,
-      { name: dto.name ?? null, configs },
+      { name: dto.name ?? null, configs, ...(dto.atomic && { atomic: true }) },
       idempotencyKey,
     );
   }
@@ -86,6 +91,14 @@ export class CommandsService {
     idempotencyKey?: string,
   ): Promise<BatchView> {
     const { name, configs, action } = input;
+    const atomic = input.atomic === true;
+    if (atomic) {
+      const problems = atomicBatchProblems(configs, {
+        maxCommands: this.config.syncml.maxCommandsPerMessage,
+        maxMsgSize: this.config.syncml.defaultMaxMsgSize,
+      });
+      if (problems.length) throw invalidData(problems);
+    }
     // The device lookup opens its queue marker bracket (decisions §16): a check-in never trusts
     // an empty queue read while this batch is being written.
     const { organization, device, created } = await this.devices.appendToDeviceQueue(
@@ -105,6 +118,7 @@ export class CommandsService {
           createdBy: user.subject,
           configs,
           action,
+          ...(atomic && { atomic }),
         });
         return { organization, device, created };
       },
@@ -146,9 +160,12 @@ export class CommandsService {
       ]);
     }
     const { name, configs, action } = input;
+    const atomic = input.atomic === true;
     const hash = createHash('sha256')
-      // A plain batch hashes as before; an action's batch also by its action.
-      .update(JSON.stringify(action ? { name, configs, action } : { name, configs }))
+      // A plain batch hashes as before; an action's or an atomic batch also by those.
+      .update(
+        JSON.stringify({ name, configs, ...(action && { action }), ...(atomic && { atomic }) }),
+      )
       .digest('hex');
     const claim = await this.repo.claimIdempotencyKey(
       `${orgId}:${winDeviceId}:${idempotencyKey}`,

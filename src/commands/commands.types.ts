@@ -43,6 +43,11 @@ export interface WinCommand {
   statusCode: string | null;
   data: CommandDataItem[];
   attempts: number;
+  /**
+   * The command belongs to an atomic batch: delivered with the rest of its batch inside one
+   * SyncML Atomic (MS-MDM 2.2.7.3), all or nothing.
+   */
+  atomic?: boolean;
   sentAt: Date | null;
   receivedAt: Date | null;
   canceledAt: Date | null;
@@ -70,6 +75,8 @@ export interface CommandBatch {
   commandCount: number;
   /** Set when the batch was queued by POST …/actions. */
   action?: BatchAction;
+  /** Its commands go inside one SyncML Atomic (MS-MDM 2.2.7.3). */
+  atomic?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

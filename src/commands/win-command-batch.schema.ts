@@ -14,6 +14,7 @@ export class WinCommandBatchDoc {
   @Prop({ type: String, required: true }) createdBy!: string;
   @Prop({ type: Number, required: true }) commandCount!: number;
   @Prop({ type: Object, default: undefined }) action?: BatchAction;
+  @Prop({ type: Boolean, default: undefined }) atomic?: boolean;
   createdAt!: Date;
   updatedAt!: Date;
 }

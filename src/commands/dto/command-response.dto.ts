@@ -76,6 +76,11 @@ export class CommandBatchResponseDto extends CommandBatchFieldsDto {
     description: 'Present when the batch was queued by POST …/actions',
   })
   action?: BatchActionDto;
+  @ApiPropertyOptional({
+    example: true,
+    description: 'Present (true) when the commands are delivered inside one SyncML Atomic',
+  })
+  atomic?: boolean;
 }
 
 export class DeviceActionBatchResponseDto extends CommandBatchFieldsDto {
