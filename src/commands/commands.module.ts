@@ -6,6 +6,7 @@ import { DeviceActionsService } from './actions/device-actions.service';
 import { PushModule } from '../push/push.module';
 import { CommandDeliveryRepository } from './command-delivery.repository';
 import { CommandDeliveryService } from './command-delivery.service';
+import { CommandOutcomeHooks } from './command-outcomes';
 import { CommandsController } from './commands.controller';
 import { CommandsListener } from './commands.listener';
 import { CommandsRepository } from './commands.repository';
@@ -30,9 +31,10 @@ import { WinCommandDoc, WinCommandSchema } from './win-command.schema';
     CommandsService,
     CommandDeliveryRepository,
     CommandDeliveryService,
+    CommandOutcomeHooks,
     CommandsListener,
     DeviceActionsService,
   ],
-  exports: [CommandsService, CommandDeliveryService],
+  exports: [CommandsService, CommandDeliveryService, CommandOutcomeHooks],
 })
 export class CommandsModule {}

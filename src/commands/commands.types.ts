@@ -31,6 +31,17 @@ export interface CommandDataItem {
   value?: string;
 }
 
+/**
+ * What queued a command other than a REST client: another module's reference (a profile and its
+ * revision). Opaque to the commands module, which stores and shows it, and hands it back to
+ * outcome listeners.
+ */
+export interface CommandOrigin {
+  kind: string;
+  id: string;
+  revision?: number;
+}
+
 export interface WinCommand {
   id: string;
   cmdId: string;
@@ -46,6 +57,7 @@ export interface WinCommand {
   sentAt: Date | null;
   receivedAt: Date | null;
   canceledAt: Date | null;
+  origin?: CommandOrigin;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -70,6 +82,8 @@ export interface CommandBatch {
   commandCount: number;
   /** Set when the batch was queued by POST …/actions. */
   action?: BatchAction;
+  /** Set when another module queued the batch (enqueueInternal). */
+  origin?: CommandOrigin;
   createdAt: Date;
   updatedAt: Date;
 }
