@@ -59,6 +59,10 @@ export class WinDeviceDoc {
   @Prop({ type: Date })
   lastSeenAt?: Date;
 
+  /** Administrator labels (≤ 50): profiles target devices by them (src/profiles). */
+  @Prop({ type: [String], default: [] })
+  labels?: string[];
+
   @Prop({ type: Object })
   push?: DevicePushInfo;
 
@@ -105,6 +109,8 @@ export type WinDeviceDocument = HydratedDocument<WinDeviceDoc>;
 export const WinDeviceSchema = SchemaFactory.createForClass(WinDeviceDoc);
 WinDeviceSchema.index({ winEnterpriseId: 1, deviceId: 1 }, { unique: true });
 WinDeviceSchema.index({ organizationId: 1, createdAt: -1 });
+// Profile targeting: the devices of an enterprise carrying a label, walked by _id.
+WinDeviceSchema.index({ winEnterpriseId: 1, labels: 1, _id: 1 });
 // Webhook events recorded with the change that causes them (common/mongo/outbox.ts).
 WinDeviceSchema.add(OUTBOX_FIELDS);
 WinDeviceSchema.index({ outboxAt: 1 });

@@ -1,0 +1,187 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { AnyBulkWriteOperation, Model, Types } from 'mongoose';
+import { onlyDuplicateKeys } from '../common/mongo/mongo-errors';
+import { WinProfileAssignmentDoc } from './win-profile-assignment.schema';
+import { APPLIED_STATES, AssignmentState, OnRemove, WinProfileAssignment } from './profiles.types';
+
+export function toAssignment(d: WinProfileAssignmentDoc): WinProfileAssignment {
+  return {
+    id: d._id.toHexString(),
+    organizationId: d.organizationId.toHexString(),
+    winEnterpriseId: d.winEnterpriseId.toHexString(),
+    profileId: d.profileId.toHexString(),
+    winDeviceId: d.winDeviceId.toHexString(),
+    revision: d.revision,
+    state: d.state,
+    settings: d.settings ?? [],
+    stateChangedAt: d.stateChangedAt,
+    nextVerifyAt: d.nextVerifyAt ?? null,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+/** What planning needs to know about an existing assignment. */
+export interface AssignmentHead {
+  winDeviceId: string;
+  revision: number;
+  state: AssignmentState;
+}
+
+export interface PlanScope {
+  organizationId: string;
+  winEnterpriseId: string;
+  profileId: string;
+}
+
+const RETIRED: AssignmentState[] = [AssignmentState.Removing, AssignmentState.Removed];
+
+@Injectable()
+export class ProfileAssignmentsRepository {
+  constructor(
+    @InjectModel(WinProfileAssignmentDoc.name)
+    private readonly model: Model<WinProfileAssignmentDoc>,
+  ) {}
+
+  async heads(profileId: string, winDeviceIds: string[]): Promise<AssignmentHead[]> {
+    if (!winDeviceIds.length) return [];
+    const docs = await this.model
+      .find(
+        { profileId, winDeviceId: { $in: winDeviceIds } },
+        { winDeviceId: 1, revision: 1, state: 1 },
+      )
+      .lean<Pick<WinProfileAssignmentDoc, 'winDeviceId' | 'revision' | 'state'>[]>()
+      .exec();
+    return docs.map((d) => ({
+      winDeviceId: d.winDeviceId.toHexString(),
+      revision: d.revision,
+      state: d.state,
+    }));
+  }
+
+  /**
+   * The profile reaches these devices at `revision`: new assignments are inserted `pending`;
+   * existing ones older than `revision`, or retired, go back to `pending` by a conditional
+   * update on the head read (a racing reconciliation keeps its newer state). Answers how many
+   * documents it wrote.
+   */
+  async reach(
+    scope: PlanScope,
+    revision: number,
+    winDeviceIds: string[],
+    existing: AssignmentHead[],
+    now: Date,
+  ): Promise<number> {
+    const byDevice = new Map(existing.map((h) => [h.winDeviceId, h]));
+    const inserts = winDeviceIds
+      .filter((id) => !byDevice.has(id))
+      .map((id) => ({
+        organizationId: scope.organizationId,
+        winEnterpriseId: scope.winEnterpriseId,
+        profileId: scope.profileId,
+        winDeviceId: id,
+        revision,
+        state: AssignmentState.Pending,
+        settings: [],
+        stateChangedAt: now,
+        nextVerifyAt: null,
+      }));
+    const updates: AnyBulkWriteOperation<WinProfileAssignmentDoc>[] = existing
+      .filter((h) => h.revision < revision || RETIRED.includes(h.state))
+      .map((h) => ({
+        updateOne: {
+          filter: {
+            profileId: new Types.ObjectId(scope.profileId),
+            winDeviceId: new Types.ObjectId(h.winDeviceId),
+            revision: h.revision,
+            state: h.state,
+          },
+          update: {
+            $set: {
+              revision,
+              state: AssignmentState.Pending,
+              stateChangedAt: now,
+              nextVerifyAt: null,
+            },
+          },
+        },
+      }));
+    let written = 0;
+    if (inserts.length) {
+      try {
+        written += (await this.model.insertMany(inserts, { ordered: false })).length;
+      } catch (e) {
+        // A racing plan inserted the same (device, profile): it is reached either way.
+        if (!onlyDuplicateKeys(e)) throw e;
+      }
+    }
+    if (updates.length) {
+      const res = await this.model.bulkWrite(updates, { ordered: false });
+      written += res.modifiedCount;
+    }
+    return written;
+  }
+
+  /**
+   * The profile no longer reaches these devices: applied assignments go to `removing`
+   * (onRemove delete: reconciliation sends the Deletes) or straight to `removed` (keep).
+   */
+  async retire(
+    profileId: string,
+    winDeviceIds: string[],
+    onRemove: OnRemove,
+    now: Date,
+  ): Promise<number> {
+    if (!winDeviceIds.length) return 0;
+    const state = onRemove === 'delete' ? AssignmentState.Removing : AssignmentState.Removed;
+    const res = await this.model
+      .updateMany(
+        { profileId, winDeviceId: { $in: winDeviceIds }, state: { $in: APPLIED_STATES } },
+        { $set: { state, stateChangedAt: now, nextVerifyAt: null } },
+      )
+      .exec();
+    return res.modifiedCount;
+  }
+
+  /** The next batch of devices the profile is applied to, by device id (the prune pass). */
+  async appliedDeviceIdsAfter(
+    profileId: string,
+    cursor: string | null,
+    limit: number,
+  ): Promise<string[]> {
+    const filter: Record<string, unknown> = { profileId, state: { $in: APPLIED_STATES } };
+    if (cursor) filter.winDeviceId = { $gt: new Types.ObjectId(cursor) };
+    const docs = await this.model
+      .find(filter, { winDeviceId: 1 })
+      .sort({ winDeviceId: 1 })
+      .limit(limit)
+      .lean<Pick<WinProfileAssignmentDoc, 'winDeviceId'>[]>()
+      .exec();
+    return docs.map((d) => d.winDeviceId.toHexString());
+  }
+
+  /** Assignments not yet `removed`: a deleted profile stays while any remain. */
+  async countUnfinished(profileId: string): Promise<number> {
+    return this.model.countDocuments({ profileId, state: { $ne: AssignmentState.Removed } }).exec();
+  }
+
+  async countByState(profileId: string): Promise<Partial<Record<AssignmentState, number>>> {
+    const rows = await this.model
+      .aggregate<{ _id: AssignmentState; n: number }>([
+        { $match: { profileId: new Types.ObjectId(profileId) } },
+        { $group: { _id: '$state', n: { $sum: 1 } } },
+      ])
+      .exec();
+    return Object.fromEntries(rows.map((r) => [r._id, r.n]));
+  }
+
+  async forDevice(winDeviceId: string): Promise<WinProfileAssignment[]> {
+    const docs = await this.model.find({ winDeviceId }).lean<WinProfileAssignmentDoc[]>().exec();
+    return docs.map(toAssignment);
+  }
+
+  async deleteForProfile(profileId: string): Promise<void> {
+    await this.model.deleteMany({ profileId }).exec();
+  }
+}

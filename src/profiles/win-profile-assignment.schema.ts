@@ -1,0 +1,29 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { SchemaTypes, Types } from 'mongoose';
+import type { AssignmentState, SettingOutcome } from './profiles.types';
+
+/** One document per (device, profile): the desired revision and how far the device is. */
+@Schema({ collection: 'win_profile_assignments', timestamps: true, versionKey: false })
+export class WinProfileAssignmentDoc {
+  _id!: Types.ObjectId;
+  @Prop({ required: true, type: SchemaTypes.ObjectId }) organizationId!: Types.ObjectId;
+  @Prop({ required: true, type: SchemaTypes.ObjectId }) winEnterpriseId!: Types.ObjectId;
+  @Prop({ required: true, type: SchemaTypes.ObjectId }) profileId!: Types.ObjectId;
+  @Prop({ required: true, type: SchemaTypes.ObjectId }) winDeviceId!: Types.ObjectId;
+  /** The desired revision of the profile. */
+  @Prop({ type: Number, required: true }) revision!: number;
+  @Prop({ type: String, required: true }) state!: AssignmentState;
+  @Prop({ type: [Object], default: [] }) settings!: SettingOutcome[];
+  @Prop({ type: Date, required: true }) stateChangedAt!: Date;
+  @Prop({ type: Date, default: null }) nextVerifyAt!: Date | null;
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+export const WinProfileAssignmentSchema = SchemaFactory.createForClass(WinProfileAssignmentDoc);
+WinProfileAssignmentSchema.index({ winDeviceId: 1, profileId: 1 }, { unique: true });
+// The profile's status counts and device list; the planner's prune pass (by winDeviceId).
+WinProfileAssignmentSchema.index({ profileId: 1, state: 1, winDeviceId: 1 });
+WinProfileAssignmentSchema.index({ profileId: 1, winDeviceId: 1 });
+// Reconciliation: a device's work at check-in, and due re-verifications.
+WinProfileAssignmentSchema.index({ winDeviceId: 1, state: 1 });
+WinProfileAssignmentSchema.index({ state: 1, nextVerifyAt: 1 });
