@@ -68,49 +68,49 @@ describe('batchOutcome: deliver', () => {
       [cmd(0, write(A, '0'), 'Acknowledged', '200'), cmd(1, get(A), 'Awaiting')],
       'verifying',
       false,
-      [{ path: A, state: 'verifying', statusCode: 200 }],
+      [{ path: A, state: 'verifying', statusCode: '200' }],
     ],
     [
       'Get answered 200 before its Results arrived',
       [cmd(0, write(A, '0'), 'Acknowledged', '200'), cmd(1, get(A), 'Acknowledged', '200')],
       'verifying',
       false,
-      [{ path: A, state: 'verifying', statusCode: 200 }],
+      [{ path: A, state: 'verifying', statusCode: '200' }],
     ],
     [
       'read back equal (normalised: 00 is 0)',
       [cmd(0, write(A, '0'), 'Acknowledged', '200'), cmd(1, get(A), 'Acknowledged', '200', '00')],
       'verified',
       true,
-      [{ path: A, state: 'verified', statusCode: 200, verified: 'yes' }],
+      [{ path: A, state: 'verified', statusCode: '200', verified: 'yes' }],
     ],
     [
       'Get 404 after an acknowledged write: unreadable, not a failure',
       [cmd(0, write(A, '0'), 'Acknowledged', '200'), cmd(1, get(A), 'CommandNotFound', '404')],
       'verified',
       true,
-      [{ path: A, state: 'verified', statusCode: 404, verified: 'unreadable' }],
+      [{ path: A, state: 'verified', statusCode: '404', verified: 'unreadable' }],
     ],
     [
       'Get 405: unreadable',
       [cmd(0, write(A, '0'), 'Acknowledged', '200'), cmd(1, get(A), 'MethodNotAllowed', '405')],
       'verified',
       true,
-      [{ path: A, state: 'verified', statusCode: 405, verified: 'unreadable' }],
+      [{ path: A, state: 'verified', statusCode: '405', verified: 'unreadable' }],
     ],
     [
       'read back different: failed with the device value',
       [cmd(0, write(A, '0'), 'Acknowledged', '200'), cmd(1, get(A), 'Acknowledged', '200', '1')],
       'failed',
       true,
-      [{ path: A, state: 'failed', statusCode: 200, deviceValue: '1' }],
+      [{ path: A, state: 'failed', statusCode: '200', deviceValue: '1' }],
     ],
     [
       'write refused: failed with its code and the value the Get found',
       [cmd(0, write(A, '0'), 'UnexpectedError', '500'), cmd(1, get(A), 'Acknowledged', '200', '1')],
       'failed',
       true,
-      [{ path: A, state: 'failed', statusCode: 500, deviceValue: '1' }],
+      [{ path: A, state: 'failed', statusCode: '500', deviceValue: '1' }],
     ],
     [
       'one setting refused, the other verified: the profile fails, naming the first',
@@ -122,8 +122,8 @@ describe('batchOutcome: deliver', () => {
       'failed',
       true,
       [
-        { path: A, state: 'verified', statusCode: 200, verified: 'yes' },
-        { path: B, state: 'failed', statusCode: 404 },
+        { path: A, state: 'verified', statusCode: '200', verified: 'yes' },
+        { path: B, state: 'failed', statusCode: '404' },
       ],
     ],
     [
@@ -132,7 +132,7 @@ describe('batchOutcome: deliver', () => {
       'delivering',
       false,
       [
-        { path: A, state: 'failed', statusCode: 500 },
+        { path: A, state: 'failed', statusCode: '500' },
         { path: B, state: 'delivering' },
       ],
     ],
@@ -141,7 +141,7 @@ describe('batchOutcome: deliver', () => {
       [cmd(0, write(B, 'x', 'chr'), 'Acknowledged', '200')],
       'verified',
       true,
-      [{ path: B, state: 'verified', statusCode: 200 }],
+      [{ path: B, state: 'verified', statusCode: '200' }],
     ],
     [
       'cancelled (the device unenrolled): failed without a code',
@@ -155,7 +155,7 @@ describe('batchOutcome: deliver', () => {
     const out = batchOutcome('deliver', commands);
     expect(out.state).toBe(state);
     expect(out.settled).toBe(settled);
-    expect(out.settings).toEqual(settings);
+    expect(out.settings).toStrictEqual(settings);
   });
 
   it('names the first failing setting with its code and device value', () => {
@@ -163,7 +163,7 @@ describe('batchOutcome: deliver', () => {
       cmd(0, write(A, '0'), 'Acknowledged', '200'),
       cmd(1, get(A), 'Acknowledged', '200', '1'),
     ]);
-    expect(out.failure).toEqual({ path: A, statusCode: 200, deviceValue: '1' });
+    expect(out.failure).toEqual({ path: A, statusCode: '200', deviceValue: '1' });
   });
 });
 
@@ -217,7 +217,7 @@ describe('batchOutcome: check (drift)', () => {
       [cmd(0, get(A, 'bool'), 'Acknowledged', '200', '0')],
       desired,
     );
-    expect(out.failure).toEqual({ path: A, statusCode: 200, deviceValue: '0' });
+    expect(out.failure).toEqual({ path: A, statusCode: '200', deviceValue: '0' });
   });
 });
 

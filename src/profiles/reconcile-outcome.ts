@@ -12,8 +12,11 @@ export type SettingState =
 export interface SettingOutcome {
   path: string;
   state: SettingState;
-  /** The SyncML code that decided it (the write's, or the Get's when the read-back decided). */
-  statusCode?: number;
+  /**
+   * The SyncML code that decided it (the write's, or the Get's when the read-back decided), as
+   * the device sent it; the API answers it as a number.
+   */
+  statusCode?: string;
   /** The value the device answered, when it differs from the desired one. */
   deviceValue?: string;
   /** Read back and equal ('yes'), or not readable on this device ('unreadable': Get 404/405). */
@@ -26,7 +29,7 @@ export interface BatchOutcome {
   state: 'delivering' | 'verifying' | 'verified' | 'failed' | 'drifted' | 'removing' | 'removed';
   settings: SettingOutcome[];
   /** The first failing (or drifted) setting, for the status lists. */
-  failure?: { path: string; statusCode?: number; deviceValue?: string };
+  failure?: { path: string; statusCode?: string; deviceValue?: string };
 }
 
 /** A setting's desired value, for a check batch (its Gets carry no value). */
@@ -69,8 +72,8 @@ function ok(c: WinCommand): boolean {
   return c.status === CommandStatus.Acknowledged;
 }
 
-function code(c: WinCommand): number | undefined {
-  return c.statusCode === null ? undefined : Number(c.statusCode);
+function code(c: WinCommand): string | undefined {
+  return c.statusCode ?? undefined;
 }
 
 function deviceValueOf(get: WinCommand | undefined): string | undefined {
@@ -154,6 +157,13 @@ function removeSetting(s: SettingCommands): SettingOutcome {
   return { path: s.path, state: 'failed', statusCode: code(d) };
 }
 
+/** Stored as written: no keys holding undefined (the driver would store them as null). */
+function compact(o: SettingOutcome): SettingOutcome {
+  return Object.fromEntries(
+    Object.entries(o).filter(([, v]) => v !== undefined),
+  ) as unknown as SettingOutcome;
+}
+
 /**
  * The outcome of one batch a profile queued for one device, from its commands' stored statuses
  * (the source of truth: a missed notification is repaired by deriving again). Decided only when
@@ -166,11 +176,13 @@ export function batchOutcome(
 ): BatchOutcome {
   const groups = byPath(commands);
   const settings = groups.map((s) =>
-    step === 'deliver'
-      ? deliverSetting(s)
-      : step === 'check'
-        ? checkSetting(s, desired.get(s.path))
-        : removeSetting(s),
+    compact(
+      step === 'deliver'
+        ? deliverSetting(s)
+        : step === 'check'
+          ? checkSetting(s, desired.get(s.path))
+          : removeSetting(s),
+    ),
   );
   const settled =
     commands.every((c) => isFinalStatus(c.status)) &&
