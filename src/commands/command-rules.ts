@@ -33,9 +33,12 @@ function validDate(v: string): boolean {
   return dt.getUTCFullYear() === y && dt.getUTCMonth() === mo - 1 && dt.getUTCDate() === d;
 }
 
-function wellFormedXml(v: string): boolean {
+/** Commands' values are ≤ 500 characters; profile values may be larger (PROFILE_VALUE_MAX_BYTES). */
+const XML_VALUE_MAX_BYTES = 64 * 1024;
+
+function wellFormedXml(v: string, maxBytes: number): boolean {
   try {
-    const root = parseXmlSafely(`<mullion-value>${v}</mullion-value>`, { maxBytes: 64 * 1024 });
+    const root = parseXmlSafely(`<mullion-value>${v}</mullion-value>`, { maxBytes });
     return root.children.some((c) => typeof c !== 'string');
   } catch {
     return false;
@@ -43,7 +46,11 @@ function wellFormedXml(v: string): boolean {
 }
 
 /** Why `value` does not fit `format`, or null when it does. */
-export function valueFormatProblem(format: CommandConfig['format'], value: string): string | null {
+export function valueFormatProblem(
+  format: CommandConfig['format'],
+  value: string,
+  maxXmlBytes = XML_VALUE_MAX_BYTES,
+): string | null {
   switch (format) {
     case 'int': {
       if (!INT.test(value)) return 'must be a decimal integer for format int';
@@ -58,7 +65,7 @@ export function valueFormatProblem(format: CommandConfig['format'], value: strin
     case 'bin':
       return B64.test(value) ? null : `must be base64 (RFC 4648, padded) for format ${format}`;
     case 'xml':
-      return wellFormedXml(value) ? null : 'must be well-formed XML for format xml';
+      return wellFormedXml(value, maxXmlBytes) ? null : 'must be well-formed XML for format xml';
     case 'date':
       return validDate(value) ? null : 'must be an ISO 8601 date (YYYY-MM-DD) for format date';
     case 'time':
@@ -74,7 +81,11 @@ export function valueFormatProblem(format: CommandConfig['format'], value: strin
 }
 
 /** Rules beyond the DTO schema (issue: "Beyond the schema, reject with 400 5091"). */
-export function commandConfigProblems(config: CommandConfig, field: string): ErrorDetail[] {
+export function commandConfigProblems(
+  config: CommandConfig,
+  field: string,
+  maxXmlBytes = XML_VALUE_MAX_BYTES,
+): ErrorDetail[] {
   const out: ErrorDetail[] = [];
   const add = (f: string, message: string) => out.push({ field: `${field}.${f}`, message });
   const pathProblem = hasIllegalXmlChar(config.path)
@@ -101,7 +112,7 @@ export function commandConfigProblems(config: CommandConfig, field: string): Err
     return out;
   }
   if (value !== undefined) {
-    const p = valueFormatProblem(format, value);
+    const p = valueFormatProblem(format, value, maxXmlBytes);
     if (p) add('value', `value ${p}`);
   } else if (
     (action === 'Add' || action === 'Replace') &&

@@ -60,7 +60,32 @@ export interface AppConfig {
     timeoutMs: number;
   };
   webhooks: WebhooksConfig;
+  profiles: ProfilesConfig;
   profileReconcile: ProfileReconcileConfig;
+}
+
+/** Configuration profiles (issue 11). */
+export interface ProfilesConfig {
+  /** Largest setting value, in UTF-8 bytes (ADMX ingestion XML runs to tens of KiB). */
+  valueMaxBytes: number;
+  maxSettings: number;
+  /** Run the background planner in this instance (plans are shared through leases). */
+  planner: boolean;
+  /** Devices one planner batch handles (one write round per batch; progress stored after it). */
+  planBatchSize: number;
+  planPollIntervalMs: number;
+  planLeaseMs: number;
+}
+
+function loadProfilesConfig(env: Env): ProfilesConfig {
+  return {
+    valueMaxBytes: int(env, 'PROFILE_VALUE_MAX_BYTES', 256 * 1024, 1, 16 * 1024 * 1024),
+    maxSettings: int(env, 'PROFILE_MAX_SETTINGS', 500, 1, 999),
+    planner: bool(env, 'PROFILE_PLANNER', true),
+    planBatchSize: int(env, 'PROFILE_PLAN_BATCH_SIZE', 1000, 1, 10_000),
+    planPollIntervalMs: int(env, 'PROFILE_PLAN_POLL_INTERVAL_MS', 1000, 10, 600_000),
+    planLeaseMs: int(env, 'PROFILE_PLAN_LEASE_MS', 60_000, 1000, 3_600_000),
+  };
 }
 
 /** Profiles: delivery, verification and drift checks of assignments (issue 11). */
@@ -499,6 +524,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     push: loadPushConfig(env),
     unenroll: { timeoutMs: int(env, 'UNENROLL_TIMEOUT_SECONDS', 7 * 86400, 1, 365 * 86400) * 1000 },
     webhooks: loadWebhooksConfig(env),
+    profiles: loadProfilesConfig(env),
     profileReconcile: {
       worker: bool(env, 'PROFILE_RECONCILE_WORKER', true),
       pollIntervalMs: int(env, 'PROFILE_RECONCILE_POLL_INTERVAL_MS', 2000, 10, 600_000),

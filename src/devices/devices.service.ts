@@ -27,6 +27,8 @@ import { mergePollSchedule, pollNodes, pollScheduleProblems } from './poll-sched
 import {
   DEFAULT_POLL_SCHEDULE,
   DeviceStatus,
+  DeviceLabelChange,
+  DeviceLabelPolicy,
   PollSchedule,
   WinDevice,
   WinEnterprise,
@@ -63,6 +65,13 @@ export class DevicesService {
     private readonly users: MdmUsersRepository,
   ) {
     push.onChannelGone((id, uri) => this.devices.forgetChannel(id, uri));
+  }
+
+  /** Set by the profiles module, which checks and re-plans label changes (docs/decisions.md). */
+  private labelPolicy: DeviceLabelPolicy | null = null;
+
+  useLabelPolicy(policy: DeviceLabelPolicy): void {
+    this.labelPolicy = policy;
   }
 
   /** Creates the enterprise, then its device CA (only the request that won the insert pays for it). */
@@ -287,6 +296,8 @@ export class DevicesService {
     dto: UpdateDeviceDto,
   ): Promise<WinDevice> {
     const { organization, device } = await this.resolveDevice(user, orgIdOrSlug, winDeviceId);
+    const labels = dto.labels ? [...new Set(dto.labels)] : undefined;
+    const labelChange = labels && labelChangeOf(device, labels);
     if (dto.status && device.status === DeviceStatus.Unenrolled) {
       throw new DomainError(
         ErrorCode.DeviceNotActive,
@@ -296,12 +307,13 @@ export class DevicesService {
     const certificate = dto.certificate ? certificateInfoFromPem(dto.certificate) : undefined;
     const previous = device.certificate?.thumbprint;
     const rebind = certificate && certificate.thumbprint !== previous;
+    if (labelChange) await this.labelPolicy?.check(labelChange);
     if (rebind) await this.bindCertificate(certificate.thumbprint, device.id, organization.id);
     const updated = await this.devices
       .update(
         organization.id,
         device.id,
-        { status: dto.status, name: dto.name, certificate },
+        { status: dto.status, name: dto.name, certificate, labels },
         // Unenrollment may have raced this request: never resurrect an unenrolled device.
         dto.status ? [DeviceStatus.Active, DeviceStatus.Inactive] : undefined,
       )
@@ -313,6 +325,7 @@ export class DevicesService {
       if (updated && previous) await this.certificates.unbind(previous, device.id);
       if (!updated) await this.certificates.unbind(certificate.thumbprint, device.id);
     }
+    if (updated && labelChange) await this.labelPolicy?.applied(labelChange);
     return assertFound(updated, 'Device');
   }
 
@@ -392,4 +405,20 @@ export function normalizeDomains(domains: readonly string[] | undefined): string
     if (n && !out.includes(n)) out.push(n);
   }
   return out;
+}
+
+/** The change a PATCH of `labels` makes, or undefined when it changes nothing. */
+function labelChangeOf(device: WinDevice, labels: string[]): DeviceLabelChange | undefined {
+  const before = new Set(device.labels);
+  const changedLabels = [
+    ...labels.filter((l) => !before.has(l)),
+    ...device.labels.filter((l) => !labels.includes(l)),
+  ];
+  if (!changedLabels.length) return undefined;
+  return {
+    organizationId: device.organizationId,
+    winEnterpriseId: device.winEnterpriseId,
+    devices: [{ id: device.id, labels }],
+    changedLabels,
+  };
 }

@@ -158,6 +158,8 @@ export interface WinDevice {
   /** From the enrollment request (MS-MDE2 AdditionalContext), when the device enrolled itself. */
   enrollment?: DeviceEnrollmentInfo;
   lastSeenAt?: Date;
+  /** Administrator labels: profiles target devices by them. */
+  labels: string[];
   /** WNS channel for wake-ups, when the device reported one. */
   push?: DevicePushInfo;
   /** `unenrolling`: when the administrator asked, and when it is unenrolled without confirmation. */
@@ -166,6 +168,32 @@ export interface WinDevice {
   unenrolledAt?: Date;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** At most this many labels a device (issue 11). */
+export const MAX_DEVICE_LABELS = 50;
+/**
+ * A label: 1–64 characters, letters, digits and `_ . : -`, starting with a letter or digit (it
+ * appears in a URL path: `…/labels/:label/devices`).
+ */
+export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+/**
+ * A change of device labels, as the profiles module sees it (devices cannot import it: import
+ * cycle). `check` may refuse the change (a conflict between profiles: 409) before it is written;
+ * `applied` re-plans the devices after it was.
+ */
+export interface DeviceLabelChange {
+  organizationId: string;
+  winEnterpriseId: string;
+  /** The devices and their labels as they will be. */
+  devices: { id: string; labels: string[] }[];
+  /** Labels added to or removed from any of them. */
+  changedLabels: string[];
+}
+export interface DeviceLabelPolicy {
+  check(change: DeviceLabelChange): Promise<void>;
+  applied(change: DeviceLabelChange): Promise<void>;
 }
 
 /** The seed's pattern for `:winDeviceId`: the 24-hex id or the Windows device id. */

@@ -33,6 +33,7 @@ export function toWinDevice(d: WinDeviceDoc): WinDevice {
     inventory: d.inventory,
     enrollment: d.enrollment,
     lastSeenAt: d.lastSeenAt,
+    labels: d.labels ?? [],
     push: d.push,
     unenrollRequestedAt: d.unenrollRequestedAt,
     unenrollDeadline: d.unenrollDeadline,
@@ -127,7 +128,12 @@ export class WinDevicesRepository {
   async update(
     orgId: string,
     winDeviceId: string,
-    patch: { status?: DeviceStatus; name?: string; certificate?: DeviceCertificateInfo },
+    patch: {
+      status?: DeviceStatus;
+      name?: string;
+      certificate?: DeviceCertificateInfo;
+      labels?: string[];
+    },
     from?: DeviceStatus[],
   ): Promise<WinDevice | null> {
     const filter: FilterQuery<WinDeviceDoc> = { _id: winDeviceId, organizationId: orgId };
@@ -135,6 +141,7 @@ export class WinDevicesRepository {
     const set: Record<string, unknown> = {};
     if (patch.status) set.status = patch.status;
     if (patch.name !== undefined) set.name = patch.name;
+    if (patch.labels !== undefined) set.labels = patch.labels;
     const unset: Record<string, ''> = {};
     if (patch.certificate) {
       set.certificate = patch.certificate;

@@ -62,13 +62,15 @@ export class ProfileAssignmentsRepository {
 
   /**
    * The profile reaches these devices at `revision`: new assignments are inserted `pending`;
-   * existing ones older than `revision`, or retired, go back to `pending` by a conditional
-   * update on the head read (a racing reconciliation keeps its newer state). Answers how many
-   * documents it wrote.
+   * retired ones, and ones older than `contentRevision`, go back to `pending`; ones between
+   * only take the new revision number (same settings) and keep their state. Each update is
+   * conditional on the head read, so a racing reconciliation keeps its newer state. Answers
+   * how many documents it wrote.
    */
   async reach(
     scope: PlanScope,
     revision: number,
+    contentRevision: number,
     winDeviceIds: string[],
     existing: AssignmentHead[],
     now: Date,
@@ -89,24 +91,23 @@ export class ProfileAssignmentsRepository {
       }));
     const updates: AnyBulkWriteOperation<WinProfileAssignmentDoc>[] = existing
       .filter((h) => h.revision < revision || RETIRED.includes(h.state))
-      .map((h) => ({
-        updateOne: {
-          filter: {
-            profileId: new Types.ObjectId(scope.profileId),
-            winDeviceId: new Types.ObjectId(h.winDeviceId),
-            revision: h.revision,
-            state: h.state,
-          },
-          update: {
-            $set: {
-              revision,
-              state: AssignmentState.Pending,
-              stateChangedAt: now,
-              nextVerifyAt: null,
+      .map((h) => {
+        const resend = h.revision < contentRevision || RETIRED.includes(h.state);
+        const set = resend
+          ? { revision, state: AssignmentState.Pending, stateChangedAt: now, nextVerifyAt: null }
+          : { revision };
+        return {
+          updateOne: {
+            filter: {
+              profileId: new Types.ObjectId(scope.profileId),
+              winDeviceId: new Types.ObjectId(h.winDeviceId),
+              revision: h.revision,
+              state: h.state,
             },
+            update: { $set: set },
           },
-        },
-      }));
+        };
+      });
     let written = 0;
     if (inserts.length) {
       try {

@@ -26,6 +26,7 @@ function toProfile(d: WinProfileDoc): WinProfile {
     onRemove: d.onRemove,
     targets: d.targets,
     revision: d.revision,
+    contentRevision: d.contentRevision ?? 1,
     deletedAt: d.deletedAt ?? null,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
@@ -65,6 +66,7 @@ export class ProfilesRepository {
       organizationId: orgId,
       winEnterpriseId,
       revision: 1,
+      contentRevision: 1,
       deletedAt: null,
     });
     return toProfile(doc.toObject());
@@ -104,11 +106,14 @@ export class ProfilesRepository {
     id: string,
     fromRevision: number,
     patch: Partial<ProfileContent>,
+    contentChanged: boolean,
   ): Promise<WinProfile | null> {
+    const set: Record<string, unknown> = { ...patch, ...derived(patch) };
+    if (contentChanged) set.contentRevision = fromRevision + 1;
     const doc = await this.model
       .findOneAndUpdate(
         { _id: id, organizationId: orgId, revision: fromRevision, ...LIVE },
-        { $set: { ...patch, ...derived(patch) }, $inc: { revision: 1 } },
+        { $set: set, $inc: { revision: 1 } },
         { new: true },
       )
       .lean<WinProfileDoc>()

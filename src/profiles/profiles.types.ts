@@ -38,6 +38,12 @@ export interface WinProfile {
   targets: ProfileTargets;
   /** Starts at 1; +1 on every update. */
   revision: number;
+  /**
+   * The last revision that changed what devices receive (settings, scope, atomic): a device at
+   * an older revision needs delivery again; one at this or a later revision only follows the
+   * revision number (a rename or a target change does not re-send the settings).
+   */
+  contentRevision: number;
   /** Set by DELETE: the profile no longer applies; the document goes once its devices are done. */
   deletedAt: Date | null;
   createdAt: Date;

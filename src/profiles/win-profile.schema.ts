@@ -24,6 +24,8 @@ export class WinProfileDoc {
   /** Indexed copy of targets.labels + targets.excludeLabels: a label change finds its profiles. */
   @Prop({ type: [String], default: [] }) targetLabels!: string[];
   @Prop({ type: Number, required: true, default: 1 }) revision!: number;
+  /** See WinProfile.contentRevision. */
+  @Prop({ type: Number, required: true, default: 1 }) contentRevision!: number;
   @Prop({ type: Date, default: null }) deletedAt!: Date | null;
   createdAt!: Date;
   updatedAt!: Date;
@@ -33,3 +35,4 @@ WinProfileSchema.index({ winEnterpriseId: 1, nameKey: 1 }, { unique: true });
 WinProfileSchema.index({ organizationId: 1, createdAt: -1 });
 WinProfileSchema.index({ winEnterpriseId: 1, targetLabels: 1 });
 WinProfileSchema.index({ winEnterpriseId: 1, settingPaths: 1 });
+WinProfileSchema.index({ deletedAt: 1 });

@@ -40,13 +40,18 @@ const WHEN: Partial<Record<ErrorCode, string>> = {
   4003: 'the token lacks the permission this endpoint requires',
   4004: 'malformed, badly signed, expired or alg-none token; wrong issuer or audience',
   4009: 'conflicts with existing data',
+  4091: 'two profiles would set the same path on a device to different values; `details` names both profiles and the path',
   4015: 'a body was sent without Content-Type: application/json',
   5091: 'body, query or path fails validation; `details` lists each field and why',
   5142: 'the device exists but is inactive, or unenrolled',
 };
 
-/** Codes whose errors may carry `details` (5091 always; 4009 names the field that clashes). */
-const WITH_DETAILS: readonly ErrorCode[] = [ErrorCode.InvalidData, ErrorCode.Conflict];
+/** Codes whose errors may carry `details` (5091 always; 4009 names the field that clashes; 4091 the profiles). */
+const WITH_DETAILS: readonly ErrorCode[] = [
+  ErrorCode.InvalidData,
+  ErrorCode.Conflict,
+  ErrorCode.ProfileConflict,
+];
 
 const DETAILS_EXAMPLE: Partial<Record<ErrorCode, { field: string; message: string }[]>> = {
   5091: [

@@ -19,7 +19,7 @@ import {
 import { IsOptionalNotNull } from '../../common/http/validation';
 import { PageOf, PageQueryDto } from '../../common/pagination/pagination';
 import { OrganizationParamsDto } from '../../organizations/dto/create-organization.dto';
-import { DeviceStatus } from '../devices.types';
+import { DeviceStatus, LABEL_PATTERN, MAX_DEVICE_LABELS } from '../devices.types';
 
 const PEM_CERT = /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/;
 
@@ -80,6 +80,23 @@ export class UpdateDeviceDto {
   @MaxLength(16384)
   @Matches(PEM_CERT, { message: 'certificate must be one PEM-encoded X.509 certificate' })
   certificate?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_DEVICE_LABELS,
+    description:
+      'Replaces the labels (profiles target devices by them): 1-64 characters, letters, digits and _ . : -',
+    example: ['finance', 'kiosk'],
+  })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(MAX_DEVICE_LABELS)
+  @IsString({ each: true })
+  @Matches(LABEL_PATTERN, {
+    each: true,
+    message: 'each label must be 1-64 characters: letters, digits and _ . : - (not first)',
+  })
+  labels?: string[];
 }
 
 export class DeviceParamsDto extends OrganizationParamsDto {
@@ -146,6 +163,7 @@ export class DeviceResponseDto {
   })
   enrollment?: Record<string, unknown>;
   @ApiPropertyOptional({ type: String, format: 'date-time' }) lastSeenAt?: Date;
+  @ApiProperty({ type: [String], example: ['finance'] }) labels!: string[];
   @ApiPropertyOptional({
     type: Object,
     description:
