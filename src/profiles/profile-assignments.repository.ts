@@ -35,6 +35,9 @@ export interface PlanScope {
   profileId: string;
 }
 
+/** A new episode for reconciliation: no batch awaited, no claim (it starts at its next pass). */
+const RECONCILE_RESET = { batchId: null, step: null, reconcileAt: null };
+
 const RETIRED: AssignmentState[] = [AssignmentState.Removing, AssignmentState.Removed];
 
 @Injectable()
@@ -94,7 +97,13 @@ export class ProfileAssignmentsRepository {
       .map((h) => {
         const resend = h.revision < contentRevision || RETIRED.includes(h.state);
         const set = resend
-          ? { revision, state: AssignmentState.Pending, stateChangedAt: now, nextVerifyAt: null }
+          ? {
+              revision,
+              state: AssignmentState.Pending,
+              stateChangedAt: now,
+              nextVerifyAt: null,
+              ...RECONCILE_RESET,
+            }
           : { revision };
         return {
           updateOne: {
@@ -139,7 +148,7 @@ export class ProfileAssignmentsRepository {
     const res = await this.model
       .updateMany(
         { profileId, winDeviceId: { $in: winDeviceIds }, state: { $in: APPLIED_STATES } },
-        { $set: { state, stateChangedAt: now, nextVerifyAt: null } },
+        { $set: { state, stateChangedAt: now, nextVerifyAt: null, ...RECONCILE_RESET } },
       )
       .exec();
     return res.modifiedCount;
