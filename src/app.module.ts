@@ -15,6 +15,7 @@ import { EnrollmentModule } from './enrollment/enrollment.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { OrganizationsModule } from './organizations/organizations.module';
+import { ReconcileModule } from './profiles/reconcile.module';
 import { SyncmlModule } from './syncml/syncml.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -51,6 +52,7 @@ export class AppModule implements NestModule {
         EnrollmentModule,
         AuditModule,
         WebhooksModule,
+        ReconcileModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model, Types } from 'mongoose';
+import { findPage } from '../common/mongo/find-page';
+import { Page, PageRequest } from '../common/pagination/pagination';
 import type { DevicePushInfo, DeviceStatus } from '../devices/devices.types';
 import { WinDeviceDoc } from '../devices/win-device.schema';
 import { AssignmentState, SettingOutcome, WinProfileAssignment } from './profiles.types';
@@ -168,6 +170,30 @@ export class ReconcileRepository {
       set.batchId = patch.batchId === null ? null : new Types.ObjectId(patch.batchId);
     const res = await this.model.updateOne(filter, { $set: set }).exec();
     return res.modifiedCount === 1;
+  }
+
+  /** A profile's assignments, optionally in one state (served by (profileId, state, winDeviceId)). */
+  list(
+    orgId: string,
+    profileId: string,
+    page: PageRequest,
+    state?: AssignmentState,
+  ): Promise<Page<ReconcileAssignment>> {
+    const filter: FilterQuery<WinProfileAssignmentDoc> = {
+      organizationId: new Types.ObjectId(orgId),
+      profileId: new Types.ObjectId(profileId),
+    };
+    if (state) filter.state = state;
+    return findPage(this.model, filter, page, toReconcile);
+  }
+
+  async forDevice(orgId: string, winDeviceId: string): Promise<ReconcileAssignment[]> {
+    const docs = await this.model
+      .find({ organizationId: orgId, winDeviceId })
+      .sort({ profileId: 1 })
+      .lean<WinProfileAssignmentDoc[]>()
+      .exec();
+    return docs.map(toReconcile);
   }
 
   async deliveryTarget(orgId: string, winDeviceId: string): Promise<DeliveryTarget | null> {

@@ -51,7 +51,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
 };
 
 /** What a 3001 names: the first missing link of the path, so the caller knows which id is wrong. */
-export type Entity = 'Organization' | 'Enterprise' | 'Device' | 'Command batch';
+export type Entity = 'Organization' | 'Enterprise' | 'Device' | 'Command batch' | 'Profile';
 
 export const notFoundMessage = (entity: Entity) => `${entity} not found`;
 
