@@ -71,6 +71,19 @@ export class CommandDeliveryRepository {
     ]);
   }
 
+  /** The command, while it is Awaiting from session `sessionRef`. */
+  async findAwaiting(
+    winDeviceId: string,
+    cmdId: string,
+    sessionRef: string,
+  ): Promise<WinCommand | null> {
+    const doc = await this.commands
+      .findOne({ winDeviceId, cmdId, status: CommandStatus.Awaiting, sessionRef })
+      .lean<WinCommandDoc>()
+      .exec();
+    return doc ? toCommand(doc) : null;
+  }
+
   async findForDevice(winDeviceId: string, cmdIds: string[]): Promise<WinCommand[]> {
     if (!cmdIds.length) return [];
     const docs = await this.commands

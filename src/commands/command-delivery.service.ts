@@ -127,6 +127,14 @@ export class CommandDeliveryService {
   }
 
   /**
+   * The command a session is delivering in chunks (a large object), while it is still Awaiting
+   * from that session: a cancel, an expiry or another session's requeue ends the object.
+   */
+  async inFlight(device: DeviceRef, cmdId: string, sessionRef: string): Promise<WinCommand | null> {
+    return this.repo.findAwaiting(device.id, cmdId, sessionRef);
+  }
+
+  /**
    * Applies the Statuses (and joined Results) of one device message; answers the cmdIds whose
    * status this call changed (a racing message may have applied another first).
    */
@@ -141,6 +149,9 @@ export class CommandDeliveryService {
     const transitions: StatusTransition[] = [];
     const answered = new Set<string>();
     for (const s of e.statuses) {
+      // An Atomic's own Status names no queued command: its commands carry their own (MS-MDM
+      // 2.2.6.1; 216 for those rolled back).
+      if (s.cmd === 'Atomic') continue;
       const c = known.get(s.cmdRef);
       // The command this Status moves, or why it moves none.
       const target = !c

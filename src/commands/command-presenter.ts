@@ -33,6 +33,8 @@ export function presentBatch(b: BatchView) {
     ...(b.action && { action: b.action }),
     // Only batches another module queued (a profile's delivery) carry it.
     ...(b.origin && { origin: b.origin }),
+    // Only atomic batches carry it.
+    ...(b.atomic && { atomic: true }),
   };
 }
 

@@ -122,3 +122,61 @@ export function commandConfigProblems(
   }
   return out;
 }
+
+/** The per-message limits an atomic batch must fit (an Atomic never spans messages). */
+export interface AtomicLimits {
+  maxCommands: number;
+  /** The server's default MaxMsgSize: the budget assumed for a device that announces none. */
+  maxMsgSize: number;
+}
+
+// Generous upper bounds for what the XML adds around the values: per command (CmdID, Item,
+// Target/LocURI, Meta with Format and Type and their namespaces), the Atomic element, and the
+// answer's envelope with a few Statuses. Delivery measures the real Atomic again against the
+// device's own MaxMsgSize and fails the whole batch if it cannot fit.
+const ATOMIC_COMMAND_OVERHEAD = 320;
+const ATOMIC_MESSAGE_OVERHEAD = 2048;
+const escapedLength = (s: string) =>
+  Buffer.byteLength(s, 'utf8') +
+  (s.match(/[&<>\r]/g) ?? []).reduce((n, c) => n + (c === '&' || c === '\r' ? 4 : 3), 0);
+
+/**
+ * Why a batch cannot be delivered atomically (management-session.md §3.8, §3.9): a whole Atomic
+ * must fit one message, Windows refuses Get inside Atomic (500, the Atomic 507), and Copy is not
+ * a Windows command; its commands all address ./User/… or none do, so the logged-on-user rule
+ * (§3.11) holds the batch back as a whole.
+ */
+export function atomicBatchProblems(configs: CommandConfig[], limits: AtomicLimits): ErrorDetail[] {
+  const out: ErrorDetail[] = [];
+  configs.forEach((c, i) => {
+    if (c.action === 'Get' || c.action === 'Copy') {
+      out.push({
+        field: `commands.${i}.config.action`,
+        message: `${c.action} cannot be sent inside an Atomic`,
+      });
+    }
+  });
+  const user = configs.filter((c) => c.path.startsWith('./User/')).length;
+  if (user && user !== configs.length) {
+    out.push({ field: 'atomic', message: 'an atomic batch addresses ./User/ nodes only, or none' });
+  }
+  if (configs.length > limits.maxCommands) {
+    out.push({
+      field: 'atomic',
+      message: `an atomic batch has at most ${limits.maxCommands} commands (one message)`,
+    });
+  }
+  const bytes =
+    ATOMIC_MESSAGE_OVERHEAD +
+    configs.reduce(
+      (n, c) => n + ATOMIC_COMMAND_OVERHEAD + escapedLength(c.path) + escapedLength(c.value ?? ''),
+      0,
+    );
+  if (bytes > limits.maxMsgSize) {
+    out.push({
+      field: 'atomic',
+      message: `an atomic batch must fit one message of ${limits.maxMsgSize} bytes (about ${bytes} needed)`,
+    });
+  }
+  return out;
+}

@@ -31,6 +31,7 @@ export function toBatch(d: WinCommandBatchDoc): CommandBatch {
     commandCount: d.commandCount,
     ...(d.action && { action: d.action }),
     ...(d.origin && { origin: d.origin }),
+    ...(d.atomic && { atomic: true }),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
@@ -49,6 +50,7 @@ export function toCommand(d: WinCommandDoc): WinCommand {
     statusCode: d.statusCode ?? null,
     data: d.data ?? [],
     attempts: d.attempts ?? 0,
+    ...(d.atomic && { atomic: true }),
     sentAt: d.sentAt ?? null,
     receivedAt: d.receivedAt ?? null,
     canceledAt: d.canceledAt ?? null,
@@ -75,6 +77,7 @@ export interface NewBatch {
   configs: CommandConfig[];
   action?: BatchAction;
   origin?: CommandOrigin;
+  atomic?: boolean;
 }
 
 export type CreatedBatch =
@@ -142,6 +145,7 @@ export class CommandsRepository {
         commandCount: input.configs.length,
         ...(input.action && { action: input.action }),
         ...(input.origin && { origin: input.origin }),
+        ...(input.atomic && { atomic: true }),
       });
       batchDoc = created.toObject();
     } catch (e) {
@@ -167,6 +171,7 @@ export class CommandsRepository {
       data: [],
       attempts: 0,
       ...(input.origin && { origin: input.origin }),
+      ...(input.atomic && { atomic: true }),
     }));
     let inserted: WinCommandDoc[] | null = null;
     try {

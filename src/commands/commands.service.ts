@@ -9,7 +9,7 @@ import { DevicesService } from '../devices/devices.service';
 import type { WinDevice } from '../devices/devices.types';
 import type { PollScheduleChanged } from '../events/event-map';
 import { PushService } from '../push/push.service';
-import { commandConfigProblems } from './command-rules';
+import { atomicBatchProblems, commandConfigProblems } from './command-rules';
 import { CommandStatus, isFinalStatus } from './command-status';
 import {
   BatchAction,
@@ -39,6 +39,11 @@ export interface NewCommands {
   name: string | null;
   configs: CommandConfig[];
   action?: BatchAction;
+  /**
+   * Deliver the commands inside one SyncML Atomic (MS-MDM 2.2.7.3): all succeed or all are rolled
+   * back. Refused (5091) when they could not travel in one message (atomicBatchProblems).
+   */
+  atomic?: boolean;
   /** Refuses (throws a DomainError) for this device before anything is written. */
   check?: (device: WinDevice) => void;
 }
@@ -73,7 +78,7 @@ export class CommandsService {
       user,
       orgIdOrSlug,
       winDeviceId,
-      { name: dto.name ?? null, configs },
+      { name: dto.name ?? null, configs, ...(dto.atomic && { atomic: true }) },
       idempotencyKey,
     );
   }
@@ -91,6 +96,14 @@ export class CommandsService {
     idempotencyKey?: string,
   ): Promise<BatchView> {
     const { name, configs, action } = input;
+    const atomic = input.atomic === true;
+    if (atomic) {
+      const problems = atomicBatchProblems(configs, {
+        maxCommands: this.config.syncml.maxCommandsPerMessage,
+        maxMsgSize: this.config.syncml.defaultMaxMsgSize,
+      });
+      if (problems.length) throw invalidData(problems);
+    }
     const { organization, enterprise, device } = await this.devices.resolveDevice(
       user,
       orgIdOrSlug,
@@ -109,7 +122,9 @@ export class CommandsService {
       }
       const hash = createHash('sha256')
         // A plain batch hashes as before; an action's batch also by its action.
-        .update(JSON.stringify(action ? { name, configs, action } : { name, configs }))
+        .update(
+          JSON.stringify({ name, configs, ...(action && { action }), ...(atomic && { atomic }) }),
+        )
         .digest('hex');
       const claim = await this.repo.claimIdempotencyKey(
         `${organization.id}:${device.id}:${idempotencyKey}`,
@@ -142,6 +157,7 @@ export class CommandsService {
         createdBy: user.subject,
         configs,
         action,
+        ...(atomic && { atomic }),
       }),
     );
     // A fresh batch is answered from what was just written (no read-back: on stores without

@@ -54,6 +54,11 @@ export interface WinCommand {
   statusCode: string | null;
   data: CommandDataItem[];
   attempts: number;
+  /**
+   * The command belongs to an atomic batch: delivered with the rest of its batch inside one
+   * SyncML Atomic (MS-MDM 2.2.7.3), all or nothing.
+   */
+  atomic?: boolean;
   sentAt: Date | null;
   receivedAt: Date | null;
   canceledAt: Date | null;
@@ -84,6 +89,8 @@ export interface CommandBatch {
   action?: BatchAction;
   /** Set when another module queued the batch (enqueueInternal). */
   origin?: CommandOrigin;
+  /** Its commands go inside one SyncML Atomic (MS-MDM 2.2.7.3). */
+  atomic?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

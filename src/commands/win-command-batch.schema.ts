@@ -15,6 +15,7 @@ export class WinCommandBatchDoc {
   @Prop({ type: Number, required: true }) commandCount!: number;
   @Prop({ type: Object, default: undefined }) action?: BatchAction;
   @Prop({ type: Object, default: undefined }) origin?: CommandOrigin;
+  @Prop({ type: Boolean, default: undefined }) atomic?: boolean;
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -18,6 +18,8 @@ export class WinCommandDoc {
   @Prop({ type: String, default: null }) statusCode!: string | null;
   @Prop({ type: [Object], default: [] }) data!: CommandDataItem[];
   @Prop({ type: Number, required: true, default: 0 }) attempts!: number;
+  /** Copied from its batch: delivery groups the batch's commands in one Atomic. */
+  @Prop({ type: Boolean, default: undefined }) atomic?: boolean;
   @Prop({ type: Date, default: null }) sentAt!: Date | null;
   @Prop({ type: Date, default: null }) receivedAt!: Date | null;
   @Prop({ type: Date, default: null }) canceledAt!: Date | null;

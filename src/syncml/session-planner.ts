@@ -17,6 +17,7 @@ import {
   type SyncmlMessage,
 } from './codec';
 import { toSyncmlCommand } from './command-encoding';
+import { renderDelivered, type LargeDelivery } from './delivery-units';
 import {
   DeviceAlert,
   DeviceMessageDigest,
@@ -278,6 +279,8 @@ function serverCommands(
 function forgetSent(session: SyncmlSessionState): void {
   session.awaiting = {};
   session.drainedSeq = -1;
+  // The requeued command's redelivery starts its value over (OMA-DM 1.2 §7).
+  delete session.chunk;
 }
 
 function headerOf(msg: SyncmlMessage, msgId: string, config: PlannerConfig): SyncmlHeaderInput {
@@ -404,6 +407,7 @@ export function composeAnswer(
   more: boolean,
   now: Date,
   config: PlannerConfig,
+  large?: LargeDelivery,
 ): Answer {
   const { session } = plan;
   let commands = plan.statuses;
@@ -418,11 +422,14 @@ export function composeAnswer(
     commands = [...commands, next];
     final = false;
   } else {
-    commands = [...commands, ...plan.extra, ...sent.map(toSyncmlCommand)];
+    commands = [...commands, ...plan.extra, ...renderDelivered(sent, large)];
     for (const c of sent) (session.awaiting ??= {})[c.cmdId] = c.config.action;
+    // OMA-DM 1.2 §7: a message carrying a chunk that is not the last has no Final; the device
+    // answers 213 and asks for the next message (Alert 1222).
+    if (large?.open) final = false;
     // A message with only Statuses would end the session (§3.4; Windows also ends it without
     // Final), so a tiny Get keeps it going: the next message carries only the SyncHdr Status.
-    if (more) commands = [...commands, keepAliveGet(session.serverMsgId)];
+    else if (more) commands = [...commands, keepAliveGet(session.serverMsgId)];
   }
   const response = buildSyncml({ header: plan.header, commands, final });
   session.lastResponse = response;

@@ -56,6 +56,20 @@ export interface SyncmlSessionState {
    * next message. Sessions stored before this field: treated as sent.
    */
   serverCommandsSent?: boolean;
+  /** The device's MaxObjSize (bytes) from its SyncHdr Meta: no value we send may exceed it. */
+  maxObjSize?: number;
+  /**
+   * A large object under way (OMA-DM 1.2 §7, management-session.md §3.8): the command whose value
+   * this session is sending in chunks, and how much of the value (UTF-16 units, always on a code
+   * point boundary) went already. Never carried into another session: one that ends mid-object
+   * puts the command back to Pending and redelivery starts over.
+   */
+  chunk?: ChunkProgress;
+}
+
+export interface ChunkProgress {
+  cmdId: string;
+  offset: number;
 }
 
 /** The session as the devices module stores it; anything else stored there is no session. */
@@ -111,6 +125,7 @@ export function startSession(
     drainedSeq: prev?.drainedSeq ?? -1,
     drainedUserScope: prev?.drainedUserScope,
     maxMsgSize: prev?.maxMsgSize,
+    ...(prev?.maxObjSize !== undefined && { maxObjSize: prev.maxObjSize }),
     loginStatus: prev?.loginStatus,
     ...(prev?.interim && Object.keys(prev.interim).length && { interim: prev.interim }),
   };
@@ -131,6 +146,9 @@ export function noteHeader(
   const maxMsgSize = Number(hdr.meta?.maxMsgSize);
   // MS-MDM 2.2.5.3: the device's limit for our messages (Win 8.1/10 1507 send none).
   if (Number.isInteger(maxMsgSize) && maxMsgSize > 0) session.maxMsgSize = maxMsgSize;
+  // OMA-DM 1.2 §7: the largest object the device accepts (OMA: for the session unless re-sent).
+  const maxObjSize = Number(hdr.meta?.maxObjSize);
+  if (Number.isInteger(maxObjSize) && maxObjSize > 0) session.maxObjSize = maxObjSize;
 }
 
 /**

@@ -8,9 +8,9 @@ import type { CheckinContext, CheckinResult } from '../devices/device-checkin.ty
 import { DeviceStatus } from '../devices/devices.types';
 import type { ClientIdentity } from '../tls/client-identity';
 import { parseSyncml, SyncmlDecodeError, type SyncmlMessage } from './codec';
+import { beginLarge, chooseDelivery, continueLarge, type LargeDelivery } from './delivery-units';
 import {
   afterTake,
-  chooseCommands,
   composeAnswer,
   deliveryBudget,
   type DeviceFacts,
@@ -138,9 +138,10 @@ export class SyncmlSessionService {
     for (const effect of plan.effects) await this.perform(effect, ref, now, plan);
     let taken: Taken = { sent: [], opToken: '' };
     let more = false;
-    if (plan.then === 'deliver') ({ taken, more } = await this.deliver(plan, ctx, ref, now));
+    let large: LargeDelivery | undefined;
+    if (plan.then === 'deliver') ({ taken, more, large } = await this.deliver(plan, ctx, ref, now));
     try {
-      const answer = composeAnswer(plan, device, taken.sent, more, now, this.planner);
+      const answer = composeAnswer(plan, device, taken.sent, more, now, this.planner, large);
       const kept = await this.checkins.release(ctx, {
         session: toStored(answer.session),
         inventory: answer.inventory,
@@ -210,20 +211,41 @@ export class SyncmlSessionService {
     ctx: CheckinContext,
     ref: DeviceRef,
     now: Date,
-  ): Promise<{ taken: Taken; more: boolean }> {
-    const budget = deliveryBudget(plan, ctx.queueMark, this.planner);
+  ): Promise<{ taken: Taken; more: boolean; large?: LargeDelivery }> {
+    let budget = deliveryBudget(plan, ctx.queueMark, this.planner);
     let taken: Taken = { sent: [], opToken: '' };
-    if (budget.skip) return { taken, more: false };
+    let large: LargeDelivery | undefined;
+    const progress = plan.session.chunk;
+    if (progress) {
+      // A large object under way continues first; other commands only after its last chunk.
+      const command = await this.delivery.inFlight(ref, progress.cmdId, plan.session.sessionRef);
+      const next = continueLarge(plan.session, budget, command);
+      if (next) {
+        large = next.large;
+        if (!next.budget) return { taken, more: false, large };
+        budget = next.budget;
+      }
+    }
+    if (budget.skip) return { taken, more: false, large };
     for (let attempt = 0; ; attempt++) {
       const candidates = await this.delivery.pending(ref, budget.maxCommands, budget.userScope);
-      const choice = chooseCommands(budget, candidates);
+      const choice = chooseDelivery(budget, candidates, plan.session);
       if (choice.take.length) {
         taken = await this.delivery.take(ref, choice.take, plan.session.sessionRef, now);
       }
+      const started = choice.started;
+      if (started && taken.sent.some((c) => c.id === started.command.id)) {
+        large = { ...large, ...beginLarge(plan.session, started) };
+      }
       const next = afterTake(plan, budget, choice, taken.sent.length, ctx.queueMark, attempt);
-      if (next.kind === 'answer') return { taken, more: next.more };
-      await this.delivery.failUndeliverable(ref, next.command, now, next.why);
-      if (!next.retry) return { taken, more: true };
+      if (next.kind === 'answer') {
+        return { taken, more: next.more || (!!choice.wait && !taken.sent.length), large };
+      }
+      // An atomic batch fails as a whole: never part of it delivered without the rest.
+      for (const c of choice.blocked?.group ?? [next.command]) {
+        await this.delivery.failUndeliverable(ref, c, now, next.why);
+      }
+      if (!next.retry) return { taken, more: true, large };
     }
   }
 

@@ -132,9 +132,27 @@ export class SimulatedDevice {
       readOnlyPaths: b.readOnlyPaths ?? DEFAULT_READ_ONLY_PATHS,
       failPaths: b.failPaths ?? {},
       execStatus: b.execStatus ?? SyncmlStatus.Ok,
+      unreadablePaths: b.unreadablePaths ?? [],
+      ...(opts.maxObjSize !== undefined && { maxObjSize: opts.maxObjSize }),
     };
     this.responder = new CommandResponder(this.tree, this.rules);
     this.transport = new DeviceTransport(opts);
+  }
+
+  /** The value the device holds at `path` (what a Get reads back), or undefined. */
+  valueOf(path: string): string | undefined {
+    const read = this.tree.read(path);
+    return read?.kind === 'leaf' ? read.value.data : undefined;
+  }
+
+  /**
+   * Changes a value behind the server's back (a local administrator, another tool): the next Get
+   * reads it, so the server sees drift. The node's format is kept unless `format` is given.
+   */
+  drift(path: string, data: string, format?: string): void {
+    const read = this.tree.read(path);
+    const current = read?.kind === 'leaf' ? read.value : undefined;
+    this.tree.replace(path, { ...current, data, ...(format !== undefined && { format }) });
   }
 
   /** Runs one management session; `overrides` replace the constructor's session options. */
@@ -157,6 +175,7 @@ export class SimulatedDevice {
       durationMs: 0,
     };
     this.exchanges = result.exchanges;
+    this.responder.startSession();
     const commands = package1Commands({
       deviceId: this.deviceId,
       devInfo: this.devInfo,
@@ -208,6 +227,7 @@ export class SimulatedDevice {
         serverUrl: this.target,
         source: o.sourceOverride ?? this.deviceId,
         ...(this.opts.maxMsgSize !== undefined && { maxMsgSize: this.opts.maxMsgSize }),
+        ...(this.opts.maxObjSize !== undefined && { maxObjSize: this.opts.maxObjSize }),
       });
       const msg = await this.exchange(
         buildSyncml({ header, commands, final }, { headless: true }),

@@ -11,11 +11,19 @@ export type Assembled = NodeValue | undefined | 'partial' | 'mismatch';
 export class LargeObjectBuffer {
   private chunk: { target: string; data: string; size?: string } | undefined;
 
+  /** Forgets a partly received object (it was refused). */
+  drop(): void {
+    this.chunk = undefined;
+  }
+
   /** The value an Add/Replace item carries; `undefined` = no value (interior node). */
   take(item: SyncmlItem, meta: SyncmlMeta): Assembled {
     const target = item.target ?? '';
-    const pending = this.chunk?.target === target ? this.chunk : undefined;
-    this.chunk = undefined; // a new object before the last chunk drops the old one
+    // Meta/Size marks a first chunk (OMA-DM 1.2 §7): a new object, even for the same node (a
+    // redelivery after a session that ended mid-object), drops what was buffered.
+    const pending =
+      this.chunk?.target === target && meta.size === undefined ? this.chunk : undefined;
+    this.chunk = undefined;
     const data = pending ? pending.data + (item.data ?? '') : item.data;
     const size = pending ? pending.size : meta.size;
     if (item.moreData) {

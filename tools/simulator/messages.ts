@@ -25,6 +25,7 @@ export interface DeviceHeaderFields {
   /** SyncHdr Source: the DeviceID (§2.2). */
   source: string;
   maxMsgSize?: number;
+  maxObjSize?: number;
 }
 
 export function deviceHeader(h: DeviceHeaderFields): SyncmlHeaderInput {
@@ -33,7 +34,12 @@ export function deviceHeader(h: DeviceHeaderFields): SyncmlHeaderInput {
     msgId: String(h.msgId),
     target: h.serverUrl,
     source: h.source,
-    ...(h.maxMsgSize !== undefined && { meta: { maxMsgSize: String(h.maxMsgSize) } }),
+    ...((h.maxMsgSize !== undefined || h.maxObjSize !== undefined) && {
+      meta: {
+        ...(h.maxMsgSize !== undefined && { maxMsgSize: String(h.maxMsgSize) }),
+        ...(h.maxObjSize !== undefined && { maxObjSize: String(h.maxObjSize) }),
+      },
+    }),
   };
 }
 

@@ -210,4 +210,118 @@ describe('CommandResponder', () => {
     answer([chunk('3', 'abc', true, '9')], false);
     expect(summary(answer([chunk('4', 'd', false)]).replies)).toEqual(['4:Replace=424']);
   });
+
+  it('reads back what an earlier Replace or Add stored, and 404 for a path never set', () => {
+    const { answer } = setUp();
+    answer([replaceCmd('1', `${A}/p`, '7'), addCmd('2', `${A}/q`, '<a>&amp;</a>', 'xml')]);
+    const { replies } = answer([
+      getCmd('3', `${A}/p`),
+      getCmd('4', `${A}/q`),
+      getCmd('5', `${A}/n`),
+    ]);
+    expect(summary(replies)).toEqual(['3:Get=200', 'R(3)', '4:Get=200', 'R(4)', '5:Get=404']);
+    const results = replies.filter((r) => r.kind === 'Results');
+    expect(results.map((r) => [r.items[0].data, r.items[0].meta?.format])).toEqual([
+      ['7', 'int'],
+      ['<a>&amp;</a>', 'xml'],
+    ]);
+  });
+
+  it('accepts writes to unreadable paths but answers their Get with 404', () => {
+    const P = './Device/Vendor/MSFT/Policy/Config/X/Unreadable';
+    const { tree, answer } = setUp({ unreadablePaths: [P] });
+    expect(summary(answer([replaceCmd('1', P, '1')]).replies)).toEqual(['1:Replace=200']);
+    expect(tree.read(P)).toMatchObject({ value: { data: '1' } });
+    expect(summary(answer([getCmd('2', P)]).replies)).toEqual(['2:Get=404']);
+  });
+
+  it('refuses configured paths with their code for every verb, changing nothing', () => {
+    const { tree, answer } = setUp({ failPaths: { [`${A}/x`]: '405', [`${A}/z`]: '500' } });
+    const { replies } = answer([
+      replaceCmd('1', `${A}/x`, '2'),
+      getCmd('2', `${A}/x`),
+      addCmd('3', `${A}/z`, 'v'),
+    ]);
+    expect(summary(replies)).toEqual(['1:Replace=405', '2:Get=405', '3:Add=500']);
+    expect(tree.read(`${A}/x`)).toMatchObject({ value: { data: '1' } });
+    expect(tree.exists(`${A}/z`)).toBe(false);
+  });
+
+  it('rolls an Atomic back when a configured path refuses one of its commands', () => {
+    const { tree, answer } = setUp({ failPaths: { [`${A}/bad`]: '405' } });
+    const { replies } = answer([
+      {
+        kind: 'Atomic',
+        cmdId: 'at',
+        commands: [
+          replaceCmd('1', `${A}/x`, '9'),
+          replaceCmd('2', `${A}/bad`, '1'),
+          addCmd('3', `${A}/new`, 'v'),
+        ],
+      },
+    ]);
+    expect(summary(replies)).toEqual([
+      'at:Atomic=507',
+      '1:Replace=216',
+      '2:Replace=405',
+      '3:Add=216',
+    ]);
+    expect(tree.read(`${A}/x`)).toMatchObject({ value: { data: '1' } });
+    expect(tree.exists(`${A}/new`)).toBe(false);
+  });
+
+  it('refuses an object over its MaxObjSize with 413, by Meta/Size or by its data', () => {
+    const { tree, answer } = setUp({ maxObjSize: 4 });
+    const big = (cmdId: string, data: string, more: boolean, size?: string): SyncmlCommand => ({
+      kind: 'Replace',
+      cmdId,
+      items: [
+        {
+          target: `${A}/big`,
+          meta: { format: 'chr', ...(size && { size }) },
+          data,
+          ...(more && { moreData: true }),
+        },
+      ],
+    });
+    expect(summary(answer([big('1', 'ab', true, '6')], false).replies)).toEqual(['1:Replace=413']);
+    expect(summary(answer([big('2', 'abcde', false)]).replies)).toEqual(['2:Replace=413']);
+    expect(summary(answer([big('3', 'abcd', false)]).replies)).toEqual(['3:Replace=200']);
+    expect(tree.read(`${A}/big`)).toMatchObject({ value: { data: 'abcd' } });
+  });
+
+  it('reassembles chunks sent under one CmdID, multi-byte characters and escapes intact', () => {
+    const { tree, answer } = setUp();
+    const value = 'é€😀<&>'.repeat(3);
+    const parts = [value.slice(0, 5), value.slice(5, 12), value.slice(12)];
+    const replies = parts.map(
+      (data, i) =>
+        answer(
+          [
+            {
+              kind: 'Replace',
+              cmdId: 'big',
+              items: [
+                {
+                  target: `${A}/big`,
+                  meta: {
+                    format: 'chr',
+                    ...(i === 0 && { size: String(Buffer.byteLength(value)) }),
+                  },
+                  data,
+                  ...(i < 2 && { moreData: true }),
+                },
+              ],
+            },
+          ],
+          i === 2,
+        ).replies,
+    );
+    expect(replies.map(summary)).toEqual([
+      ['big:Replace=213'],
+      ['big:Replace=213'],
+      ['big:Replace=200'],
+    ]);
+    expect(tree.read(`${A}/big`)).toMatchObject({ value: { data: value } });
+  });
 });

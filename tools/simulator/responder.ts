@@ -18,6 +18,10 @@ export interface ResponderRules {
   readOnlyPaths: readonly string[];
   failPaths: Readonly<Record<string, string>>;
   execStatus: string;
+  /** Writes accepted, Get answered 404 even once set (Policy CSP nodes Windows does not read). */
+  unreadablePaths?: readonly string[];
+  /** The MaxObjSize the device announces: larger objects get 413 (OMA-DM 1.2 §7). */
+  maxObjSize?: number;
 }
 
 /** EnterpriseDesktopAppManagement CSP: an MSI install runs asynchronously (202, then an alert). */
@@ -66,6 +70,11 @@ export class CommandResponder {
     private readonly tree: DeviceTree,
     private readonly rules: ResponderRules,
   ) {}
+
+  /** A new session: a large object left incomplete by the last one is dropped. */
+  startSession(): void {
+    this.largeObjects.drop();
+  }
 
   answer(message: SyncmlMessage, nextId: () => string): Answer {
     const ctx: Ctx = {
@@ -249,6 +258,7 @@ export class CommandResponder {
     }
     if (!target) return done(SyncmlStatus.IncompleteCommand);
     if (verb === 'Get') {
+      if (this.rules.unreadablePaths?.includes(target)) return done(SyncmlStatus.NotFound);
       const read = tree.read(target);
       if (!read) return done(this.rules.unknownStatus);
       // OMA-PS: an interior node returns its child names, '/'-separated, Format node.
@@ -273,6 +283,10 @@ export class CommandResponder {
       if (MSI_DOWNLOAD_INSTALL.test(target)) return done(SyncmlStatus.Accepted);
       return done(this.rules.execStatus);
     }
+    if (this.tooLarge(item, meta)) {
+      this.largeObjects.drop();
+      return done(SyncmlStatus.RequestEntityTooLarge);
+    }
     const value = this.largeObjects.take(item, meta);
     if (value === 'partial') return done(SyncmlStatus.ChunkedItemAccepted);
     if (value === 'mismatch') return done(SyncmlStatus.SizeMismatch); // OMA-DM §7
@@ -283,6 +297,15 @@ export class CommandResponder {
     if (tree.exists(target)) return done(SyncmlStatus.AlreadyExists); // §2.5: Add of an existing node
     tree.add(target, value);
     return done(SyncmlStatus.Ok);
+  }
+
+  /** OMA-DM 1.2 §7: an object over MaxObjSize, by the first chunk's Size or its own data. */
+  private tooLarge(item: SyncmlItem, meta: SyncmlMeta): boolean {
+    const max = this.rules.maxObjSize;
+    if (max === undefined) return false;
+    const size = meta.size !== undefined ? Number(meta.size) : undefined;
+    if (size !== undefined && size > max) return true;
+    return !item.moreData && Buffer.byteLength(item.data ?? '') > max;
   }
 
   private entry(

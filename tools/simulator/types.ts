@@ -30,6 +30,11 @@ export interface DeviceBehaviour {
   existingNodes?: readonly string[];
   /** Exact path → code returned for any command on it (takes precedence over everything). */
   failPaths?: Record<string, string>;
+  /**
+   * Exact paths that accept writes but answer a Get with 404 even once set, like Policy CSP nodes
+   * Windows does not read back (issue 11: reported as "unreadable", not as a failure).
+   */
+  unreadablePaths?: readonly string[];
   /** Code for a successful Exec (default `200`; `202` = accepted, completes later). */
   execStatus?: string;
   /**
@@ -95,6 +100,11 @@ export interface SimulatedDeviceOptions extends DeviceIdentity, TlsTrust, Sessio
   devInfo?: Partial<DevInfo>;
   /** SyncHdr Meta MaxMsgSize sent in every message (§2.2); absent when unset. */
   maxMsgSize?: number;
+  /**
+   * SyncHdr Meta MaxObjSize sent in every message: a larger object (whole, or announced by a first
+   * chunk's Meta/Size) is refused with 413 (OMA-DM 1.2 §7); absent when unset.
+   */
+  maxObjSize?: number;
   behaviour?: DeviceBehaviour;
   /** Default `MSFT OMA DM Client/1.2.0.1` (§1.2). */
   userAgent?: string;

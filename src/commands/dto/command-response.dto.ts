@@ -90,6 +90,11 @@ export class CommandBatchResponseDto extends CommandBatchFieldsDto {
     description: 'Present when a profile (not a REST client) queued the batch',
   })
   origin?: CommandOriginDto;
+  @ApiPropertyOptional({
+    example: true,
+    description: 'Present (true) when the commands are delivered inside one SyncML Atomic',
+  })
+  atomic?: boolean;
 }
 
 export class DeviceActionBatchResponseDto extends CommandBatchFieldsDto {

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
   IsArray,
+  IsBoolean,
   IsDefined,
   IsIn,
   IsNotEmpty,
@@ -82,6 +83,15 @@ export class CreateCommandsDto {
   @ValidateNested({ each: true })
   @Type(() => CommandInputDto)
   commands!: CommandInputDto[];
+
+  @ApiPropertyOptional({
+    description:
+      'Deliver the commands inside one SyncML Atomic (MS-MDM 2.2.7.3): all succeed or all are rolled back. No Get or Copy; they must fit one message',
+    default: false,
+  })
+  @IsOptionalNotNull()
+  @IsBoolean()
+  atomic?: boolean;
 
   @ApiPropertyOptional({ maxLength: 500, example: 'Disable camera' })
   @IsOptionalNotNull()
