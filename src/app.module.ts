@@ -15,6 +15,7 @@ import { EnrollmentModule } from './enrollment/enrollment.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { OrganizationsModule } from './organizations/organizations.module';
+import { ProfilesModule } from './profiles/profiles.module';
 import { ReconcileModule } from './profiles/reconcile.module';
 import { SyncmlModule } from './syncml/syncml.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -48,6 +49,7 @@ export class AppModule implements NestModule {
         OrganizationsModule,
         DevicesModule,
         CommandsModule,
+        ProfilesModule,
         SyncmlModule,
         EnrollmentModule,
         AuditModule,

@@ -20,6 +20,7 @@ const FEATURES = [
   'auth',
   'audit',
   'push',
+  'profiles',
 ] as const;
 const LOWER_LAYERS = ['common', 'config', 'pki'] as const;
 const OUTSIDE_SRC = ['tools', 'test', 'bench'] as const;

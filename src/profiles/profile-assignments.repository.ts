@@ -171,6 +171,11 @@ export class ProfileAssignmentsRepository {
     return docs.map((d) => d.winDeviceId.toHexString());
   }
 
+  /** Assignments in an applied state: what deleting the profile retires. */
+  async countApplied(profileId: string): Promise<number> {
+    return this.model.countDocuments({ profileId, state: { $in: APPLIED_STATES } }).exec();
+  }
+
   /** Assignments not yet `removed`: a deleted profile stays while any remain. */
   async countUnfinished(profileId: string): Promise<number> {
     return this.model.countDocuments({ profileId, state: { $ne: AssignmentState.Removed } }).exec();

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model, Types } from 'mongoose';
 import { WinDeviceDoc } from '../devices/win-device.schema';
+import { MAX_DEVICE_LABELS } from '../devices/devices.types';
 import type { ProfileTargets } from './profiles.types';
 import { isAll, isDeviceList, labelsOf, TargetDevice } from './targeting';
 
@@ -86,10 +87,17 @@ export class ProfileDevicesRepository {
    * Callers chunk the ids (≤ 1,000 a write).
    */
   async addLabel(winEnterpriseId: string, ids: string[], label: string): Promise<number> {
+    // `labels.<n>` names an array position in the filter: a device already at the limit (a
+    // racing PATCH) is left as it is rather than pushed past it.
     if (!ids.length) return 0;
     const res = await this.model
       .updateMany(
-        { winEnterpriseId, _id: { $in: ids }, labels: { $ne: label } },
+        {
+          winEnterpriseId,
+          _id: { $in: ids },
+          labels: { $ne: label },
+          [`labels.${MAX_DEVICE_LABELS - 1}`]: { $exists: false },
+        },
         {
           $addToSet: { labels: label },
         },

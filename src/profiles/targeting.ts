@@ -70,6 +70,8 @@ type Targeted = Pick<WinProfile, 'id' | 'name' | 'settings' | 'targets' | 'scope
 export function firstConflictOnDevices(
   profiles: Targeted[],
   devices: TargetDevice[],
+  /** Only pairs with at least one of these profiles (the ones a change affects); all if absent. */
+  involving?: ReadonlySet<string>,
 ): SettingConflict | null {
   const pairs: { a: Targeted; b: Targeted; path: string }[] = [];
   for (let i = 0; i < profiles.length; i++)
@@ -77,6 +79,7 @@ export function firstConflictOnDevices(
       const [a, b] = [profiles[i], profiles[j]];
       // Device- and user-scope settings land in different trees (./Device vs ./User).
       if (a.scope !== b.scope) continue;
+      if (involving && !involving.has(a.id) && !involving.has(b.id)) continue;
       const path = conflictingPath(a, b);
       if (path) pairs.push({ a, b, path });
     }

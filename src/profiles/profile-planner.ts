@@ -1,0 +1,253 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { ProfileAssignmentsRepository } from './profile-assignments.repository';
+import { ProfileDevicesRepository } from './profile-devices.repository';
+import { ProfilePlansRepository } from './profile-plans.repository';
+import { ProfilesRepository } from './profiles.repository';
+import { PlanPhase, ProfilePlan, WinProfile } from './profiles.types';
+import { reaches } from './targeting';
+
+/** Deleted profiles examined per idle pass for purging. */
+const PURGE_BATCH = 20;
+
+interface Step {
+  phase: PlanPhase;
+  cursor: string | null;
+  handled: number;
+  done: boolean;
+}
+
+/**
+ * Turns stored plans into assignments in bounded batches (PROFILE_PLAN_BATCH_SIZE devices). A
+ * plan is taken with a lease in the store and its cursor is stored after every batch, so a
+ * restart, or another instance once the lease expires, resumes where it stopped. Requests only
+ * store plans and count devices: they never wait for this.
+ */
+@Injectable()
+export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger(ProfilePlanner.name);
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private stopped = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly plans: ProfilePlansRepository,
+    private readonly profiles: ProfilesRepository,
+    private readonly assignments: ProfileAssignmentsRepository,
+    private readonly devices: ProfileDevicesRepository,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.profiles.planner) this.schedule(0);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /**
+   * Stores a whole-profile plan (replacing an unfinished one) and answers how many devices it
+   * concerns: the targeted devices, or for a deleted profile the devices it still applies to.
+   */
+  async planProfile(profile: WinProfile): Promise<number> {
+    const total = profile.deletedAt
+      ? await this.assignments.countApplied(profile.id)
+      : await this.devices.count(profile.winEnterpriseId, profile.targets);
+    await this.plans.save({
+      organizationId: profile.organizationId,
+      winEnterpriseId: profile.winEnterpriseId,
+      profileId: profile.id,
+      revision: profile.revision,
+      deviceIds: null,
+      total,
+    });
+    this.kick();
+    return total;
+  }
+
+  /** Re-evaluates only these devices for the profile (their labels changed). */
+  async planDevices(profile: WinProfile, deviceIds: string[]): Promise<void> {
+    if (!deviceIds.length) return;
+    await this.plans.save({
+      organizationId: profile.organizationId,
+      winEnterpriseId: profile.winEnterpriseId,
+      profileId: profile.id,
+      revision: profile.revision,
+      deviceIds: [...deviceIds].sort(),
+      total: deviceIds.length,
+    });
+    this.kick();
+  }
+
+  /** A plan was stored: run now rather than at the next poll. */
+  kick(): void {
+    if (!this.config.profiles.planner || this.stopped || this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.running = this.tick().finally(() => {
+        this.running = null;
+      });
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    let busy = false;
+    try {
+      busy = (await this.runOnce()) > 0;
+      if (!busy) await this.purgeDeleted();
+    } catch (e) {
+      if (!this.stopped) this.log.error(`profile planning pass failed: ${(e as Error).message}`);
+    }
+    if (!this.stopped) this.schedule(busy ? 0 : this.config.profiles.planPollIntervalMs);
+  }
+
+  /**
+   * Takes one plan and runs up to `maxBatches` of its batches (all by default); answers the
+   * batches run. A plan not finished is handed back with its stored cursor.
+   */
+  async runOnce(maxBatches = Number.POSITIVE_INFINITY): Promise<number> {
+    const { planLeaseMs } = this.config.profiles;
+    const claimed = await this.plans.claim(this.owner, new Date(), planLeaseMs);
+    if (!claimed) return 0;
+    let plan: ProfilePlan = claimed;
+    let batches = 0;
+    for (;;) {
+      if (this.stopped || batches >= maxBatches) {
+        await this.plans.release(plan, this.owner);
+        return batches;
+      }
+      const profile = await this.profiles.findAny(plan.profileId);
+      if (!profile) {
+        await this.plans.finish(plan, this.owner);
+        return batches;
+      }
+      const step = await this.step(plan, profile);
+      batches++;
+      if (step.done) {
+        await this.plans.finish(plan, this.owner);
+        return batches;
+      }
+      const next = {
+        phase: step.phase,
+        cursor: step.cursor,
+        processed: plan.processed + step.handled,
+      };
+      const leaseUntil = new Date(Date.now() + planLeaseMs);
+      // Replaced by a newer plan of the profile meanwhile: that one starts over.
+      if (!(await this.plans.advance(plan, this.owner, next, leaseUntil))) return batches;
+      plan = { ...plan, ...next, leaseUntil };
+    }
+  }
+
+  /** Runs plans until none is left (tests, the benchmark). */
+  async runUntilIdle(): Promise<number> {
+    let total = 0;
+    for (let n = await this.runOnce(); n > 0; n = await this.runOnce()) total += n;
+    return total;
+  }
+
+  /** One batch of a plan. */
+  private async step(plan: ProfilePlan, profile: WinProfile): Promise<Step> {
+    const limit = this.config.profiles.planBatchSize;
+    const now = new Date();
+    const scope = {
+      organizationId: profile.organizationId,
+      winEnterpriseId: profile.winEnterpriseId,
+      profileId: profile.id,
+    };
+    const live = !profile.deletedAt;
+    if (plan.deviceIds) {
+      const ids = plan.deviceIds.filter((id) => !plan.cursor || id > plan.cursor).slice(0, limit);
+      const found = await this.devices.labelsOf(profile.winEnterpriseId, ids);
+      const reached = live ? found.filter((d) => reaches(profile.targets, d)).map((d) => d.id) : [];
+      const reachedSet = new Set(reached);
+      await this.reach(scope, profile, reached, now);
+      await this.assignments.retire(
+        profile.id,
+        ids.filter((id) => !reachedSet.has(id)),
+        profile.onRemove,
+        now,
+      );
+      return {
+        phase: PlanPhase.Reach,
+        cursor: ids.at(-1) ?? plan.cursor,
+        handled: ids.length,
+        done: ids.length < limit,
+      };
+    }
+    if (plan.phase === PlanPhase.Reach && live) {
+      const ids = await this.devices.idsAfter(
+        profile.winEnterpriseId,
+        profile.targets,
+        plan.cursor,
+        limit,
+      );
+      await this.reach(scope, profile, ids, now);
+      return ids.length < limit
+        ? { phase: PlanPhase.Prune, cursor: null, handled: ids.length, done: false }
+        : { phase: PlanPhase.Reach, cursor: ids[ids.length - 1], handled: ids.length, done: false };
+    }
+    // Prune: the devices the profile is applied to that it no longer reaches.
+    const cursor = plan.phase === PlanPhase.Prune ? plan.cursor : null;
+    const ids = await this.assignments.appliedDeviceIdsAfter(profile.id, cursor, limit);
+    let gone = ids;
+    if (live) {
+      const still = new Set(
+        (await this.devices.labelsOf(profile.winEnterpriseId, ids))
+          .filter((d) => reaches(profile.targets, d))
+          .map((d) => d.id),
+      );
+      gone = ids.filter((id) => !still.has(id));
+    }
+    await this.assignments.retire(profile.id, gone, profile.onRemove, now);
+    // Retired assignments leave the applied set: with a cursor on device ids none is skipped.
+    return {
+      phase: PlanPhase.Prune,
+      cursor: ids.at(-1) ?? cursor,
+      handled: ids.length,
+      done: ids.length < limit,
+    };
+  }
+
+  private async reach(
+    scope: { organizationId: string; winEnterpriseId: string; profileId: string },
+    profile: WinProfile,
+    ids: string[],
+    now: Date,
+  ): Promise<void> {
+    if (!ids.length) return;
+    const heads = await this.assignments.heads(profile.id, ids);
+    await this.assignments.reach(scope, profile.revision, profile.contentRevision, ids, heads, now);
+  }
+
+  /** Deleted profiles with no plan left and every assignment `removed` go, with their assignments. */
+  async purgeDeleted(): Promise<number> {
+    let purged = 0;
+    for (const p of await this.profiles.deleted(PURGE_BATCH)) {
+      if ((await this.plans.pendingFor(p.id)).length) continue;
+      if ((await this.assignments.countUnfinished(p.id)) > 0) continue;
+      await this.assignments.deleteForProfile(p.id);
+      await this.profiles.purge(p.id);
+      purged++;
+    }
+    return purged;
+  }
+}
