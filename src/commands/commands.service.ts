@@ -198,6 +198,8 @@ export class CommandsService {
       batchId?: string;
       /** Push a wake-up (default); false: the commands ride the device's next normal session. */
       wake?: boolean;
+      /** Deliver them inside one SyncML Atomic. */
+      atomic?: boolean;
     },
   ): Promise<{ batch: CommandBatch; fresh: boolean }> {
     const id = opts.batchId ?? this.repo.newBatchId();
@@ -212,6 +214,7 @@ export class CommandsService {
         createdBy: opts.createdBy,
         configs,
         origin: opts.origin,
+        ...(opts.atomic && { atomic: true }),
       }),
     );
     if (created.fresh && opts.wake !== false) this.push.wake(device);

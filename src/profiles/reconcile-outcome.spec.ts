@@ -221,6 +221,21 @@ describe('batchOutcome: check (drift)', () => {
   });
 });
 
+describe('batchOutcome: verify (an atomic profile’s first read-back)', () => {
+  const desired = new Map<string, DesiredValue>([[A, { format: 'int', value: '0' }]]);
+  it.each([
+    ['open', cmd(0, get(A), 'Awaiting'), 'verifying', false],
+    ['equal', cmd(0, get(A), 'Acknowledged', '200', '0'), 'verified', true],
+    ['different: failed, not drifted', cmd(0, get(A), 'Acknowledged', '200', '1'), 'failed', true],
+    ['unreadable', cmd(0, get(A), 'CommandNotFound', '404'), 'verified', true],
+    ['a Get error fails it', cmd(0, get(A), 'UnexpectedError', '500'), 'failed', true],
+  ])('%s', (_name, command, state, settled) => {
+    const out = batchOutcome('verify', [command], desired);
+    expect(out.state).toBe(state);
+    expect(out.settled).toBe(settled);
+  });
+});
+
 describe('batchOutcome: remove', () => {
   it.each([
     ['open', 'Awaiting', null, 'removing', false],

@@ -2,8 +2,12 @@ import { CommandStatus, isFinalStatus } from '../commands/command-status';
 import type { CommandConfig, WinCommand } from '../commands/commands.types';
 import { sameValue } from './reconcile-values';
 
-/** What one batch of a profile's commands was for. */
-export type ReconcileStep = 'deliver' | 'check' | 'remove';
+/**
+ * What one batch of a profile's commands was for: deliver (writes, each followed by its Get),
+ * verify (the Gets of an atomic profile, queued once its Atomic was acknowledged: a Get may not
+ * ride inside an Atomic), check (a drift check's Gets), remove (Deletes).
+ */
+export type ReconcileStep = 'deliver' | 'verify' | 'check' | 'remove';
 
 export type SettingState =
   'delivering' | 'verifying' | 'verified' | 'failed' | 'drifted' | 'removing' | 'removed';
@@ -47,13 +51,16 @@ export function deliveryConfigs(
     action?: 'Replace' | 'Add';
     verify?: boolean;
   }[],
+  opts: { gets: boolean } = { gets: true },
 ): CommandConfig[] {
   return settings.flatMap((s): CommandConfig[] => {
     const write: CommandConfig = { path: s.path, action: s.action ?? 'Replace', format: s.format };
     if (s.value !== undefined) write.value = s.value;
     // The Get rides the same batch right after its write: the same session reads it back, and
     // FIFO delivery guarantees it is executed after the write (management-session.md §3.2).
-    return s.verify ? [write, { path: s.path, action: 'Get', format: s.format }] : [write];
+    return s.verify && opts.gets
+      ? [write, { path: s.path, action: 'Get', format: s.format }]
+      : [write];
   });
 }
 
@@ -136,10 +143,16 @@ function deliverSetting(s: SettingCommands): SettingOutcome {
   return { path: s.path, state: r.match ? 'verified' : 'failed', ...r.outcome };
 }
 
-function checkSetting(s: SettingCommands, desired: DesiredValue | undefined): SettingOutcome {
+function checkSetting(
+  s: SettingCommands,
+  desired: DesiredValue | undefined,
+  first: boolean,
+): SettingOutcome {
   if (!s.get) return { path: s.path, state: 'verified' };
   const r = readBack(s.get, desired);
   if (r.open) return { path: s.path, state: 'verifying' };
+  // The first read-back of an atomic profile: any answer but the desired value fails it.
+  if (first && !r.match) return { path: s.path, state: 'failed', ...r.outcome };
   // Only a value other than the desired one is drift; a Get the device could not answer this
   // time (500, a cancel at unenrollment) says nothing about the value, so the setting stays.
   if (!r.match && r.outcome.deviceValue !== undefined) {
@@ -179,8 +192,8 @@ export function batchOutcome(
     compact(
       step === 'deliver'
         ? deliverSetting(s)
-        : step === 'check'
-          ? checkSetting(s, desired.get(s.path))
+        : step === 'check' || step === 'verify'
+          ? checkSetting(s, desired.get(s.path), step === 'verify')
           : removeSetting(s),
     ),
   );

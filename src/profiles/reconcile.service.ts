@@ -116,12 +116,19 @@ export class ReconcileService implements OnModuleInit {
     const origin = { kind: PROFILE_ORIGIN, id: profile.id, revision: profile.revision };
     await this.commands.cancelSuperseded(target.id, origin, profile.revision, now);
     const batchId = reconcileBatchId(a.id, 'deliver', a.stateChangedAt);
-    await this.commands.enqueueInternal(target, deliveryConfigs(profile.settings), {
-      origin,
-      name: `profile ${profile.name} (revision ${profile.revision})`,
-      createdBy: `profile:${profile.id}`,
-      batchId,
-    });
+    // An atomic profile's writes go inside one Atomic, which may not hold a Get (OMA-DM 1.2
+    // §6.6.3): its read-backs are queued once the Atomic is acknowledged (step verify).
+    await this.commands.enqueueInternal(
+      target,
+      deliveryConfigs(profile.settings, { gets: !profile.atomic }),
+      {
+        origin,
+        name: `profile ${profile.name} (revision ${profile.revision})`,
+        createdBy: `profile:${profile.id}`,
+        batchId,
+        ...(profile.atomic && { atomic: true }),
+      },
+    );
     return this.repo.transition(a.id, expect(a), {
       state: AssignmentState.Delivering,
       settings: profile.settings.map((s) => ({ path: s.path, state: 'delivering' })),
@@ -211,7 +218,8 @@ export class ReconcileService implements OnModuleInit {
   async settle(a: ReconcileAssignment, now: Date): Promise<boolean> {
     if (!a.batchId || !a.step) return false;
     const commands = await this.commands.commandsOfBatch(a.organizationId, a.batchId);
-    const desired = a.step === 'check' ? await this.desiredValues(a) : undefined;
+    const desired =
+      a.step === 'check' || a.step === 'verify' ? await this.desiredValues(a) : undefined;
     const out = batchOutcome(a.step, commands, desired);
     const settings = mergeSettings(a.settings, out.settings);
     if (!out.settled) {
@@ -222,6 +230,10 @@ export class ReconcileService implements OnModuleInit {
         settings,
         ...(state !== a.state && { stateChangedAt: now }),
       });
+    }
+    if (a.step === 'deliver' && out.state === AssignmentState.Verified) {
+      const verify = await this.queueReadBack(a, settings, now);
+      if (verify) return verify.applied;
     }
     const patch = this.settledPatch(a, out, settings, now);
     const applied = await this.repo.transition(a.id, expect(a), patch);
@@ -238,6 +250,39 @@ export class ReconcileService implements OnModuleInit {
       );
     }
     return applied;
+  }
+
+  /**
+   * An atomic profile's Atomic was acknowledged: its Gets follow in a batch of their own, on the
+   * same queue (FIFO: after the Atomic). undefined when there is nothing to read back.
+   */
+  private async queueReadBack(
+    a: ReconcileAssignment,
+    delivered: SettingOutcome[],
+    now: Date,
+  ): Promise<{ applied: boolean } | undefined> {
+    const profile = await this.profiles.findAny(a.profileId);
+    if (!profile?.atomic || profile.revision !== a.revision) return undefined;
+    const settings = profile.settings.filter((s) => s.verify);
+    const target = await this.repo.deliveryTarget(a.organizationId, a.winDeviceId);
+    if (!settings.length || !target) return undefined;
+    const batchId = reconcileBatchId(a.id, 'verify', a.stateChangedAt);
+    await this.commands.enqueueInternal(target, checkConfigs(settings), {
+      origin: { kind: PROFILE_ORIGIN, id: profile.id, revision: profile.revision },
+      name: `profile ${profile.name} read-back`,
+      createdBy: `profile:${profile.id}`,
+      batchId,
+    });
+    const verifying = new Set(settings.map((s) => s.path));
+    return {
+      applied: await this.repo.transition(a.id, expect(a), {
+        state: AssignmentState.Verifying,
+        settings: delivered.map((s) => (verifying.has(s.path) ? { ...s, state: 'verifying' } : s)),
+        batchId,
+        step: 'verify',
+        stateChangedAt: now,
+      }),
+    };
   }
 
   private settledPatch(

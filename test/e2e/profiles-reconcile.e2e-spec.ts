@@ -308,6 +308,42 @@ describe('Profile reconciliation', () => {
     expect(a.settings.map((s) => s.state)).toEqual(['removed', 'removed']);
   });
 
+  it('an atomic profile goes inside one Atomic; its read-backs follow once it is acknowledged', async () => {
+    const d = await managedDevice(t);
+    const p = await apply(d, { ...twoSettings, atomic: true });
+    const batches = await t.db
+      .collection<{ atomic?: boolean; origin?: { id: string } }>('win_command_batches')
+      .find({ 'origin.id': p.id })
+      .toArray();
+    expect(batches.map((b) => b.atomic)).toEqual([true]);
+    expect((await profileCommands(p.id)).map((c) => c.config.action)).toEqual([
+      'Replace',
+      'Replace',
+    ]);
+
+    const sim = simulate(t, d);
+    const run = await sim.runSession();
+    expect(run.transcript.filter((e) => e.verb === 'Atomic')).toHaveLength(1);
+    // The Atomic's acknowledgement queued the Gets (woken by push where configured): they ride
+    // the next session.
+    expect((await profileCommands(p.id)).map((c) => `${c.config.action} ${c.status}`)).toEqual([
+      'Replace Acknowledged',
+      'Replace Acknowledged',
+      'Get Pending',
+      'Get Pending',
+    ]);
+    expect((await assignment(p.id, d)).state).toBe('verifying');
+    await sim.runSession();
+    sim.close();
+    expect((await profileCommands(p.id)).slice(2).map((c) => c.status)).toEqual([
+      'Acknowledged',
+      'Acknowledged',
+    ]);
+    const a = await assignment(p.id, d);
+    expect(a.state).toBe('verified');
+    expect(a.settings.map((s) => s.verified)).toEqual(['yes', 'yes']);
+  });
+
   it('user scope waits for a logged-on user (LoginStatus), then verifies', async () => {
     const d = await managedDevice(t);
     const p = await apply(d, {
