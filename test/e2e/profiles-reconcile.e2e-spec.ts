@@ -151,6 +151,26 @@ describe('Profile reconciliation', () => {
     expect(await assignment(p.id, d)).toEqual(verified);
   });
 
+  it('an outcome whose notification was lost (a crash) is settled by the sweep from the stored statuses', async () => {
+    const d = await managedDevice(t);
+    const p = await apply(d, twoSettings);
+    // The process "dies" between recording the statuses and settling the assignment.
+    const lost = jest.spyOn(reconcile, 'onOutcomes').mockResolvedValue(undefined);
+    const sim = simulate(t, d);
+    try {
+      await sim.runSession();
+    } finally {
+      lost.mockRestore();
+      sim.close();
+    }
+    expect((await assignment(p.id, d)).state).toBe('delivering');
+    // Before the sweep is due nothing moves; once due, the stored statuses decide.
+    await reconcile.runOnce();
+    expect((await assignment(p.id, d)).state).toBe('delivering');
+    await reconcile.runOnce(new Date(Date.now() + 3_600_000 + 60_000));
+    expect((await assignment(p.id, d)).state).toBe('verified');
+  });
+
   it('fails the profile naming the refused setting and its code; the other setting is verified', async () => {
     const d = await managedDevice(t);
     const p = await apply(d, twoSettings);
