@@ -24,6 +24,8 @@ export interface BenchServer {
   /** A token for every organization and permission, signed with this run's secret. */
   token: string;
   db: Connection;
+  /** The Nest application, for benchmarks that drive a service directly (the profile planner). */
+  app: INestApplication;
   close(): Promise<void>;
 }
 
@@ -98,6 +100,7 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
       storeKind: store.source,
       token: mintToken(secret, { subject: 'bench', organizations: ['*'], permissions: ['*'] }),
       db,
+      app,
       close,
     };
   } catch (error) {

@@ -142,29 +142,40 @@ export class ProfileAssignmentsRepository {
     winDeviceIds: string[],
     onRemove: OnRemove,
     now: Date,
+    /** Only assignments below this revision: one a racing plan just reached stays. */
+    belowRevision?: number,
   ): Promise<number> {
     if (!winDeviceIds.length) return 0;
     const state = onRemove === 'delete' ? AssignmentState.Removing : AssignmentState.Removed;
+    const filter: Record<string, unknown> = {
+      profileId,
+      winDeviceId: { $in: winDeviceIds },
+      state: { $in: APPLIED_STATES },
+    };
+    if (belowRevision !== undefined) filter.revision = { $lt: belowRevision };
     const res = await this.model
-      .updateMany(
-        { profileId, winDeviceId: { $in: winDeviceIds }, state: { $in: APPLIED_STATES } },
-        { $set: { state, stateChangedAt: now, nextVerifyAt: null, ...RECONCILE_RESET } },
-      )
+      .updateMany(filter, {
+        $set: { state, stateChangedAt: now, nextVerifyAt: null, ...RECONCILE_RESET },
+      })
       .exec();
     return res.modifiedCount;
   }
 
-  /** The next batch of devices the profile is applied to, by device id (the prune pass). */
-  async appliedDeviceIdsAfter(
+  /**
+   * Up to `limit` devices the profile is applied to at a revision below `belowRevision` (all
+   * applied ones when null): after a plan's reach pass every device it reaches carries the
+   * current revision, so these are the ones it no longer reaches. Retiring them removes them
+   * from the set, so the next call needs no cursor.
+   */
+  async staleDeviceIds(
     profileId: string,
-    cursor: string | null,
+    belowRevision: number | null,
     limit: number,
   ): Promise<string[]> {
     const filter: Record<string, unknown> = { profileId, state: { $in: APPLIED_STATES } };
-    if (cursor) filter.winDeviceId = { $gt: new Types.ObjectId(cursor) };
+    if (belowRevision !== null) filter.revision = { $lt: belowRevision };
     const docs = await this.model
       .find(filter, { winDeviceId: 1 })
-      .sort({ winDeviceId: 1 })
       .limit(limit)
       .lean<Pick<WinProfileAssignmentDoc, 'winDeviceId'>[]>()
       .exec();

@@ -205,26 +205,21 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
         ? { phase: PlanPhase.Prune, cursor: null, handled: ids.length, done: false }
         : { phase: PlanPhase.Reach, cursor: ids[ids.length - 1], handled: ids.length, done: false };
     }
-    // Prune: the devices the profile is applied to that it no longer reaches.
-    const cursor = plan.phase === PlanPhase.Prune ? plan.cursor : null;
-    const ids = await this.assignments.appliedDeviceIdsAfter(profile.id, cursor, limit);
-    let gone = ids;
-    if (live) {
-      const still = new Set(
-        (await this.devices.labelsOf(profile.winEnterpriseId, ids))
-          .filter((d) => reaches(profile.targets, d))
-          .map((d) => d.id),
-      );
-      gone = ids.filter((id) => !still.has(id));
-    }
-    await this.assignments.retire(profile.id, gone, profile.onRemove, now);
-    // Retired assignments leave the applied set: with a cursor on device ids none is skipped.
-    return {
-      phase: PlanPhase.Prune,
-      cursor: ids.at(-1) ?? cursor,
-      handled: ids.length,
-      done: ids.length < limit,
-    };
+    // Prune: the devices still applied at an older revision were not reached (a deleted
+    // profile reaches none). No device is read: the reach pass stamped every reached one.
+    const ids = await this.assignments.staleDeviceIds(
+      profile.id,
+      live ? profile.revision : null,
+      limit,
+    );
+    await this.assignments.retire(
+      profile.id,
+      ids,
+      profile.onRemove,
+      now,
+      live ? profile.revision : undefined,
+    );
+    return { phase: PlanPhase.Prune, cursor: null, handled: ids.length, done: ids.length < limit };
   }
 
   private async reach(

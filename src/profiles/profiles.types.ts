@@ -103,8 +103,9 @@ export type PlanPhase = (typeof PlanPhase)[keyof typeof PlanPhase];
 
 /**
  * A pending plan (`win_profile_plans`). A profile plan walks the enterprise's devices matching
- * the targets by `_id` cursor, then the profile's applied assignments; a device plan re-evaluates
- * only the listed devices (a label change). Progress (phase, cursor) is stored after each batch.
+ * the targets by `_id` cursor (reach: each gets the current revision), then retires the
+ * assignments left at an older revision (prune); a device plan re-evaluates only the listed
+ * devices (a label change). Progress (phase, cursor) is stored after each batch.
  */
 export interface ProfilePlan {
   id: string;
@@ -116,7 +117,7 @@ export interface ProfilePlan {
   /** null: the whole profile; otherwise only these devices (Mongo ids). */
   deviceIds: string[] | null;
   phase: PlanPhase;
-  /** Last `_id` handled in the phase (device id in reach, device id of assignment in prune). */
+  /** Last device `_id` handled in the reach phase (prune needs none: retired ones leave its set). */
   cursor: string | null;
   /** Devices counted when the plan was stored (what the request answered). */
   total: number;

@@ -1,0 +1,210 @@
+/*
+ * Configuration profiles: `npm run bench:profiles [-- --sizes 10000,100000 --batch 1000]`.
+ *
+ *  1. planning: for each size, that many devices are inserted through the driver (labelled
+ *     `bench`), a profile targeting the label is created through the API (the request only
+ *     counts and stores the plan: its time is printed), then the planner runs the plan to the
+ *     end in PROFILE_PLAN_BATCH_SIZE batches. Printed: request time, planning time, devices/s,
+ *     the ratio between the largest and the smallest size (linear planning: ratio ≈ size ratio),
+ *     and the planner's memory (rss and heap before, at the peak sampled every 20 ms, after).
+ *  2. further parts (`PARTS`): the delivery and verification cost of a check-in is added there.
+ * The app and the store (embedded in a temporary directory, or MONGODB_URI in a fresh database)
+ * run here; everything is stopped at the end. On the embedded FerretDB store 100,000 devices
+ * take a long time (its queries scan): use `--sizes 1000,10000` for a quick run, or MONGODB_URI.
+ */
+import 'reflect-metadata';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Types } from 'mongoose';
+import { ProfilePlanner } from '../src/profiles/profile-planner';
+import { startBenchServer, type BenchServer } from './lib/bench-server';
+import { integerOption } from './lib/options';
+
+const log = (m: string) => console.log(m);
+const USAGE = `npm run bench:profiles -- [--sizes N,N,...] [--batch N]
+  --sizes   device counts to plan a profile for, comma-separated   (default 10000,100000)
+  --batch   PROFILE_PLAN_BATCH_SIZE, devices per planner batch      (default 1000)`;
+
+export interface BenchContext {
+  server: BenchServer;
+  sizes: number[];
+  batch: number;
+}
+
+/** A part of the benchmark: runs against the started server and prints its own lines. */
+export interface BenchPart {
+  name: string;
+  run(ctx: BenchContext): Promise<void>;
+}
+
+const MB = 1024 * 1024;
+const mb = (n: number) => `${(n / MB).toFixed(1)} MB`;
+
+async function api(server: BenchServer, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${server.baseUrl}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as { data?: Record<string, unknown> };
+  if (res.status !== 200)
+    throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json.data as Record<string, unknown>;
+}
+
+/** A fresh organization and enterprise with `n` devices written through the driver. */
+export async function seedFleet(
+  server: BenchServer,
+  n: number,
+  labels: string[],
+): Promise<{ slug: string; orgId: string; enterpriseId: string }> {
+  const slug = `bench-${new Types.ObjectId().toHexString().slice(-8)}`;
+  const org = await api(server, 'POST', '/v1/organizations', { name: `Bench ${slug}`, slug });
+  const ent = await api(server, 'POST', `/v1/organizations/${slug}/mdm/windows/enterprise`, {});
+  const now = new Date();
+  const devices = server.db.collection('win_devices');
+  for (let i = 0; i < n; i += 10_000) {
+    const docs = Array.from({ length: Math.min(10_000, n - i) }, (_, k) => ({
+      organizationId: new Types.ObjectId(String(org.id)),
+      winEnterpriseId: new Types.ObjectId(String(ent.id)),
+      deviceId: `BENCH${slug}${i + k}`,
+      status: 'active',
+      labels,
+      queueSeq: 0,
+      queueWrites: 0,
+      createdAt: now,
+      updatedAt: now,
+    }));
+    await devices.insertMany(docs, { ordered: false });
+  }
+  return { slug, orgId: String(org.id), enterpriseId: String(ent.id) };
+}
+
+interface PlanRow {
+  devices: number;
+  requestMs: number;
+  planMs: number;
+  batches: number;
+  assignments: number;
+  rss: [number, number, number];
+  heap: [number, number, number];
+}
+
+const planning: BenchPart = {
+  name: 'planning',
+  async run({ server, sizes }) {
+    const planner = server.app.get(ProfilePlanner);
+    const rows: PlanRow[] = [];
+    for (const n of sizes) {
+      log(`\nplanning: inserting ${n} devices…`);
+      const fleet = await seedFleet(server, n, ['bench']);
+      global.gc?.();
+      const before = process.memoryUsage();
+      const peak = { rss: before.rss, heap: before.heapUsed };
+      const sampler = setInterval(() => {
+        const m = process.memoryUsage();
+        peak.rss = Math.max(peak.rss, m.rss);
+        peak.heap = Math.max(peak.heap, m.heapUsed);
+      }, 20);
+      const t0 = performance.now();
+      const profile = await api(
+        server,
+        'POST',
+        `/v1/organizations/${fleet.slug}/mdm/windows/enterprise/profiles`,
+        {
+          name: 'Bench profile',
+          scope: 'device',
+          settings: [
+            {
+              path: './Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera',
+              format: 'int',
+              value: '0',
+            },
+          ],
+          targets: { labels: ['bench'] },
+        },
+      );
+      const requestMs = performance.now() - t0;
+      if (profile.devicesToPlan !== n)
+        throw new Error(`devicesToPlan ${String(profile.devicesToPlan)} ≠ ${n}`);
+      const t1 = performance.now();
+      const batches = await planner.runUntilIdle();
+      const planMs = performance.now() - t1;
+      clearInterval(sampler);
+      const after = process.memoryUsage();
+      const assignments = await server.db
+        .collection('win_profile_assignments')
+        .countDocuments({ profileId: new Types.ObjectId(String(profile.id)) });
+      if (assignments !== n) throw new Error(`${assignments} assignments for ${n} devices`);
+      rows.push({
+        devices: n,
+        requestMs,
+        planMs,
+        batches,
+        assignments,
+        rss: [before.rss, peak.rss, after.rss],
+        heap: [before.heapUsed, peak.heap, after.heapUsed],
+      });
+      log(`planning: ${n} devices planned in ${(planMs / 1000).toFixed(2)} s (${batches} batches)`);
+    }
+    log(
+      '\n| devices | POST profile | planning | devices/s | batches | rss before → peak → after | heap before → peak → after |',
+    );
+    log('| ---: | ---: | ---: | ---: | ---: | --- | --- |');
+    for (const r of rows)
+      log(
+        `| ${r.devices} | ${r.requestMs.toFixed(0)} ms | ${(r.planMs / 1000).toFixed(2)} s | ` +
+          `${Math.round(r.devices / (r.planMs / 1000))} | ${r.batches} | ` +
+          `${r.rss.map(mb).join(' → ')} | ${r.heap.map(mb).join(' → ')} |`,
+      );
+    if (rows.length > 1) {
+      const [small, large] = [rows[0], rows[rows.length - 1]];
+      log(
+        `\nratio ${large.devices}/${small.devices} devices: planning time × ` +
+          `${(large.planMs / small.planMs).toFixed(2)} (devices × ${(large.devices / small.devices).toFixed(0)})`,
+      );
+    }
+  },
+};
+
+/** profiles-reconcile appends the check-in delivery + verification part here. */
+export const PARTS: BenchPart[] = [planning];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      sizes: { type: 'string', default: '10000,100000' },
+      batch: { type: 'string', default: '1000' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    log(USAGE);
+    return;
+  }
+  const batch = integerOption(values, 'batch', 1, 10_000, USAGE);
+  const sizes = String(values.sizes)
+    .split(',')
+    .map((s) => integerOption({ size: s.trim() }, 'size', 1, 1_000_000, USAGE))
+    .sort((a, b) => a - b);
+  const server = await startBenchServer({
+    env: { PROFILE_PLANNER: 'false', PROFILE_PLAN_BATCH_SIZE: String(batch) },
+    log,
+  });
+  try {
+    log(`store: ${server.storeDescription}; ${cpus().length} CPUs, ${mb(totalmem())} RAM`);
+    for (const part of PARTS) await part.run({ server, sizes, batch });
+  } finally {
+    await server.close();
+  }
+}
+
+if (require.main === module)
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
