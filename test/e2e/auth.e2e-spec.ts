@@ -4,6 +4,7 @@ import type { Response } from 'supertest';
 import { ALL_PERMISSIONS } from '../../src/auth/permissions';
 import { createToken, parseTokenArgs, TokenRequest } from '../../tools/token';
 import { bearer, startTestApp, TEST_JWT_SECRET, TestApp } from '../support/app';
+import { createProfile, profileBody, profilesUrl } from '../support/profiles';
 import { commandsUrl, seedDevice, Seeded, uniqueDeviceId, uniqueSlug } from '../support/seed';
 import { expectDenied, expectError, expectNotFound, expectUnenrolled } from './expect-error';
 
@@ -225,6 +226,8 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
         .find({ batchId: new Types.ObjectId(batchA.id) })
         .toArray();
     const admin = () => a.token;
+    let profileId: string | null = null;
+    const profileA = async () => (profileId ??= (await createProfile(t, a)).id);
     const endpoints: [string, string, Call, Snapshot][] = [
       [
         'POST /v1/organizations',
@@ -349,6 +352,48 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
         'audit.list',
         (tk) => t.http.get(`/v1/organizations/${a.slug}/audit`).set(bearer(tk)),
         nothing,
+      ],
+      [
+        'POST …/profiles',
+        'mdm.windows.profile.create',
+        (tk) => t.http.post(profilesUrl(a)).set(bearer(tk)).send(profileBody()),
+        count('win_profiles'),
+      ],
+      [
+        'GET …/profiles',
+        'mdm.windows.profile.list',
+        (tk) => t.http.get(profilesUrl(a)).set(bearer(tk)),
+        nothing,
+      ],
+      [
+        'GET …/profiles/:profileId',
+        'mdm.windows.profile.get',
+        async (tk) => t.http.get(`${profilesUrl(a)}/${await profileA()}`).set(bearer(tk)),
+        nothing,
+      ],
+      [
+        'PATCH …/profiles/:profileId',
+        'mdm.windows.profile.update',
+        async (tk) =>
+          t.http
+            .patch(`${profilesUrl(a)}/${await profileA()}`)
+            .set(bearer(tk))
+            .send({ description: 'changed' }),
+        async () =>
+          (
+            await t.db
+              .collection('win_profiles')
+              .findOne({ _id: new Types.ObjectId(await profileA()) })
+          )?.revision,
+      ],
+      [
+        'DELETE …/profiles/:profileId',
+        'mdm.windows.profile.delete',
+        async (tk) => {
+          const p = await createProfile(t, a);
+          return t.http.delete(`${profilesUrl(a)}/${p.id}`).set(bearer(tk));
+        },
+        () => t.db.collection('win_profiles').countDocuments({ deletedAt: { $ne: null } }),
       ],
     ];
 

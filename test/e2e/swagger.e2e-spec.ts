@@ -68,6 +68,12 @@ const OPERATIONS: Array<[method: string, path: string, codes: number[]]> = [
     `${ORG}/webhooks/{webhookId}/deliveries/{deliveryId}/retry`,
     [5091, 4002, 4004, 4003, 3001, 4009],
   ],
+  ['post', `${ENTERPRISE}/profiles`, [5091, 4015, 4002, 4004, 4003, 3001, 4009, 4091]],
+  ['get', `${ENTERPRISE}/profiles`, [5091, 4002, 4004, 4003, 3001]],
+  ['get', `${ENTERPRISE}/profiles/{profileId}`, [5091, 4002, 4004, 4003, 3001]],
+  ['patch', `${ENTERPRISE}/profiles/{profileId}`, [5091, 4015, 4002, 4004, 4003, 3001, 4009, 4091]],
+  ['delete', `${ENTERPRISE}/profiles/{profileId}`, [5091, 4002, 4004, 4003, 3001]],
+  ['post', `${ENTERPRISE}/labels/{label}/devices`, [5091, 4015, 4002, 4004, 4003, 3001, 4091]],
   ['get', '/health', []],
   ['get', '/health/ready', []],
 ];
@@ -78,6 +84,7 @@ const HTTP_STATUS: Record<number, string> = {
   4003: '403',
   4004: '401',
   4009: '409',
+  4091: '409',
   4015: '415',
   5091: '400',
   5142: '400',
@@ -447,7 +454,7 @@ describe('OpenAPI document at /docs-json', () => {
     expect(checked).toBe(OPERATIONS.filter(([, p]) => p.startsWith('/v1/')).length);
   });
 
-  it('documents details only on the codes that carry them (5091, 4009)', () => {
+  it('documents details only on the codes that carry them (5091, 4009, 4091)', () => {
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, o] of Object.entries(ops)) {
         for (const status of Object.keys(o.responses)) {
@@ -459,7 +466,7 @@ describe('OpenAPI document at /docs-json', () => {
           const where = `${method} ${path} ${status}`;
           expect({ where, details: 'details' in (error.properties ?? {}) }).toEqual({
             where,
-            details: codes.includes(5091) || codes.includes(4009),
+            details: codes.includes(5091) || codes.includes(4009) || codes.includes(4091),
           });
           for (const e of Object.values(
             o.responses[status].content!['application/json'].examples ?? {},
