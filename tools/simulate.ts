@@ -60,6 +60,7 @@ Load (N devices at once, each with its own certificate)
 Device behaviour and session (both modes)
   --behaviour <json file> {"values": {"<path>": "v" | {"data", "format", "type"}},
                           "readOnlyPaths": [...], "existingNodes": [...], "failPaths": {"<path>": "500"},
+                          "unreadablePaths": [...] (writes accepted, Get 404),
                           "unknownStatus": "404", "execStatus": "200"}
   --max-msg-size <bytes>  send Meta MaxMsgSize in every SyncHdr
   --session-id <id>       SyncHdr SessionID (default: a per-device counter)

@@ -142,9 +142,9 @@ const escapedLength = (s: string) =>
 
 /**
  * Why a batch cannot be delivered atomically (management-session.md §3.8, §3.9): a whole Atomic
- * must fit one message, Windows refuses Get inside Atomic (500, the Atomic 507), and Copy is not
- * a Windows command; its commands all address ./User/… or none do, so the logged-on-user rule
- * (§3.11) holds the batch back as a whole.
+ * must fit one message; Windows refuses Get inside Atomic (500, the Atomic 507) and an Add then
+ * Replace of one node inside it; Copy is not a Windows command; its commands all address
+ * ./User/… or none do, so the logged-on-user rule (§3.11) holds the batch back as a whole.
  */
 export function atomicBatchProblems(configs: CommandConfig[], limits: AtomicLimits): ErrorDetail[] {
   const out: ErrorDetail[] = [];
@@ -153,6 +153,16 @@ export function atomicBatchProblems(configs: CommandConfig[], limits: AtomicLimi
       out.push({
         field: `commands.${i}.config.action`,
         message: `${c.action} cannot be sent inside an Atomic`,
+      });
+    }
+  });
+  // OMA-PS (Windows): Add then Replace of the same node inside one Atomic is not supported.
+  const added = new Set(configs.filter((c) => c.action === 'Add').map((c) => c.path));
+  configs.forEach((c, i) => {
+    if (c.action === 'Replace' && added.has(c.path)) {
+      out.push({
+        field: `commands.${i}.config.path`,
+        message: 'an Atomic cannot both Add and Replace the same node',
       });
     }
   });

@@ -450,3 +450,26 @@ describe('MaxObjSize', () => {
     expect(p.session.maxObjSize).toBe(65536);
   });
 });
+
+describe('the keep-alive beside a last chunk', () => {
+  it('is not added: the chunk is a command the device answers', () => {
+    const big = chr('./Device/Big', 'q'.repeat(3000), { status: 'Awaiting' });
+    const { p, budget } = first({
+      awaiting: { [big.cmdId]: 'Replace' },
+      chunk: { cmdId: big.cmdId, offset: 2500 },
+    });
+    const cont = continueLarge(p.session, budget, big)!;
+    const answer = composeAnswer(
+      p,
+      { deviceId: DEV, active: true },
+      [],
+      true,
+      NOW,
+      CONFIG,
+      cont.large,
+    );
+    const out = parseSyncml(Buffer.from(answer.response));
+    expect(out.commands.at(-1)).toMatchObject({ kind: 'Replace', cmdId: big.cmdId });
+    expect(out.commands.some((c) => c.cmdId.startsWith('keepalive-'))).toBe(false);
+  });
+});

@@ -429,7 +429,8 @@ export function composeAnswer(
     if (large?.open) final = false;
     // A message with only Statuses would end the session (§3.4; Windows also ends it without
     // Final), so a tiny Get keeps it going: the next message carries only the SyncHdr Status.
-    else if (more) commands = [...commands, keepAliveGet(session.serverMsgId)];
+    // The last chunk of a large object is a command already.
+    else if (more && !large?.continued) commands = [...commands, keepAliveGet(session.serverMsgId)];
   }
   const response = buildSyncml({ header: plan.header, commands, final });
   session.lastResponse = response;

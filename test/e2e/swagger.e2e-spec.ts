@@ -413,11 +413,13 @@ describe('OpenAPI document at /docs-json', () => {
     const ok = resolve(o.responses['200'].content!['application/json'].schema);
     expect(ok.required).toEqual(['status', 'data']);
     const data = resolve(ok.properties!.data);
-    // `action` is documented as optional: only batches queued by POST …/actions carry it.
+    // `action` and `atomic` are documented as optional: only batches queued by POST …/actions,
+    // or queued atomic, carry them.
     expect(data.required ?? []).not.toContain('action');
+    expect(data.required ?? []).not.toContain('atomic');
     expect(
       Object.keys(data.properties ?? {})
-        .filter((k) => k !== 'action')
+        .filter((k) => k !== 'action' && k !== 'atomic')
         .sort(),
     ).toEqual(Object.keys(res.body.data).sort());
     const command = resolve(data.properties!.commands.items!);

@@ -87,6 +87,26 @@ describe('SyncML large objects and Atomic', () => {
     expect(s.device.syncml).not.toHaveProperty('chunk');
   });
 
+  it('splits a value even for a tiny MaxMsgSize, then delivers the next command', async () => {
+    const d = await managedDevice(t);
+    const value = 'v'.repeat(500);
+    const b = await enqueue(d, [
+      replace(policy('Wide'), value),
+      { path: './DevInfo/Man', action: 'Get', format: 'chr' },
+    ]);
+    const sim = simulate(t, d, { maxMsgSize: 900 });
+    const run = await sim.runSession();
+    sim.close();
+    expect(run.warnings).toEqual([]);
+    expect(run.exchanges.every((x) => Buffer.byteLength(x.responseBody) <= 900)).toBe(true);
+    expect(sim.valueOf(policy('Wide'))).toBe(value);
+    const byId = new Map((await storedState(t, d.winDeviceId)).commands.map((c) => [c.cmdId, c]));
+    expect(b.commands.map((c) => byId.get(c.cmdId)?.status)).toEqual([
+      'Acknowledged',
+      'Acknowledged',
+    ]);
+  });
+
   it('puts a command back to Pending when the session ends mid-object; redelivery starts over', async () => {
     const d = await managedDevice(t);
     const value = admx(40 * 1024);
@@ -209,5 +229,34 @@ describe('SyncML large objects and Atomic', () => {
     );
     await expect(enqueue(d, configs, true)).rejects.toMatchObject({ code: 5091 });
     expect((await storedState(t, d.winDeviceId)).batches).toBe(0);
+  });
+
+  it('reads back what the device stored, 404 for unreadable nodes, and drift made behind the server', async () => {
+    const d = await managedDevice(t);
+    const [kept, hidden] = [policy('Kept'), policy('Hidden')];
+    const sim = simulate(t, d, { behaviour: { unreadablePaths: [hidden] } });
+    await enqueue(d, [replace(kept, 'v1'), replace(hidden, 'h')]);
+    await sim.runSession();
+    const read = () =>
+      enqueue(d, [
+        { path: kept, action: 'Get', format: 'chr' },
+        { path: hidden, action: 'Get', format: 'chr' },
+      ]);
+    const first = await read();
+    await sim.runSession();
+    sim.drift(kept, 'changed locally');
+    const second = await read();
+    await sim.runSession();
+    sim.close();
+    const byId = new Map((await storedState(t, d.winDeviceId)).commands.map((c) => [c.cmdId, c]));
+    const outcome = (cmdId: string) => {
+      const c = byId.get(cmdId)!;
+      return [c.status, c.statusCode, (c.data as { value?: string }[])[0]?.value];
+    };
+    expect(first.commands.map((c) => outcome(c.cmdId))).toEqual([
+      ['Acknowledged', '200', 'v1'],
+      ['CommandNotFound', '404', undefined],
+    ]);
+    expect(outcome(second.commands[0].cmdId)).toEqual(['Acknowledged', '200', 'changed locally']);
   });
 });
