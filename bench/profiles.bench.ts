@@ -7,7 +7,8 @@
  *     end in PROFILE_PLAN_BATCH_SIZE batches. Printed: request time, planning time, devices/s,
  *     the ratio between the largest and the smallest size (linear planning: ratio ≈ size ratio),
  *     and the planner's memory (rss and heap before, at the peak sampled every 20 ms, after).
- *  2. further parts (`PARTS`): the delivery and verification cost of a check-in is added there.
+ *  2. check-in (bench/lib/profile-checkin.ts): round trips and time of an idle check-in, of the
+ *     one that delivers and verifies a 20-setting profile, and of a drift check's.
  * The app and the store (embedded in a temporary directory, or MONGODB_URI in a fresh database)
  * run here; everything is stopped at the end. On the embedded FerretDB store 100,000 devices
  * take a long time (its queries scan): use `--sizes 1000,10000` for a quick run, or MONGODB_URI.
@@ -19,16 +20,20 @@ import { Types } from 'mongoose';
 import { ProfilePlanner } from '../src/profiles/profile-planner';
 import { startBenchServer, type BenchServer } from './lib/bench-server';
 import { integerOption } from './lib/options';
+import { profileCheckinBench } from './lib/profile-checkin';
 
 const log = (m: string) => console.log(m);
 const USAGE = `npm run bench:profiles -- [--sizes N,N,...] [--batch N]
   --sizes   device counts to plan a profile for, comma-separated   (default 10000,100000)
-  --batch   PROFILE_PLAN_BATCH_SIZE, devices per planner batch      (default 1000)`;
+  --batch   PROFILE_PLAN_BATCH_SIZE, devices per planner batch      (default 1000)
+  --checkin devices whose check-ins measure a 20-setting profile     (default 10)`;
 
 export interface BenchContext {
   server: BenchServer;
   sizes: number[];
   batch: number;
+  /** Devices whose check-ins the check-in part measures. */
+  checkinDevices: number;
 }
 
 /** A part of the benchmark: runs against the started server and prints its own lines. */
@@ -167,8 +172,12 @@ const planning: BenchPart = {
   },
 };
 
-/** profiles-reconcile appends the check-in delivery + verification part here. */
-export const PARTS: BenchPart[] = [planning];
+const checkin: BenchPart = {
+  name: 'check-in',
+  run: ({ server, checkinDevices }) => profileCheckinBench(server, checkinDevices, log),
+};
+
+export const PARTS: BenchPart[] = [planning, checkin];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -176,6 +185,7 @@ async function main(): Promise<void> {
     options: {
       sizes: { type: 'string', default: '10000,100000' },
       batch: { type: 'string', default: '1000' },
+      checkin: { type: 'string', default: '10' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -184,17 +194,23 @@ async function main(): Promise<void> {
     return;
   }
   const batch = integerOption(values, 'batch', 1, 10_000, USAGE);
+  const checkinDevices = integerOption(values, 'checkin', 1, 1000, USAGE);
   const sizes = String(values.sizes)
     .split(',')
     .map((s) => integerOption({ size: s.trim() }, 'size', 1, 1_000_000, USAGE))
     .sort((a, b) => a - b);
   const server = await startBenchServer({
-    env: { PROFILE_PLANNER: 'false', PROFILE_PLAN_BATCH_SIZE: String(batch) },
+    env: {
+      PROFILE_PLANNER: 'false',
+      PROFILE_RECONCILE_WORKER: 'false',
+      PROFILE_PLAN_BATCH_SIZE: String(batch),
+    },
+    deviceListener: true,
     log,
   });
   try {
     log(`store: ${server.storeDescription}; ${cpus().length} CPUs, ${mb(totalmem())} RAM`);
-    for (const part of PARTS) await part.run({ server, sizes, batch });
+    for (const part of PARTS) await part.run({ server, sizes, batch, checkinDevices });
   } finally {
     await server.close();
   }

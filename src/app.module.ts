@@ -16,6 +16,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { ProfilesModule } from './profiles/profiles.module';
+import { ReconcileModule } from './profiles/reconcile.module';
 import { SyncmlModule } from './syncml/syncml.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -53,6 +54,7 @@ export class AppModule implements NestModule {
         EnrollmentModule,
         AuditModule,
         WebhooksModule,
+        ReconcileModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },

@@ -5,6 +5,7 @@ import {
   RESULTS_AWAITED,
   StatusTransition,
 } from './command-delivery.repository';
+import { CommandOutcomeHooks, originBatches } from './command-outcomes';
 import { CommandStatus, statusNameFor } from './command-status';
 import type { CommandDataItem, WinCommand } from './commands.types';
 
@@ -85,6 +86,7 @@ export class CommandDeliveryService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repo: CommandDeliveryRepository,
+    private readonly outcomes: CommandOutcomeHooks,
   ) {}
 
   /** The device's Pending commands, FIFO, at most `limit`; ./User/… ones only with `userScope`. */
@@ -188,7 +190,24 @@ export class CommandDeliveryService {
       for (const c of await this.repo.findByCmdIds(device.id, others)) known.set(c.cmdId, c);
       await this.attachLate(device, late, known);
     }
-    return transitions.filter((t) => applied.has(t.cmdId)).map((t) => t.cmdId);
+    const changed = transitions.filter((t) => applied.has(t.cmdId)).map((t) => t.cmdId);
+    await this.announce(device, [...changed, ...late.map((r) => r.cmdRef)], known);
+    return changed;
+  }
+
+  /** Tells the outcome listeners about the batches with an origin among `cmdIds`. */
+  private async announce(
+    device: DeviceRef,
+    cmdIds: string[],
+    known: Map<string, WinCommand>,
+  ): Promise<void> {
+    const batches = originBatches(cmdIds.flatMap((id) => known.get(id) ?? []));
+    if (!batches.length) return;
+    await this.outcomes.notify({
+      organizationId: device.organizationId,
+      winDeviceId: device.id,
+      batches,
+    });
   }
 
   /**
@@ -200,7 +219,15 @@ export class CommandDeliveryService {
     if (!results.length) return 0;
     const refs = [...new Set(results.map((r) => r.cmdRef))];
     const known = new Map((await this.repo.findByCmdIds(device.id, refs)).map((c) => [c.cmdId, c]));
-    return this.attachLate(device, results, known);
+    const n = await this.attachLate(device, results, known);
+    if (n) {
+      await this.announce(
+        device,
+        results.map((r) => r.cmdRef),
+        known,
+      );
+    }
+    return n;
   }
 
   private async attachLate(

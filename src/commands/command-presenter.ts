@@ -31,6 +31,8 @@ export function presentBatch(b: BatchView) {
     summary: b.summary,
     // Only batches queued by POST …/actions carry it.
     ...(b.action && { action: b.action }),
+    // Only batches another module queued (a profile's delivery) carry it.
+    ...(b.origin && { origin: b.origin }),
     // Only atomic batches carry it.
     ...(b.atomic && { atomic: true }),
   };
@@ -42,6 +44,7 @@ export function presentBatchSummary(b: CommandBatch & { summary: StatusCount[] }
     name: b.name,
     winDeviceId: b.winDeviceId,
     summary: b.summary,
+    ...(b.origin && { origin: b.origin }),
     createdAt: b.createdAt,
     updatedAt: b.updatedAt,
   };

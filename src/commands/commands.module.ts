@@ -8,6 +8,7 @@ import { CommandDeliveryRepository } from './command-delivery.repository';
 import { CommandDeliveryService } from './command-delivery.service';
 import { CommandHistoryRepository } from './command-history.repository';
 import { CommandRetentionJob } from './command-retention.job';
+import { CommandOutcomeHooks } from './command-outcomes';
 import { CommandsController } from './commands.controller';
 import { CommandsListener } from './commands.listener';
 import { CommandsRepository } from './commands.repository';
@@ -34,9 +35,10 @@ import { WinCommandDoc, WinCommandSchema } from './win-command.schema';
     CommandDeliveryService,
     CommandHistoryRepository,
     CommandRetentionJob,
+    CommandOutcomeHooks,
     CommandsListener,
     DeviceActionsService,
   ],
-  exports: [CommandsService, CommandDeliveryService],
+  exports: [CommandsService, CommandDeliveryService, CommandOutcomeHooks],
 })
 export class CommandsModule {}

@@ -11,6 +11,7 @@ import {
   BatchAction,
   CommandBatch,
   CommandConfig,
+  CommandOrigin,
   StatusCount,
   WinCommand,
 } from './commands.types';
@@ -29,6 +30,7 @@ export function toBatch(d: WinCommandBatchDoc): CommandBatch {
     createdBy: d.createdBy,
     commandCount: d.commandCount,
     ...(d.action && { action: d.action }),
+    ...(d.origin && { origin: d.origin }),
     ...(d.atomic && { atomic: true }),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
@@ -52,6 +54,7 @@ export function toCommand(d: WinCommandDoc): WinCommand {
     sentAt: d.sentAt ?? null,
     receivedAt: d.receivedAt ?? null,
     canceledAt: d.canceledAt ?? null,
+    ...(d.origin && { origin: d.origin }),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
@@ -84,6 +87,7 @@ export interface NewBatch {
   createdBy: string;
   configs: CommandConfig[];
   action?: BatchAction;
+  origin?: CommandOrigin;
   atomic?: boolean;
 }
 
@@ -151,6 +155,7 @@ export class CommandsRepository {
         createdBy: input.createdBy,
         commandCount: input.configs.length,
         ...(input.action && { action: input.action }),
+        ...(input.origin && { origin: input.origin }),
         ...(input.atomic && { atomic: true }),
       });
       batchDoc = created.toObject();
@@ -176,6 +181,7 @@ export class CommandsRepository {
       statusCode: null,
       data: [],
       attempts: 0,
+      ...(input.origin && { origin: input.origin }),
       ...(input.atomic && { atomic: true }),
     }));
     // Through the driver, with the schema's defaults applied to plain objects: a
@@ -287,6 +293,35 @@ export class CommandsRepository {
     const res = await this.commands
       .updateMany(
         filter,
+        withOutbox(
+          { $set: { status: CommandStatus.Cancel, canceledAt: now } },
+          statusEntry(now, CommandStatus.Cancel),
+        ),
+      )
+      .exec();
+    return res.modifiedCount;
+  }
+
+  /**
+   * Pending → Cancel for the device's commands queued by `origin` (kind and id) at a revision
+   * other than `keepRevision`: a newer revision supersedes what was not sent yet. Conditional per
+   * document, so a command taken for delivery meanwhile stays as it is.
+   */
+  async cancelSupersededPending(
+    winDeviceId: string,
+    origin: { kind: string; id: string },
+    keepRevision: number,
+    now: Date,
+  ): Promise<number> {
+    const res = await this.commands
+      .updateMany(
+        {
+          winDeviceId,
+          status: CommandStatus.Pending,
+          'origin.kind': origin.kind,
+          'origin.id': origin.id,
+          'origin.revision': { $ne: keepRevision },
+        },
         withOutbox(
           { $set: { status: CommandStatus.Cancel, canceledAt: now } },
           statusEntry(now, CommandStatus.Cancel),

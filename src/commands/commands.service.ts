@@ -15,6 +15,7 @@ import {
   BatchAction,
   CommandBatch,
   CommandConfig,
+  CommandOrigin,
   StatusCount,
   WinCommand,
 } from './commands.types';
@@ -46,6 +47,10 @@ export interface NewCommands {
   /** Refuses (throws a DomainError) for this device before anything is written. */
   check?: (device: WinDevice) => void;
 }
+
+/** The device an internal enqueue targets: the fields its batch records, and push needs. */
+export type InternalTarget = Pick<WinDevice, 'id' | 'organizationId' | 'winEnterpriseId'> &
+  Partial<Pick<WinDevice, 'mdmUserId' | 'push'>>;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -180,6 +185,60 @@ export class CommandsService {
       );
     }
     return claim.batchId;
+  }
+
+  /**
+   * Queues commands on behalf of another module (a profile's delivery): no REST client, no
+   * Idempotency-Key; `batchId` (a 24-hex id the caller derives from its own state) makes a
+   * retry after a crash complete the same batch instead of queuing twice. The batch and its
+   * commands carry `origin`, so they show in the device's command history like any other.
+   */
+  async enqueueInternal(
+    device: InternalTarget,
+    configs: CommandConfig[],
+    opts: {
+      origin: CommandOrigin;
+      name: string;
+      createdBy: string;
+      batchId?: string;
+      /** Push a wake-up (default); false: the commands ride the device's next normal session. */
+      wake?: boolean;
+      /** Deliver them inside one SyncML Atomic. */
+      atomic?: boolean;
+    },
+  ): Promise<{ batch: CommandBatch; fresh: boolean }> {
+    const id = opts.batchId ?? this.repo.newBatchId();
+    const created = await this.checkins.appendToQueue(device.id, () =>
+      this.repo.createBatch({
+        id,
+        organizationId: device.organizationId,
+        winEnterpriseId: device.winEnterpriseId,
+        winDeviceId: device.id,
+        mdmUserId: device.mdmUserId ?? null,
+        name: opts.name,
+        createdBy: opts.createdBy,
+        configs,
+        origin: opts.origin,
+        ...(opts.atomic && { atomic: true }),
+      }),
+    );
+    if (created.fresh && opts.wake !== false) this.push.wake(device);
+    return { batch: created.batch, fresh: created.fresh };
+  }
+
+  /** Cancels the device's Pending commands of `origin` queued at another revision than `keep`. */
+  cancelSuperseded(
+    winDeviceId: string,
+    origin: { kind: string; id: string },
+    keep: number,
+    now = new Date(),
+  ): Promise<number> {
+    return this.repo.cancelSupersededPending(winDeviceId, origin, keep, now);
+  }
+
+  /** A batch's commands in position order (another module reading the outcome of its batch). */
+  commandsOfBatch(orgId: string, batchId: string): Promise<WinCommand[]> {
+    return this.repo.commandsOfBatch(orgId, batchId);
   }
 
   /**

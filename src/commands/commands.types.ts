@@ -31,6 +31,17 @@ export interface CommandDataItem {
   value?: string;
 }
 
+/**
+ * What queued a command other than a REST client: another module's reference (a profile and its
+ * revision). Opaque to the commands module, which stores and shows it, and hands it back to
+ * outcome listeners.
+ */
+export interface CommandOrigin {
+  kind: string;
+  id: string;
+  revision?: number;
+}
+
 export interface WinCommand {
   id: string;
   cmdId: string;
@@ -51,6 +62,7 @@ export interface WinCommand {
   sentAt: Date | null;
   receivedAt: Date | null;
   canceledAt: Date | null;
+  origin?: CommandOrigin;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -75,6 +87,8 @@ export interface CommandBatch {
   commandCount: number;
   /** Set when the batch was queued by POST …/actions. */
   action?: BatchAction;
+  /** Set when another module queued the batch (enqueueInternal). */
+  origin?: CommandOrigin;
   /** Its commands go inside one SyncML Atomic (MS-MDM 2.2.7.3). */
   atomic?: boolean;
   createdAt: Date;

@@ -1,7 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { OUTBOX_FIELDS } from '../common/mongo/outbox';
 import { SchemaTypes, Types } from 'mongoose';
-import type { BatchAction } from './commands.types';
+import type { BatchAction, CommandOrigin } from './commands.types';
 
 @Schema({ collection: 'win_command_batches', timestamps: true, versionKey: false })
 export class WinCommandBatchDoc {
@@ -14,6 +14,7 @@ export class WinCommandBatchDoc {
   @Prop({ type: String, required: true }) createdBy!: string;
   @Prop({ type: Number, required: true }) commandCount!: number;
   @Prop({ type: Object, default: undefined }) action?: BatchAction;
+  @Prop({ type: Object, default: undefined }) origin?: CommandOrigin;
   @Prop({ type: Boolean, default: undefined }) atomic?: boolean;
   createdAt!: Date;
   updatedAt!: Date;

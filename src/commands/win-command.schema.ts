@@ -1,7 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { OUTBOX_FIELDS } from '../common/mongo/outbox';
 import { SchemaTypes, Types } from 'mongoose';
-import type { CommandConfig, CommandDataItem } from './commands.types';
+import type { CommandConfig, CommandDataItem, CommandOrigin } from './commands.types';
 
 @Schema({ collection: 'win_commands', timestamps: true, versionKey: false })
 export class WinCommandDoc {
@@ -27,6 +27,8 @@ export class WinCommandDoc {
   @Prop({ type: String, default: null }) sessionRef!: string | null;
   /** Set by each conditional delivery update: reading it back tells which documents it moved. */
   @Prop({ type: String }) opToken?: string;
+  /** The module and revision that queued it (enqueueInternal); absent for REST batches. */
+  @Prop({ type: Object, default: undefined }) origin?: CommandOrigin;
   createdAt!: Date;
   updatedAt!: Date;
 }

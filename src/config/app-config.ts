@@ -66,6 +66,7 @@ export interface AppConfig {
   };
   webhooks: WebhooksConfig;
   profiles: ProfilesConfig;
+  profileReconcile: ProfileReconcileConfig;
 }
 
 /** Configuration profiles (issue 11). */
@@ -90,6 +91,22 @@ function loadProfilesConfig(env: Env): ProfilesConfig {
     planPollIntervalMs: int(env, 'PROFILE_PLAN_POLL_INTERVAL_MS', 1000, 10, 600_000),
     planLeaseMs: int(env, 'PROFILE_PLAN_LEASE_MS', 60_000, 1000, 3_600_000),
   };
+}
+
+/** Profiles: delivery, verification and drift checks of assignments (issue 11). */
+export interface ProfileReconcileConfig {
+  /** Run the reconcile worker in this instance (instances share the work through leases). */
+  worker: boolean;
+  pollIntervalMs: number;
+  /** A verified setting is read back again this long after its last verification. */
+  verifyIntervalMs: number;
+  /**
+   * An open batch is re-derived from its commands this long after it was last looked at (the
+   * repair for an outcome notification lost to a crash); also the lease of a claim.
+   */
+  sweepMs: number;
+  /** Assignments one pass takes at most. */
+  batchSize: number;
 }
 
 /** Outbound webhooks (issue 12). */
@@ -530,6 +547,13 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     unenroll: { timeoutMs: int(env, 'UNENROLL_TIMEOUT_SECONDS', 7 * 86400, 1, 365 * 86400) * 1000 },
     webhooks: loadWebhooksConfig(env),
     profiles: loadProfilesConfig(env),
+    profileReconcile: {
+      worker: bool(env, 'PROFILE_RECONCILE_WORKER', true),
+      pollIntervalMs: int(env, 'PROFILE_RECONCILE_POLL_INTERVAL_MS', 2000, 10, 600_000),
+      verifyIntervalMs: int(env, 'PROFILE_VERIFY_INTERVAL_SECONDS', 86_400, 1, 365 * 86_400) * 1000,
+      sweepMs: int(env, 'PROFILE_RECONCILE_SWEEP_SECONDS', 3600, 1, 7 * 86_400) * 1000,
+      batchSize: int(env, 'PROFILE_RECONCILE_BATCH', 200, 1, 10_000),
+    },
   };
 }
 

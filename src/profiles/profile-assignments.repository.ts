@@ -35,6 +35,9 @@ export interface PlanScope {
   profileId: string;
 }
 
+/** A new episode for reconciliation: no batch awaited, no claim (it starts at its next pass). */
+const RECONCILE_RESET = { batchId: null, step: null, reconcileAt: null };
+
 const RETIRED: AssignmentState[] = [AssignmentState.Removing, AssignmentState.Removed];
 
 @Injectable()
@@ -94,7 +97,13 @@ export class ProfileAssignmentsRepository {
       .map((h) => {
         const resend = h.revision < contentRevision || RETIRED.includes(h.state);
         const set = resend
-          ? { revision, state: AssignmentState.Pending, stateChangedAt: now, nextVerifyAt: null }
+          ? {
+              revision,
+              state: AssignmentState.Pending,
+              stateChangedAt: now,
+              nextVerifyAt: null,
+              ...RECONCILE_RESET,
+            }
           : { revision };
         return {
           updateOne: {
@@ -145,7 +154,9 @@ export class ProfileAssignmentsRepository {
     };
     if (belowRevision !== undefined) filter.revision = { $lt: belowRevision };
     const res = await this.model
-      .updateMany(filter, { $set: { state, stateChangedAt: now, nextVerifyAt: null } })
+      .updateMany(filter, {
+        $set: { state, stateChangedAt: now, nextVerifyAt: null, ...RECONCILE_RESET },
+      })
       .exec();
     return res.modifiedCount;
   }

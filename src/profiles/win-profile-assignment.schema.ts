@@ -1,6 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 import type { AssignmentState, SettingOutcome } from './profiles.types';
+import type { ReconcileStep } from './reconcile-outcome';
 
 /** One document per (device, profile): the desired revision and how far the device is. */
 @Schema({ collection: 'win_profile_assignments', timestamps: true, versionKey: false })
@@ -16,6 +17,14 @@ export class WinProfileAssignmentDoc {
   @Prop({ type: [Object], default: [] }) settings!: SettingOutcome[];
   @Prop({ type: Date, required: true }) stateChangedAt!: Date;
   @Prop({ type: Date, default: null }) nextVerifyAt!: Date | null;
+  /** The command batch whose outcome reconciliation awaits, and what it was for. */
+  @Prop({ type: SchemaTypes.ObjectId, default: null }) batchId?: Types.ObjectId | null;
+  @Prop({ type: String, default: null }) step?: ReconcileStep | null;
+  /**
+   * When reconciliation looks at it next: a claim moves it ahead (a lease: another instance
+   * skips it until then, a crashed one's claim simply runs out), an open batch is swept then.
+   */
+  @Prop({ type: Date, default: null }) reconcileAt?: Date | null;
   createdAt!: Date;
   updatedAt!: Date;
 }
@@ -27,3 +36,5 @@ WinProfileAssignmentSchema.index({ profileId: 1, winDeviceId: 1 });
 // Reconciliation: a device's work at check-in, and due re-verifications.
 WinProfileAssignmentSchema.index({ winDeviceId: 1, state: 1 });
 WinProfileAssignmentSchema.index({ state: 1, nextVerifyAt: 1 });
+// Reconciliation's bounded batches: pending assignments to deliver, open batches to sweep.
+WinProfileAssignmentSchema.index({ state: 1, reconcileAt: 1 });

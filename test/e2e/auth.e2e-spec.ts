@@ -387,6 +387,18 @@ describe('auth: 401, 403, tenant 404, inactive device', () => {
           )?.revision,
       ],
       [
+        'GET …/profiles/:profileId/status',
+        'mdm.windows.profile.get',
+        async (tk) => t.http.get(`${profilesUrl(a)}/${await profileA()}/status`).set(bearer(tk)),
+        nothing,
+      ],
+      [
+        'GET …/devices/:winDeviceId/profiles',
+        'mdm.windows.device.get',
+        (tk) => t.http.get(`${deviceUrl(a)}/profiles`).set(bearer(tk)),
+        nothing,
+      ],
+      [
         'DELETE …/profiles/:profileId',
         'mdm.windows.profile.delete',
         async (tk) => {

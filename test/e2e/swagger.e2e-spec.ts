@@ -73,6 +73,8 @@ const OPERATIONS: Array<[method: string, path: string, codes: number[]]> = [
   ['get', `${ENTERPRISE}/profiles/{profileId}`, [5091, 4002, 4004, 4003, 3001]],
   ['patch', `${ENTERPRISE}/profiles/{profileId}`, [5091, 4015, 4002, 4004, 4003, 3001, 4009, 4091]],
   ['delete', `${ENTERPRISE}/profiles/{profileId}`, [5091, 4002, 4004, 4003, 3001]],
+  ['get', `${ENTERPRISE}/profiles/{profileId}/status`, [5091, 4002, 4004, 4003, 3001]],
+  ['get', `${DEVICE}/profiles`, [5091, 4002, 4004, 4003, 3001]],
   ['post', `${ENTERPRISE}/labels/{label}/devices`, [5091, 4015, 4002, 4004, 4003, 3001, 4091]],
   ['get', '/health', []],
   ['get', '/health/ready', []],
@@ -413,13 +415,13 @@ describe('OpenAPI document at /docs-json', () => {
     const ok = resolve(o.responses['200'].content!['application/json'].schema);
     expect(ok.required).toEqual(['status', 'data']);
     const data = resolve(ok.properties!.data);
-    // `action` and `atomic` are documented as optional: only batches queued by POST …/actions,
-    // or queued atomic, carry them.
-    expect(data.required ?? []).not.toContain('action');
-    expect(data.required ?? []).not.toContain('atomic');
+    // `action`, `atomic` and `origin` are documented as optional: only batches queued by
+    // POST …/actions, queued atomic, or queued by a profile carry them.
+    for (const optional of ['action', 'atomic', 'origin'])
+      expect(data.required ?? []).not.toContain(optional);
     expect(
       Object.keys(data.properties ?? {})
-        .filter((k) => k !== 'action' && k !== 'atomic')
+        .filter((k) => !['action', 'atomic', 'origin'].includes(k))
         .sort(),
     ).toEqual(Object.keys(res.body.data).sort());
     const command = resolve(data.properties!.commands.items!);

@@ -50,6 +50,9 @@ export async function startTestApp(
     // The webhook relay rewrites documents in the background (it empties their outbox): only the
     // tests of webhooks run it (test/support/webhook-receiver.ts webhookEnv).
     WEBHOOK_WORKER: 'false',
+    // Profile reconciliation moves assignments and queues commands in the background: only the
+    // tests of reconciliation run it, and they drive it (ReconcileService.runOnce).
+    PROFILE_RECONCILE_WORKER: 'false',
     ...env,
   });
   // The query-shape test (docs/testing.md) watches every command the server issues.

@@ -70,12 +70,26 @@ export class BatchActionDto {
   params?: Record<string, string>;
 }
 
+export class CommandOriginDto {
+  @ApiProperty({ example: 'profile', description: 'The module that queued the batch' })
+  kind!: string;
+  @ApiProperty({ example: '6650f1c2a1b2c3d4e5f60720', description: 'Its id there (the profile)' })
+  id!: string;
+  @ApiPropertyOptional({ example: 3, description: 'The revision that produced the commands' })
+  revision?: number;
+}
+
 export class CommandBatchResponseDto extends CommandBatchFieldsDto {
   @ApiPropertyOptional({
     type: BatchActionDto,
     description: 'Present when the batch was queued by POST …/actions',
   })
   action?: BatchActionDto;
+  @ApiPropertyOptional({
+    type: CommandOriginDto,
+    description: 'Present when a profile (not a REST client) queued the batch',
+  })
+  origin?: CommandOriginDto;
   @ApiPropertyOptional({
     example: true,
     description: 'Present (true) when the commands are delivered inside one SyncML Atomic',
@@ -92,6 +106,7 @@ export class CommandBatchSummaryDto {
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
   @ApiProperty() winDeviceId!: string;
   @ApiProperty({ type: [StatusCountDto] }) summary!: StatusCountDto[];
+  @ApiPropertyOptional({ type: CommandOriginDto }) origin?: CommandOriginDto;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
 }

@@ -1,0 +1,185 @@
+/*
+ * The check-in part of `npm run bench:profiles`: what a profile adds to a device's management
+ * session. For each of `devices` devices (each with a client certificate, in one enterprise):
+ * an idle check-in (nothing queued: the baseline), then a 20-setting profile (each setting with
+ * verify) is planned and handed to reconciliation, and the next check-in delivers every Replace
+ * and its read-back Get; then a drift check (20 Gets) rides the following check-in. Printed per
+ * kind of check-in: HTTP round trips and time (median and max over the devices), and whether
+ * every assignment ended verified.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { Types } from 'mongoose';
+import { createEnterpriseCa, issueDeviceCertificate } from '../../src/pki';
+import { ProfilePlanner } from '../../src/profiles/profile-planner';
+import { ReconcileService } from '../../src/profiles/reconcile.service';
+import { SimulatedDevice } from '../../tools/simulator';
+import type { BenchServer } from './bench-server';
+
+export const PROFILE_SETTINGS = 20;
+const DAY = 86_400_000;
+
+interface Row {
+  kind: string;
+  trips: number[];
+  ms: number[];
+}
+
+async function api(server: BenchServer, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${server.baseUrl}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as { data?: Record<string, unknown> };
+  if (res.status !== 200)
+    throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json.data as Record<string, unknown>;
+}
+
+/** `n` devices registered with a certificate each (one throw-away CA, one shared RSA key). */
+async function seedDevices(server: BenchServer, n: number) {
+  const slug = `bench-${randomBytes(4).toString('hex')}`;
+  const enterprise = `/v1/organizations/${slug}/mdm/windows/enterprise`;
+  await api(server, 'POST', '/v1/organizations', { name: `Bench ${slug}`, slug });
+  await api(server, 'POST', enterprise, {});
+  const ca = await createEnterpriseCa({ commonName: 'bench CA', now: new Date(), keyBits: 2048 });
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const key = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const devices: { deviceId: string; id: string; cert: string; key: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const deviceId = randomBytes(16).toString('hex').toUpperCase();
+    const cert = await issueDeviceCertificate({
+      ca: { certificatePem: ca.certificatePem, privateKeyPkcs8Pem: ca.privateKeyPkcs8Pem },
+      csrPublicKey: publicKey,
+      deviceId,
+      now: new Date(),
+    });
+    const d = await api(server, 'POST', `${enterprise}/devices`, {
+      deviceId,
+      name: `Bench PC ${i + 1}`,
+      certificate: cert.certificatePem,
+    });
+    devices.push({ deviceId, id: String(d.id), cert: cert.certificatePem, key });
+  }
+  return { slug, devices };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Runs the part and prints its table; `log` prints a line. */
+export async function profileCheckinBench(
+  server: BenchServer,
+  devices: number,
+  log: (m: string) => void,
+): Promise<void> {
+  if (!server.devices) throw new Error('the check-in part needs the device listener');
+  const serverUrl = `https://127.0.0.1:${server.devices.port}`;
+  log(`\ncheck-in: seeding ${devices} devices with certificates…`);
+  const fleet = await seedDevices(server, devices);
+  const sims = fleet.devices.map(
+    (d) =>
+      new SimulatedDevice({
+        deviceId: d.deviceId,
+        cert: d.cert,
+        key: d.key,
+        serverUrl,
+        insecure: true,
+      }),
+  );
+  const rows: Row[] = [
+    { kind: 'idle (nothing queued)', trips: [], ms: [] },
+    { kind: `deliver + verify ${PROFILE_SETTINGS} settings`, trips: [], ms: [] },
+    { kind: `drift check (${PROFILE_SETTINGS} Gets)`, trips: [], ms: [] },
+    { kind: 'idle again', trips: [], ms: [] },
+    { kind: `the same ${PROFILE_SETTINGS * 2} commands queued by REST`, trips: [], ms: [] },
+  ];
+  const session = async (row: Row, sim: SimulatedDevice) => {
+    const r = await sim.runSession();
+    if (r.warnings.length) throw new Error(`session warnings: ${r.warnings.join('; ')}`);
+    row.trips.push(r.exchanges.length);
+    row.ms.push(r.durationMs);
+  };
+  try {
+    for (const sim of sims) await session(rows[0], sim);
+    const profile = await api(
+      server,
+      'POST',
+      `/v1/organizations/${fleet.slug}/mdm/windows/enterprise/profiles`,
+      {
+        name: 'Bench check-in profile',
+        scope: 'device',
+        settings: Array.from({ length: PROFILE_SETTINGS }, (_, i) => ({
+          path: `./Device/Vendor/MSFT/Policy/Config/Bench/Setting${i}`,
+          format: 'int',
+          value: String(i),
+          verify: true,
+        })),
+        targets: { all: true },
+      },
+    );
+    await server.app.get(ProfilePlanner).runUntilIdle();
+    const reconcile = server.app.get(ReconcileService);
+    // Until nothing is left to start (other parts may have left assignments in this store).
+    const drain = async (now?: Date) => {
+      for (;;) {
+        const p = await reconcile.runOnce(now);
+        if (p.delivered + p.removing + p.settled + p.checks === 0) return;
+      }
+    };
+    await drain();
+    for (const sim of sims) await session(rows[1], sim);
+    await drain(new Date(Date.now() + DAY + 60_000));
+    for (const sim of sims) await session(rows[2], sim);
+    for (const sim of sims) await session(rows[3], sim);
+    // The reference: the same Replace + Get pairs as a plain batch (no profile, no outcome hook).
+    for (const [i, sim] of sims.entries()) {
+      await api(
+        server,
+        'POST',
+        `/v1/organizations/${fleet.slug}/mdm/windows/enterprise/devices/${fleet.devices[i].deviceId}/commands`,
+        {
+          commands: Array.from({ length: PROFILE_SETTINGS }, (_, k) => [
+            {
+              config: {
+                path: `./Device/Vendor/MSFT/Policy/Config/Bench/Rest${k}`,
+                action: 'Replace',
+                format: 'int',
+                value: String(k),
+              },
+            },
+            {
+              config: {
+                path: `./Device/Vendor/MSFT/Policy/Config/Bench/Rest${k}`,
+                action: 'Get',
+                format: 'int',
+              },
+            },
+          ]).flat(),
+        },
+      );
+      await session(rows[4], sim);
+    }
+    const states = await server.db
+      .collection('win_profile_assignments')
+      .find({ profileId: new Types.ObjectId(String(profile.id)) })
+      .project({ state: 1 })
+      .toArray();
+    const verified = states.filter((s) => s.state === 'verified').length;
+    log('\n| check-in | round trips (median / max) | time (median / max) |');
+    log('| --- | ---: | ---: |');
+    for (const r of rows)
+      log(
+        `| ${r.kind} | ${median(r.trips)} / ${Math.max(...r.trips)} | ` +
+          `${median(r.ms).toFixed(1)} ms / ${Math.max(...r.ms).toFixed(1)} ms |`,
+      );
+    const extra = median(rows[1].ms) - median(rows[0].ms);
+    log(
+      `\nextra cost of delivering and verifying ${PROFILE_SETTINGS} settings: ` +
+        `${median(rows[1].trips) - median(rows[0].trips)} round trips, ${extra.toFixed(1)} ms ` +
+        `(median); ${verified}/${devices} assignments verified`,
+    );
+    if (verified !== devices) throw new Error(`${devices - verified} assignments not verified`);
+  } finally {
+    for (const sim of sims) sim.close();
+  }
+}

@@ -1,0 +1,384 @@
+import { Types } from 'mongoose';
+import { ProfilePlanner } from '../../src/profiles/profile-planner';
+import { ReconcileRepository } from '../../src/profiles/reconcile.repository';
+import { ReconcileService } from '../../src/profiles/reconcile.service';
+import type { DeviceBehaviour } from '../../tools/simulator/types';
+import { bearer, startTestApp, TestApp } from '../support/app';
+import { createProfile, profilesUrl } from '../support/profiles';
+import { managedDevice, simulate, type Managed } from '../support/syncml-device';
+
+// Profiles from assignment to verified state, over HTTP with a simulated Windows device. The
+// planner and the reconcile worker are driven by the test (no timers, no sleeps).
+
+const CAMERA = './Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera';
+const HOME = './Device/Vendor/MSFT/Policy/Config/Browser/HomePages';
+const USER_POLICY = './User/Vendor/MSFT/Policy/Config/Education/PrinterNames';
+const DAY = 86_400_000;
+
+interface StoredAssignment {
+  _id: Types.ObjectId;
+  state: string;
+  revision: number;
+  stateChangedAt: Date;
+  nextVerifyAt: Date | null;
+  settings: {
+    path: string;
+    state: string;
+    statusCode?: string;
+    deviceValue?: string;
+    verified?: string;
+  }[];
+}
+
+describe('Profile reconciliation', () => {
+  let t: TestApp;
+  let planner: ProfilePlanner;
+  let reconcile: ReconcileService;
+  beforeAll(async () => {
+    t = await startTestApp(__filename, { PROFILE_PLANNER: 'false' });
+    planner = t.app.get(ProfilePlanner);
+    reconcile = t.app.get(ReconcileService);
+  });
+  afterAll(() => t.close());
+
+  const assignment = async (profileId: string, d: Managed): Promise<StoredAssignment> => {
+    const doc = await t.db.collection<StoredAssignment>('win_profile_assignments').findOne({
+      profileId: new Types.ObjectId(profileId),
+      winDeviceId: new Types.ObjectId(d.winDeviceId),
+    });
+    if (!doc) throw new Error('no assignment');
+    return doc;
+  };
+
+  const profileCommands = (profileId: string) =>
+    t.db
+      .collection<{
+        config: { path: string; action: string };
+        status: string;
+        origin?: { revision: number };
+      }>('win_commands')
+      .find({ 'origin.id': profileId })
+      .sort({ queuedAt: 1, position: 1 })
+      .toArray();
+
+  /** A profile for this one device, planned and handed to reconciliation. */
+  async function apply(d: Managed, over: Record<string, unknown>) {
+    const p = await createProfile(t, d, { targets: { deviceIds: [d.winDeviceId] }, ...over });
+    await planner.runUntilIdle();
+    await reconcile.runOnce();
+    return p;
+  }
+
+  const twoSettings = {
+    settings: [
+      { path: CAMERA, format: 'int', value: '0', verify: true },
+      { path: HOME, format: 'chr', value: 'https://intranet.example', verify: true },
+    ],
+  };
+
+  it('delivers, reads back and reports verified; the commands show in the device history with their origin', async () => {
+    const d = await managedDevice(t);
+    const p = await apply(d, twoSettings);
+    const delivering = await assignment(p.id, d);
+    expect(delivering.state).toBe('delivering');
+    expect((await profileCommands(p.id)).map((c) => `${c.config.action} ${c.config.path}`)).toEqual(
+      [`Replace ${CAMERA}`, `Get ${CAMERA}`, `Replace ${HOME}`, `Get ${HOME}`],
+    );
+
+    const sim = simulate(t, d);
+    const before = Date.now();
+    await sim.runSession();
+    sim.close();
+    expect(sim.valueOf(CAMERA)).toBe('0');
+    const a = await assignment(p.id, d);
+    expect(a.state).toBe('verified');
+    expect(a.settings).toEqual([
+      { path: CAMERA, state: 'verified', statusCode: '200', verified: 'yes' },
+      { path: HOME, state: 'verified', statusCode: '200', verified: 'yes' },
+    ]);
+    expect(a.nextVerifyAt!.getTime()).toBeGreaterThanOrEqual(before + DAY);
+
+    const history = await t.http
+      .get(`/v1/organizations/${d.slug}/mdm/windows/enterprise/devices/${d.deviceId}/commands`)
+      .set(bearer(d.token));
+    expect(history.status).toBe(200);
+    expect(history.body.data.docs[0].origin).toEqual({ kind: 'profile', id: p.id, revision: 1 });
+
+    const status = await t.http.get(`${profilesUrl(d)}/${p.id}/status`).set(bearer(d.token));
+    expect(status.status).toBe(200);
+    expect(status.body.data.counts).toMatchObject({ verified: 1, delivering: 0, failed: 0 });
+    expect(status.body.data.devices.docs).toEqual([
+      expect.objectContaining({ winDeviceId: d.winDeviceId, state: 'verified', failure: null }),
+    ]);
+    const perDevice = await t.http
+      .get(`/v1/organizations/${d.slug}/mdm/windows/enterprise/devices/${d.deviceId}/profiles`)
+      .set(bearer(d.token));
+    expect(perDevice.status).toBe(200);
+    expect(perDevice.body.data).toEqual([
+      expect.objectContaining({
+        profileId: p.id,
+        state: 'verified',
+        revision: 1,
+        settings: [
+          { path: CAMERA, state: 'verified', statusCode: 200, verified: 'yes' },
+          { path: HOME, state: 'verified', statusCode: 200, verified: 'yes' },
+        ],
+      }),
+    ]);
+  });
+
+  it('applies each transition once: a stale decision, a repeated notification or a second pass changes nothing', async () => {
+    const d = await managedDevice(t);
+    const p = await apply(d, twoSettings);
+    const repo = t.app.get(ReconcileRepository);
+    const stale = (await repo.find(d.orgId, (await assignment(p.id, d))._id.toHexString()))!;
+    // A second pass finds nothing to start: the batch is not queued twice.
+    expect(await reconcile.runOnce()).toMatchObject({ delivered: 0 });
+    expect(await profileCommands(p.id)).toHaveLength(4);
+
+    const sim = simulate(t, d);
+    await sim.runSession();
+    sim.close();
+    const verified = await assignment(p.id, d);
+    expect(verified.state).toBe('verified');
+    // The decision made from the delivering copy no longer applies, and neither does a replay.
+    expect(await reconcile.settle(stale, new Date())).toBe(false);
+    await reconcile.onOutcomes({
+      organizationId: d.orgId,
+      winDeviceId: d.winDeviceId,
+      batches: [{ batchId: stale.batchId!, origin: { kind: 'profile', id: p.id, revision: 1 } }],
+    });
+    expect(await assignment(p.id, d)).toEqual(verified);
+  });
+
+  it('an outcome whose notification was lost (a crash) is settled by the sweep from the stored statuses', async () => {
+    const d = await managedDevice(t);
+    const p = await apply(d, twoSettings);
+    // The process "dies" between recording the statuses and settling the assignment.
+    const lost = jest.spyOn(reconcile, 'onOutcomes').mockResolvedValue(undefined);
+    const sim = simulate(t, d);
+    try {
+      await sim.runSession();
+    } finally {
+      lost.mockRestore();
+      sim.close();
+    }
+    expect((await assignment(p.id, d)).state).toBe('delivering');
+    // Before the sweep is due nothing moves; once due, the stored statuses decide.
+    await reconcile.runOnce();
+    expect((await assignment(p.id, d)).state).toBe('delivering');
+    await reconcile.runOnce(new Date(Date.now() + 3_600_000 + 60_000));
+    expect((await assignment(p.id, d)).state).toBe('verified');
+  });
+
+  it('fails the profile naming the refused setting and its code; the other setting is verified', async () => {
+    const d = await managedDevice(t);
+    const p = await apply(d, twoSettings);
+    const behaviour: DeviceBehaviour = { failPaths: { [HOME]: '500' } };
+    const sim = simulate(t, d, { behaviour });
+    await sim.runSession();
+    sim.close();
+    const a = await assignment(p.id, d);
+    expect(a.state).toBe('failed');
+    expect(a.settings).toEqual([
+      { path: CAMERA, state: 'verified', statusCode: '200', verified: 'yes' },
+      { path: HOME, state: 'failed', statusCode: '500' },
+    ]);
+    const failed = await t.http
+      .get(`${profilesUrl(d)}/${p.id}/status?state=failed`)
+      .set(bearer(d.token));
+    expect(failed.status).toBe(200);
+    expect(failed.body.data.devices.docs).toEqual([
+      expect.objectContaining({
+        winDeviceId: d.winDeviceId,
+        state: 'failed',
+        failure: { path: HOME, statusCode: 500 },
+      }),
+    ]);
+    const verifiedOnly = await t.http
+      .get(`${profilesUrl(d)}/${p.id}/status?state=verified`)
+      .set(bearer(d.token));
+    expect(verifiedOnly.body.data.devices.totalDocs).toBe(0);
+  });
+
+  it('reports a setting Windows does not read back as unreadable without failing the profile', async () => {
+    const d = await managedDevice(t);
+    const p = await apply(d, twoSettings);
+    const sim = simulate(t, d, { behaviour: { unreadablePaths: [CAMERA] } });
+    await sim.runSession();
+    sim.close();
+    const a = await assignment(p.id, d);
+    expect(a.state).toBe('verified');
+    expect(a.settings[0]).toEqual({
+      path: CAMERA,
+      state: 'verified',
+      statusCode: '404',
+      verified: 'unreadable',
+    });
+  });
+
+  it('re-reads verified settings when due, on the device’s next session, and reports drift', async () => {
+    const d = await managedDevice(t);
+    const p = await apply(d, twoSettings);
+    const sim = simulate(t, d);
+    await sim.runSession();
+    expect((await assignment(p.id, d)).state).toBe('verified');
+
+    // Not due yet: nothing is queued.
+    await reconcile.runOnce();
+    expect(await profileCommands(p.id)).toHaveLength(4);
+    // Due: one check (Gets only), and only one however often the job runs before the session
+    // (other tests' assignments in this database are due too: only this profile's are counted).
+    const due = new Date(Date.now() + DAY + 60_000);
+    await reconcile.runOnce(due);
+    await reconcile.runOnce(due);
+    const check = (await profileCommands(p.id)).slice(4);
+    expect(check.map((c) => `${c.config.action} ${c.config.path}`)).toEqual([
+      `Get ${CAMERA}`,
+      `Get ${HOME}`,
+    ]);
+    expect(check.every((c) => c.status === 'Pending')).toBe(true);
+
+    // Unchanged values: still verified, next check scheduled again.
+    await sim.runSession();
+    const still = await assignment(p.id, d);
+    expect(still.state).toBe('verified');
+    expect(still.nextVerifyAt).not.toBeNull();
+
+    // Changed behind the server's back: drifted, naming the setting and the device's value.
+    sim.drift(CAMERA, '1');
+    await reconcile.runOnce(new Date(still.nextVerifyAt!.getTime() + 1));
+    expect(await profileCommands(p.id)).toHaveLength(8);
+    await sim.runSession();
+    sim.close();
+    const drifted = await assignment(p.id, d);
+    expect(drifted.state).toBe('drifted');
+    expect(drifted.settings[0]).toEqual({
+      path: CAMERA,
+      state: 'drifted',
+      statusCode: '200',
+      deviceValue: '1',
+    });
+    const status = await t.http
+      .get(`${profilesUrl(d)}/${p.id}/status?state=drifted`)
+      .set(bearer(d.token));
+    expect(status.body.data.devices.docs[0].failure).toEqual({
+      path: CAMERA,
+      statusCode: 200,
+      deviceValue: '1',
+    });
+  });
+
+  it('a new revision cancels the older one’s unsent commands and is verified in its place', async () => {
+    const d = await managedDevice(t);
+    const p = await apply(d, twoSettings);
+    const patched = await t.http
+      .patch(`${profilesUrl(d)}/${p.id}`)
+      .set(bearer(d.token))
+      .send({ settings: [{ path: CAMERA, format: 'int', value: '1', verify: true }] });
+    expect(patched.status).toBe(200);
+    await planner.runUntilIdle();
+    await reconcile.runOnce();
+    const commands = await profileCommands(p.id);
+    expect(commands.filter((c) => c.origin?.revision === 1).map((c) => c.status)).toEqual([
+      'Cancel',
+      'Cancel',
+      'Cancel',
+      'Cancel',
+    ]);
+    expect(commands.filter((c) => c.origin?.revision === 2).map((c) => c.status)).toEqual([
+      'Pending',
+      'Pending',
+    ]);
+
+    const sim = simulate(t, d);
+    await sim.runSession();
+    sim.close();
+    expect(sim.valueOf(CAMERA)).toBe('1');
+    expect(sim.valueOf(HOME)).toBeUndefined();
+    const a = await assignment(p.id, d);
+    expect(a).toMatchObject({ state: 'verified', revision: 2 });
+    expect(a.settings).toEqual([
+      { path: CAMERA, state: 'verified', statusCode: '200', verified: 'yes' },
+    ]);
+  });
+
+  it('removes with delete: Delete per setting, then removed', async () => {
+    const d = await managedDevice(t);
+    const p = await apply(d, { ...twoSettings, onRemove: 'delete' });
+    const sim = simulate(t, d);
+    await sim.runSession();
+    expect(sim.valueOf(CAMERA)).toBe('0');
+
+    const del = await t.http.delete(`${profilesUrl(d)}/${p.id}`).set(bearer(d.token));
+    expect(del.status).toBe(200);
+    await planner.runUntilIdle();
+    expect((await assignment(p.id, d)).state).toBe('removing');
+    expect((await reconcile.runOnce()).removing).toBe(1);
+    const deletes = (await profileCommands(p.id)).slice(4);
+    expect(deletes.map((c) => `${c.config.action} ${c.config.path}`)).toEqual([
+      `Delete ${CAMERA}`,
+      `Delete ${HOME}`,
+    ]);
+    await sim.runSession();
+    sim.close();
+    expect(sim.valueOf(CAMERA)).toBeUndefined();
+    const a = await assignment(p.id, d);
+    expect(a.state).toBe('removed');
+    expect(a.settings.map((s) => s.state)).toEqual(['removed', 'removed']);
+  });
+
+  it('an atomic profile goes inside one Atomic; its read-backs follow once it is acknowledged', async () => {
+    const d = await managedDevice(t);
+    const p = await apply(d, { ...twoSettings, atomic: true });
+    const batches = await t.db
+      .collection<{ atomic?: boolean; origin?: { id: string } }>('win_command_batches')
+      .find({ 'origin.id': p.id })
+      .toArray();
+    expect(batches.map((b) => b.atomic)).toEqual([true]);
+    expect((await profileCommands(p.id)).map((c) => c.config.action)).toEqual([
+      'Replace',
+      'Replace',
+    ]);
+
+    const sim = simulate(t, d);
+    const run = await sim.runSession();
+    expect(run.transcript.filter((e) => e.verb === 'Atomic')).toHaveLength(1);
+    // The Atomic's acknowledgement queued the Gets (woken by push where configured): they ride
+    // the next session.
+    expect((await profileCommands(p.id)).map((c) => `${c.config.action} ${c.status}`)).toEqual([
+      'Replace Acknowledged',
+      'Replace Acknowledged',
+      'Get Pending',
+      'Get Pending',
+    ]);
+    expect((await assignment(p.id, d)).state).toBe('verifying');
+    await sim.runSession();
+    sim.close();
+    expect((await profileCommands(p.id)).slice(2).map((c) => c.status)).toEqual([
+      'Acknowledged',
+      'Acknowledged',
+    ]);
+    const a = await assignment(p.id, d);
+    expect(a.state).toBe('verified');
+    expect(a.settings.map((s) => s.verified)).toEqual(['yes', 'yes']);
+  });
+
+  it('user scope waits for a logged-on user (LoginStatus), then verifies', async () => {
+    const d = await managedDevice(t);
+    const p = await apply(d, {
+      scope: 'user',
+      settings: [{ path: USER_POLICY, format: 'chr', value: 'Printer1', verify: true }],
+    });
+    const sim = simulate(t, d);
+    await sim.runSession({ loginStatus: 'none' });
+    expect(sim.valueOf(USER_POLICY)).toBeUndefined();
+    expect((await assignment(p.id, d)).state).toBe('delivering');
+    expect((await profileCommands(p.id)).map((c) => c.status)).toEqual(['Pending', 'Pending']);
+
+    await sim.runSession({ loginStatus: 'user' });
+    sim.close();
+    expect(sim.valueOf(USER_POLICY)).toBe('Printer1');
+    expect((await assignment(p.id, d)).state).toBe('verified');
+  });
+});
