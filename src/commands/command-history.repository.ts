@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { Model, Types } from 'mongoose';
+import { InjectConnection, InjectModel } from '@nestjs/mongoose';
+import type { Db } from 'mongodb';
+import { Connection, Model, Types } from 'mongoose';
+import { releaseJobLease, takeJobLease } from '../common/mongo/instance-lease';
 import { CommandStatus } from './command-status';
 import { WinCommandBatchDoc } from './win-command-batch.schema';
 import { WinCommandDoc } from './win-command.schema';
@@ -17,6 +19,7 @@ export class CommandHistoryRepository {
   constructor(
     @InjectModel(WinCommandDoc.name) private readonly commands: Model<WinCommandDoc>,
     @InjectModel(WinCommandBatchDoc.name) private readonly batches: Model<WinCommandBatchDoc>,
+    @InjectConnection() private readonly connection: Connection,
   ) {}
 
   /**
@@ -71,5 +74,14 @@ export class CommandHistoryRepository {
       .deleteMany({ _id: { $in: empty }, outboxAt: { $exists: false } })
       .exec();
     return res.deletedCount;
+  }
+
+  /** The retention job's lease (common/mongo/instance-lease.ts): one instance deletes at a time. */
+  takeLease(job: string, holder: string, leaseMs: number, now: Date): Promise<boolean> {
+    return takeJobLease(this.connection.db as Db, job, holder, leaseMs, now);
+  }
+
+  async releaseLease(job: string, holder: string): Promise<void> {
+    await releaseJobLease(this.connection.db as Db, job, holder);
   }
 }

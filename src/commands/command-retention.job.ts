@@ -5,12 +5,8 @@ import {
   OnApplicationBootstrap,
   OnModuleDestroy,
 } from '@nestjs/common';
-import { InjectConnection } from '@nestjs/mongoose';
-import type { Db } from 'mongodb';
-import type { Connection } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { releaseJobLease, takeJobLease } from '../common/mongo/instance-lease';
 import { CommandHistoryRepository } from './command-history.repository';
 
 const JOB = 'command-retention';
@@ -47,7 +43,6 @@ export class CommandRetentionJob implements OnApplicationBootstrap, OnModuleDest
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly history: CommandHistoryRepository,
-    @InjectConnection() private readonly connection: Connection,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -78,8 +73,7 @@ export class CommandRetentionJob implements OnApplicationBootstrap, OnModuleDest
     const days = this.config.commands.historyRetentionDays;
     const none = { ran: false, commands: 0, batches: 0 };
     if (days <= 0) return none;
-    const db = this.connection.db as Db;
-    if (!(await takeJobLease(db, JOB, this.holder, LEASE_MS, now))) return none;
+    if (!(await this.history.takeLease(JOB, this.holder, LEASE_MS, now))) return none;
     const cutoff = new Date(now.getTime() - days * DAY_MS);
     const run = { ran: true, commands: 0, batches: 0 };
     try {
@@ -90,7 +84,7 @@ export class CommandRetentionJob implements OnApplicationBootstrap, OnModuleDest
         if (ids.length < RETENTION_BATCH) break;
       }
     } finally {
-      await releaseJobLease(db, JOB, this.holder).catch(() => undefined);
+      await this.history.releaseLease(JOB, this.holder).catch(() => undefined);
     }
     if (run.commands || run.batches) {
       this.log.log(

@@ -121,6 +121,8 @@ WinDeviceSchema.index({ organizationId: 1, createdAt: -1 });
 WinDeviceSchema.index({ organizationId: 1, deviceId: 1 });
 // Profile targeting: the devices of an enterprise carrying a label, walked by _id.
 WinDeviceSchema.index({ winEnterpriseId: 1, labels: 1, _id: 1 });
+// Profile targeting `{all: true}`: the enterprise's devices walked by _id.
+WinDeviceSchema.index({ winEnterpriseId: 1, _id: 1 });
 // Webhook events recorded with the change that causes them (common/mongo/outbox.ts).
 WinDeviceSchema.add(OUTBOX_FIELDS);
 WinDeviceSchema.index({ outboxAt: 1 });

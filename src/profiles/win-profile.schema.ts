@@ -32,7 +32,10 @@ export class WinProfileDoc {
 }
 export const WinProfileSchema = SchemaFactory.createForClass(WinProfileDoc);
 WinProfileSchema.index({ winEnterpriseId: 1, nameKey: 1 }, { unique: true });
-WinProfileSchema.index({ organizationId: 1, createdAt: -1 });
-WinProfileSchema.index({ winEnterpriseId: 1, targetLabels: 1 });
-WinProfileSchema.index({ winEnterpriseId: 1, settingPaths: 1 });
+// Every live-profile query binds deletedAt (null): the list in both orders, then the conflict and
+// re-planning lookups by label and by path (the query-shape test holds them to these prefixes).
+WinProfileSchema.index({ organizationId: 1, winEnterpriseId: 1, deletedAt: 1, createdAt: -1 });
+WinProfileSchema.index({ organizationId: 1, winEnterpriseId: 1, deletedAt: 1, name: 1 });
+WinProfileSchema.index({ winEnterpriseId: 1, deletedAt: 1, targetLabels: 1 });
+WinProfileSchema.index({ winEnterpriseId: 1, deletedAt: 1, settingPaths: 1 });
 WinProfileSchema.index({ deletedAt: 1 });

@@ -1,5 +1,4 @@
-import { getConnectionToken } from '@nestjs/mongoose';
-import { Connection, Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { CommandHistoryRepository } from '../../src/commands/command-history.repository';
 import { CommandRetentionJob, RETENTION_BATCH } from '../../src/commands/command-retention.job';
 import { APP_CONFIG, type AppConfig } from '../../src/config/app-config';
@@ -150,7 +149,6 @@ describe('command history retention', () => {
     const keepAll = new CommandRetentionJob(
       { ...config, commands: { ...config.commands, historyRetentionDays: 0 } },
       m.module.get(CommandHistoryRepository),
-      m.module.get<Connection>(getConnectionToken()),
     );
     const b = await batch([{ status: 'Acknowledged', receivedAt: daysAgo(3650) }]);
 
