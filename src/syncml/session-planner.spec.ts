@@ -700,13 +700,13 @@ describe('lockFree: the idle fast path (one read, no lock)', () => {
       { device: device({ lastSeenAt: seen, inventory: { ...known, model: 'old' } }) },
       'optimistic',
     ],
-    ['queue marker moved since the queue was found empty', { queueMark: 6 }, 'lock'],
-    ['a command write in flight', { queueMark: null }, 'lock'],
-    ['queue never found empty', { session: null }, 'lock'],
+    ['queue marker moved since the queue was found empty', { queueMark: 6 }, 'deliver'],
+    ['a command write in flight', { queueMark: null }, 'deliver'],
+    ['queue never found empty', { session: null }, 'deliver'],
     [
       'drained without user scope, user logged on',
       { session: session({ drainedSeq: 5, drainedUserScope: false }) },
-      'lock',
+      'deliver',
     ],
     ['push channel due (a Get of the server’s own)', { config: PUSH }, 'optimistic'],
     [
