@@ -174,6 +174,24 @@ describe('planMessage', () => {
     expect(prev).toEqual(session());
   });
 
+  it('replays a session-start answer with its commands to take (saved before their take)', () => {
+    const prev = session({ lastMsgId: '1', serverMsgId: 1, awaiting: { 'b-0': 'Get' } });
+    const msg = variant('first-message.xml', { sessionId: '7', msgId: '1' });
+    const p = plan({ msg, requestHash: 'h3', session: prev });
+    expect(p).toMatchObject({
+      kind: 'answer',
+      response: prev.lastResponse,
+      retake: { sessionRef: prev.sessionRef, cmdIds: ['b-0'] },
+    });
+    // A later answer was saved after its take, under the lock: nothing to take.
+    const later = plan({
+      msg: inSession('3', []),
+      requestHash: 'h3',
+      session: session({ awaiting: { 'b-0': 'Get' } }),
+    });
+    expect(later).toEqual({ kind: 'answer', response: prev.lastResponse, log: expect.any(String) });
+  });
+
   it('processes the same MsgID with another body as the next message', () => {
     const p = processing({ msg: inSession('3', []), requestHash: 'other', session: session() });
     expect(p.session).toMatchObject({ lastMsgId: '3', lastRequestHash: 'other', serverMsgId: 4 });
