@@ -74,6 +74,32 @@ export class CommandDeliveryRepository {
   }
 
   /**
+   * markSent by cmdId, for a replayed answer: those of `cmdIds` still Pending go Awaiting from
+   * `sessionRef`; answers how many moved.
+   */
+  async markSentByCmdId(
+    winDeviceId: string,
+    cmdIds: string[],
+    sessionRef: string,
+    sentAt: Date,
+  ): Promise<number> {
+    if (!cmdIds.length) return 0;
+    const res = await this.commands
+      .updateMany(
+        { winDeviceId, status: CommandStatus.Pending, cmdId: { $in: cmdIds } },
+        withOutbox(
+          {
+            $set: { status: CommandStatus.Awaiting, sentAt, sessionRef, opToken: randomUUID() },
+            $inc: { attempts: 1 },
+          },
+          statusEntry(sentAt, CommandStatus.Awaiting),
+        ),
+      )
+      .exec();
+    return res.modifiedCount;
+  }
+
+  /**
    * The command, while it is Awaiting from session `sessionRef`: read by the unique cmdId index,
    * the device, status and session checked here (an index prefix, however long the history).
    */

@@ -57,6 +57,16 @@ export interface Taken {
   opToken: string;
 }
 
+/** The commands as a take that moves them all leaves them. */
+export function asSent(chosen: WinCommand[], now: Date): WinCommand[] {
+  return chosen.map((c) => ({
+    ...c,
+    status: CommandStatus.Awaiting,
+    sentAt: now,
+    attempts: c.attempts + 1,
+  }));
+}
+
 function itemsOf(r: DeviceResultsReport): CommandDataItem[] {
   return r.items.map((i) => {
     const item: CommandDataItem = { path: i.path };
@@ -115,15 +125,21 @@ export class CommandDeliveryService {
         `${chosen.length - moved.size} commands of ${device.id} changed before delivery: not sent`,
       );
     }
-    const sent = chosen
-      .filter((c) => moved.has(c.id))
-      .map((c) => ({
-        ...c,
-        status: CommandStatus.Awaiting,
-        sentAt: now,
-        attempts: c.attempts + 1,
-      }));
+    const sent = asSent(
+      chosen.filter((c) => moved.has(c.id)),
+      now,
+    );
     return { sent, opToken };
+  }
+
+  /**
+   * A session-start answer sent again (a replay) carries the commands its session lists as
+   * awaiting; that answer was saved before they were taken (decisions.md §40), so those still
+   * Pending — a crash came between — are taken now, before it goes out again.
+   */
+  async retake(device: DeviceRef, cmdIds: string[], sessionRef: string, now: Date): Promise<void> {
+    const n = await this.repo.markSentByCmdId(device.id, cmdIds, sessionRef, now);
+    if (n) this.logger.warn(`${n} commands of ${device.id} taken for a replayed answer`);
   }
 
   /**

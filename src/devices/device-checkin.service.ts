@@ -83,9 +83,16 @@ export class DeviceCheckinService {
     return why === undefined ? snapshot : null;
   }
 
-  /** Saves a message processed from a snapshot; false when another message came in between. */
-  commit(snapshot: CheckinSnapshot, patch: CheckinPatch): Promise<boolean> {
-    return this.repo.commit(snapshot.device.id, snapshot.savedBy, patch);
+  /**
+   * Saves a message processed from a snapshot; false when another message came in between. Once
+   * saved, the snapshot holds the new token: a second save of the same message is conditional on
+   * nothing having come in since the first.
+   */
+  async commit(snapshot: CheckinSnapshot, patch: CheckinPatch): Promise<boolean> {
+    const savedBy = await this.repo.commit(snapshot.device.id, snapshot.savedBy, patch);
+    if (savedBy === null) return false;
+    snapshot.savedBy = savedBy;
+    return true;
   }
 
   /**

@@ -133,11 +133,16 @@ export class DeviceCheckinsRepository {
 
   /**
    * Saves what a message processed without the lock leaves (as release does), only if no message
-   * holds the lock and none saved since `savedBy` was read: false otherwise.
+   * holds the lock and none saved since `savedBy` was read: the new token, or null otherwise.
    */
-  async commit(winDeviceId: string, savedBy: string | null, patch: CheckinPatch): Promise<boolean> {
+  async commit(
+    winDeviceId: string,
+    savedBy: string | null,
+    patch: CheckinPatch,
+  ): Promise<string | null> {
     const { set, unset } = patchUpdate(patch);
-    set.savedBy = randomUUID();
+    const token = randomUUID();
+    set.savedBy = token;
     const res = await this.model
       .updateOne(
         { _id: winDeviceId, lockToken: null, savedBy },
@@ -145,7 +150,7 @@ export class DeviceCheckinsRepository {
         { timestamps: false },
       )
       .exec();
-    return res.matchedCount === 1;
+    return res.matchedCount === 1 ? token : null;
   }
 
   /**

@@ -174,6 +174,24 @@ describe('planMessage', () => {
     expect(prev).toEqual(session());
   });
 
+  it('replays a session-start answer with its commands to take (saved before their take)', () => {
+    const prev = session({ lastMsgId: '1', serverMsgId: 1, awaiting: { 'b-0': 'Get' } });
+    const msg = variant('first-message.xml', { sessionId: '7', msgId: '1' });
+    const p = plan({ msg, requestHash: 'h3', session: prev });
+    expect(p).toMatchObject({
+      kind: 'answer',
+      response: prev.lastResponse,
+      retake: { sessionRef: prev.sessionRef, cmdIds: ['b-0'] },
+    });
+    // A later answer was saved after its take, under the lock: nothing to take.
+    const later = plan({
+      msg: inSession('3', []),
+      requestHash: 'h3',
+      session: session({ awaiting: { 'b-0': 'Get' } }),
+    });
+    expect(later).toEqual({ kind: 'answer', response: prev.lastResponse, log: expect.any(String) });
+  });
+
   it('processes the same MsgID with another body as the next message', () => {
     const p = processing({ msg: inSession('3', []), requestHash: 'other', session: session() });
     expect(p.session).toMatchObject({ lastMsgId: '3', lastRequestHash: 'other', serverMsgId: 4 });
@@ -700,13 +718,13 @@ describe('lockFree: the idle fast path (one read, no lock)', () => {
       { device: device({ lastSeenAt: seen, inventory: { ...known, model: 'old' } }) },
       'optimistic',
     ],
-    ['queue marker moved since the queue was found empty', { queueMark: 6 }, 'lock'],
-    ['a command write in flight', { queueMark: null }, 'lock'],
-    ['queue never found empty', { session: null }, 'lock'],
+    ['queue marker moved since the queue was found empty', { queueMark: 6 }, 'deliver'],
+    ['a command write in flight', { queueMark: null }, 'deliver'],
+    ['queue never found empty', { session: null }, 'deliver'],
     [
       'drained without user scope, user logged on',
       { session: session({ drainedSeq: 5, drainedUserScope: false }) },
-      'lock',
+      'deliver',
     ],
     ['push channel due (a Get of the server’s own)', { config: PUSH }, 'optimistic'],
     [

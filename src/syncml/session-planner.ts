@@ -114,7 +114,13 @@ export interface Processing {
 export type MessagePlan =
   | { kind: 'refuse'; status: 403; body: string; log: string }
   /** Replay or late message: answered without touching any state. */
-  | { kind: 'answer'; response: string; log: string }
+  | {
+      kind: 'answer';
+      response: string;
+      log: string;
+      /** A session-start answer replayed: its commands, taken before it goes (decisions.md §40). */
+      retake?: { sessionRef: string; cmdIds: string[] };
+    }
   | Processing;
 
 export function planMessage(input: MessageInput, config: PlannerConfig): MessagePlan {
@@ -141,7 +147,15 @@ export function planMessage(input: MessageInput, config: PlannerConfig): Message
   const place = placeMessage(prev, msg.header, input.requestHash, digest.sessionStart);
   const ref = `${msg.header.sessionId}/${msg.header.msgId} from ${device.deviceId}`;
   if (place === 'replay') {
-    return { kind: 'answer', response: prev!.lastResponse, log: `Replayed message ${ref}` };
+    const replayed = {
+      kind: 'answer',
+      response: prev!.lastResponse,
+      log: `Replayed message ${ref}`,
+    } as const;
+    const cmdIds = Object.keys(prev!.awaiting ?? {});
+    // Only a session's first answer may have been saved before its commands were taken.
+    if (prev!.serverMsgId !== 1 || !cmdIds.length) return replayed;
+    return { ...replayed, retake: { sessionRef: prev!.sessionRef, cmdIds } };
   }
   if (place === 'late') {
     // §6 "Order and gaps": acknowledge the header, apply nothing.
@@ -475,18 +489,22 @@ export type LockFree =
   /** Nothing to write: the answer is the same however often the device sends this message. */
   | { kind: 'idle'; response: string }
   /** Nothing to deliver, something to save: saved on condition that nothing came between. */
-  | { kind: 'optimistic' };
+  | { kind: 'optimistic' }
+  /**
+   * Something may be queued: the answer is saved conditionally before its commands are taken,
+   * so a crash in between leaves them Pending, never Awaiting from a session nobody saved.
+   */
+  | { kind: 'deliver' };
 
 /**
  * Whether a new session's first message, planned from a device read without its lock, may be
- * answered without taking the lock. Only a message with no effect whose queue needs no read
- * qualifies (known empty at `queueMark`, or nothing is delivered): commands are taken only under
- * the lock, whose stale token makes the next session requeue what a crash between the take and
- * the save left Awaiting. It is idle when, besides, the server sends no command of its own and
- * nothing of the device is due to be written: inventory, push channel, lastSeenAt (precise to
- * `lastSeenIntervalMs`). An idle exchange keeps no replay record: its session-ending answer
- * (Statuses only, §3.4) is what the same message gets again. Otherwise the answer's state is
- * saved conditionally (optimistic). Null: take the lock.
+ * answered without taking the lock. Only a message with no effect qualifies. It is idle when the
+ * queue needs no read (known empty at `queueMark`, or nothing is delivered), the server sends no
+ * command of its own and nothing of the device is due to be written: inventory, push channel,
+ * lastSeenAt (precise to `lastSeenIntervalMs`). An idle exchange keeps no replay record: its
+ * session-ending answer (Statuses only, §3.4) is what the same message gets again. Otherwise the
+ * answer's state is saved conditionally: before the take when the queue is read (deliver), as
+ * the only write otherwise (optimistic). Null: take the lock.
  */
 export function lockFree(
   plan: Processing,
@@ -500,7 +518,9 @@ export function lockFree(
   if (plan.effects.length || plan.then === 'ask-next' || plan.session.serverMsgId !== 1) {
     return null;
   }
-  if (plan.then !== 'statuses' && !queueKnownEmpty(plan.session, queueMark)) return null;
+  if (plan.then !== 'statuses' && !queueKnownEmpty(plan.session, queueMark)) {
+    return { kind: 'deliver' };
+  }
   const answer = composeAnswer(plan, device, [], false, now, config);
   if (plan.extra.length || answer.inventory || answer.lastSeenAt || answer.push) {
     return { kind: 'optimistic' };

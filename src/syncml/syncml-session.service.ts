@@ -1,16 +1,28 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { CommandDeliveryService, DeviceRef, Taken } from '../commands/command-delivery.service';
+import {
+  asSent,
+  CommandDeliveryService,
+  DeviceRef,
+  Taken,
+} from '../commands/command-delivery.service';
+import type { WinCommand } from '../commands/commands.types';
 import { MANAGEMENT_PATH, SYNCML_CONTENT_TYPE } from '../common/device-protocol';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DeviceCheckinService } from '../devices/device-checkin.service';
-import type { CheckinContext, CheckinPatch, CheckinResult } from '../devices/device-checkin.types';
+import type {
+  CheckinContext,
+  CheckinPatch,
+  CheckinResult,
+  CheckinSnapshot,
+} from '../devices/device-checkin.types';
 import { DeviceStatus, type WinDevice } from '../devices/devices.types';
 import type { ClientIdentity } from '../tls/client-identity';
 import { parseSyncml, SyncmlDecodeError, type SyncmlMessage } from './codec';
 import { beginLarge, chooseDelivery, continueLarge, type LargeDelivery } from './delivery-units';
 import {
   afterTake,
+  type Answer,
   composeAnswer,
   deliveryBudget,
   type DeviceFacts,
@@ -101,7 +113,7 @@ export class SyncmlSessionService {
         },
         this.planner,
       );
-      if (plan.kind !== 'process') return this.settled(plan);
+      if (plan.kind !== 'process') return await this.settled(plan, ctx.device, now);
       const save = (patch: CheckinPatch) => this.checkins.release(ctx, patch);
       const result = await this.process(plan, ctx, device, now, save);
       saved = true;
@@ -113,8 +125,9 @@ export class SyncmlSessionService {
 
   /**
    * The idle fast path (decisions.md): one read of the device, no lock. Idle, the answer is sent
-   * with nothing written; with no effect but delivery, the answer is saved conditionally. Null:
-   * the message takes the lock (checkIn), which also refuses what must be refused.
+   * with nothing written; with no effect but delivery, the answer is saved conditionally (before
+   * its commands are taken, when there are any). Null: the message takes the lock (checkIn),
+   * which also refuses what must be refused.
    */
   private async withoutLock(
     msg: SyncmlMessage,
@@ -128,21 +141,109 @@ export class SyncmlSessionService {
     const session = sessionOf(snapshot.session);
     const input = { msg, requestHash, device, session, staleLock: false, now };
     const plan = planMessage(input, this.planner);
-    // Refusals, replays and late messages write nothing either.
-    if (plan.kind !== 'process') return this.settled(plan);
+    // Refusals, replays and late messages write nothing either (but a replay's take).
+    if (plan.kind !== 'process') return this.settled(plan, snapshot.device, now);
     const route = lockFree(plan, snapshot.queueMark, device, now, this.planner);
     if (!route) return null;
     if (route.kind === 'idle') return this.xml(route.response);
+    if (route.kind === 'deliver') {
+      return this.deliverWithoutLock(plan, snapshot, device, now, () =>
+        planMessage(input, this.planner),
+      );
+    }
     const ctx = { device: snapshot.device, queueMark: snapshot.queueMark };
     return this.process(plan, ctx, device, now, (patch) => this.checkins.commit(snapshot, patch));
   }
 
-  private settled(plan: Exclude<MessagePlan, Processing>): SyncmlHttpResult {
+  /**
+   * A session start with something queued, without the lock (decisions.md §40): the commands
+   * are chosen, the answer listing them as awaiting is saved on the snapshot's condition, and
+   * only then are they taken. A crash between the two leaves them Pending (the next session's
+   * requeue looks for Awaiting ones only), so nothing is lost and nothing is stuck Awaiting. A
+   * take that moves fewer than chosen (a cancel came in between) rebuilds the answer from the
+   * same snapshot with what moved and saves it again, so the replay record is what is sent.
+   * `replan`: the same message planned again from the snapshot (pure).
+   */
+  private async deliverWithoutLock(
+    plan: Processing,
+    snapshot: CheckinSnapshot,
+    device: DeviceFacts,
+    now: Date,
+    replan: () => MessagePlan,
+  ): Promise<SyncmlHttpResult> {
+    const ref: DeviceRef = {
+      id: snapshot.device.id,
+      organizationId: snapshot.device.organizationId,
+    };
+    const ctx = { queueMark: snapshot.queueMark };
+    let chosen: WinCommand[] = [];
+    const dry = (commands: WinCommand[]): Promise<Taken> => {
+      chosen = commands;
+      return Promise.resolve({ sent: asSent(commands, now), opToken: '' });
+    };
+    const planned = await this.deliver(plan, ctx, ref, now, dry);
+    const answer = composeAnswer(
+      plan,
+      device,
+      planned.taken.sent,
+      planned.more,
+      now,
+      this.planner,
+      planned.large,
+    );
+    if (!(await this.checkins.commit(snapshot, patchOf(answer)))) return this.withheld(device);
+    if (!chosen.length) return this.xml(answer.response);
+    const taken = await this.delivery.take(ref, chosen, plan.session.sessionRef, now);
+    if (taken.sent.length === chosen.length) return this.xml(answer.response);
+    try {
+      const again = replan();
+      if (again.kind !== 'process') throw new Error('A message planned twice planned differently');
+      // A session start continues no object (startSession): only one begun here, if it moved.
+      const started = planned.large?.started;
+      const large =
+        started && taken.sent.some((c) => c.cmdId === started.cmdId) ? planned.large : undefined;
+      if (large) again.session.chunk = plan.session.chunk;
+      // Not drained, as under the lock: the next check-in reads the queue again.
+      again.session.drainedSeq = -1;
+      again.session.drainedUserScope = plan.session.drainedUserScope;
+      const more = planned.more;
+      const retold = composeAnswer(again, device, taken.sent, more, now, this.planner, large);
+      if (!(await this.checkins.commit(snapshot, patchOf(retold)))) {
+        await this.unsend(ref, taken);
+        return this.withheld(device);
+      }
+      return this.xml(retold.response);
+    } catch (e) {
+      await this.unsend(ref, taken);
+      throw e;
+    }
+  }
+
+  /** The answer's state was not saved (another message came first): the device retries. */
+  private withheld(device: DeviceFacts): SyncmlHttpResult {
+    this.logger.error(`Lost the lock of device ${device.deviceId}: answer withheld`);
+    return plain(503, 'Device session changed meanwhile, retry', { 'Retry-After': '1' });
+  }
+
+  private async settled(
+    plan: Exclude<MessagePlan, Processing>,
+    d: WinDevice,
+    now: Date,
+  ): Promise<SyncmlHttpResult> {
     if (plan.kind === 'refuse') {
       this.logger.warn(plan.log);
       return plain(plan.status, plan.body);
     }
     this.logger.log(plan.log);
+    if (plan.retake) {
+      const { sessionRef, cmdIds } = plan.retake;
+      await this.delivery.retake(
+        { id: d.id, organizationId: d.organizationId },
+        cmdIds,
+        sessionRef,
+        now,
+      );
+    }
     return this.xml(plan.response);
   }
 
@@ -170,21 +271,18 @@ export class SyncmlSessionService {
     let taken: Taken = { sent: [], opToken: '' };
     let more = false;
     let large: LargeDelivery | undefined;
-    if (plan.then === 'deliver') ({ taken, more, large } = await this.deliver(plan, ctx, ref, now));
+    if (plan.then === 'deliver') {
+      const take = (chosen: WinCommand[]) =>
+        this.delivery.take(ref, chosen, plan.session.sessionRef, now);
+      ({ taken, more, large } = await this.deliver(plan, ctx, ref, now, take));
+    }
     try {
       const answer = composeAnswer(plan, device, taken.sent, more, now, this.planner, large);
-      const kept = await save({
-        session: toStored(answer.session),
-        inventory: answer.inventory,
-        lastSeenAt: answer.lastSeenAt,
-        push: answer.push,
-      });
-      if (!kept) {
+      if (!(await save(patchOf(answer)))) {
         // Another message took the lock after it expired (or, without the lock, came in
         // between): this answer's state was not saved, so the device must not see it; it retries.
-        this.logger.error(`Lost the lock of device ${device.deviceId}: answer withheld`);
         await this.unsend(ref, taken);
-        return plain(503, 'Device session changed meanwhile, retry', { 'Retry-After': '1' });
+        return this.withheld(device);
       }
       return this.xml(answer.response);
     } catch (e) {
@@ -236,12 +334,16 @@ export class SyncmlSessionService {
     }
   }
 
-  /** The planner chooses among the queue's head; what it chose is taken conditionally. */
+  /**
+   * The planner chooses among the queue's head; what it chose is taken conditionally by `take`
+   * (without the lock, a take that only notes the choice: deliverWithoutLock takes after saving).
+   */
   private async deliver(
     plan: Processing,
     ctx: Pick<CheckinContext, 'queueMark'>,
     ref: DeviceRef,
     now: Date,
+    take: (chosen: WinCommand[]) => Promise<Taken>,
   ): Promise<{ taken: Taken; more: boolean; large?: LargeDelivery }> {
     let budget = deliveryBudget(plan, ctx.queueMark, this.planner);
     let taken: Taken = { sent: [], opToken: '' };
@@ -262,7 +364,7 @@ export class SyncmlSessionService {
       const candidates = await this.delivery.pending(ref, budget.maxCommands, budget.userScope);
       const choice = chooseDelivery(budget, candidates, plan.session);
       if (choice.take.length) {
-        taken = await this.delivery.take(ref, choice.take, plan.session.sessionRef, now);
+        taken = await take(choice.take);
       }
       const started = choice.started;
       if (started && taken.sent.some((c) => c.id === started.command.id)) {
@@ -292,6 +394,15 @@ export class SyncmlSessionService {
   private xml(text: string): SyncmlHttpResult {
     return { status: 200, body: text, contentType: SYNCML_CONTENT_TYPE };
   }
+}
+
+function patchOf(answer: Answer): CheckinPatch {
+  return {
+    session: toStored(answer.session),
+    inventory: answer.inventory,
+    lastSeenAt: answer.lastSeenAt,
+    push: answer.push,
+  };
 }
 
 function deviceFacts(d: WinDevice): DeviceFacts {

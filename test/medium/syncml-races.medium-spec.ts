@@ -84,8 +84,14 @@ async function device0() {
   return device(m, await tenant(m));
 }
 
-describe('delivery races', () => {
+/** The message takes the lock, as one of a session under way or after a stale lock does. */
+function underLock(): void {
+  jest.spyOn(m.module.get(DeviceCheckinsRepository), 'peek').mockResolvedValue(null);
+}
+
+describe('delivery races (under the lock)', () => {
   it('does not send a command cancelled between the choice and the take', async () => {
+    underLock();
     const d = await device0();
     const batch = await queue(m, d, [get('./DevDetail/A'), get('./DevDetail/B')]);
     const [first, second] = batch.commands.map((c) => c.cmdId);
@@ -113,6 +119,7 @@ describe('delivery races', () => {
   });
 
   it('withholds the answer and returns its commands when the lock was lost meanwhile', async () => {
+    underLock();
     const d = await device0();
     const batch = await queue(m, d, [get('./DevDetail/A'), get('./DevDetail/B')]);
     const take = delivery.take.bind(delivery);
@@ -135,6 +142,7 @@ describe('delivery races', () => {
   });
 
   it('returns the taken commands and rethrows when the answer cannot be saved', async () => {
+    underLock();
     const d = await device0();
     await queue(m, d, [get('./DevDetail/A')]);
     const checkins = m.module.get(DeviceCheckinsRepository);
@@ -148,6 +156,99 @@ describe('delivery races', () => {
     );
     const docs = await commandDocs(m, d);
     expect(docs.map((c) => [c.status, c.attempts])).toEqual([['Pending', 0]]);
+  });
+});
+
+// A session start with commands queued saves its answer before it takes them (decisions.md §40).
+describe('delivery races (a session start, without the lock)', () => {
+  it('delivers at the next session what a crash between the save and the take left', async () => {
+    const d = await device0();
+    const batch = await queue(m, d, [get('./DevDetail/A'), get('./DevDetail/B')]);
+    const ids = batch.commands.map((c) => c.cmdId);
+    jest.spyOn(delivery, 'take').mockRejectedValueOnce(new Error('process gone'));
+    await expect(open(d)).rejects.toThrow('process gone');
+    // Saved with them listed as awaiting; never taken.
+    expect(Object.keys((await deviceDoc(m, d))?.syncml.awaiting ?? {})).toEqual(ids);
+    expect((await commandDocs(m, d)).map((c) => [c.status, c.attempts])).toEqual([
+      ['Pending', 0],
+      ['Pending', 0],
+    ]);
+    const { answer } = await open(d);
+    expect(sentIds(answer)).toEqual(ids);
+    expect((await commandDocs(m, d)).map((c) => [c.status, c.attempts])).toEqual([
+      ['Awaiting', 1],
+      ['Awaiting', 1],
+    ]);
+  });
+
+  it('takes what a crash between the save and the take left when the message comes again', async () => {
+    const d = await device0();
+    const batch = await queue(m, d, [get('./DevDetail/A')]);
+    jest.spyOn(delivery, 'take').mockRejectedValueOnce(new Error('process gone'));
+    const sessionId = String(++sid);
+    await expect(send(d, sessionId, 1, openingCommands(d.deviceId))).rejects.toThrow(
+      'process gone',
+    );
+    // The same message again: the saved answer is replayed, its command taken first.
+    const again = await send(d, sessionId, 1, openingCommands(d.deviceId));
+    expect(again.body).toBe((await deviceDoc(m, d))?.syncml.lastResponse);
+    expect(sentIds(parsed(again))).toEqual([batch.commands[0].cmdId]);
+    const [doc] = await commandDocs(m, d);
+    expect([doc.status, doc.attempts, doc.sessionRef]).toEqual([
+      'Awaiting',
+      1,
+      (await deviceDoc(m, d))?.syncml.sessionRef,
+    ]);
+  });
+
+  it('sends and keeps the same answer when a cancel comes between the choice and the take', async () => {
+    const d = await device0();
+    const batch = await queue(m, d, [get('./DevDetail/A'), get('./DevDetail/B')]);
+    const [first, second] = batch.commands.map((c) => c.cmdId);
+    const take = delivery.take.bind(delivery);
+    jest.spyOn(delivery, 'take').mockImplementationOnce(async (...args) => {
+      await m.commands.cancel(
+        { subject: 'a', organizations: ['*'], permissions: ['*'] },
+        d.orgId,
+        d.winDeviceId,
+        batch.id,
+        [first],
+      );
+      return take(...args);
+    });
+    const r = await send(d, String(++sid), 1, openingCommands(d.deviceId));
+    expect(sentIds(parsed(r))).toEqual([second]);
+    const saved = (await deviceDoc(m, d))?.syncml;
+    // The replay record is the answer sent, and only what it carries is awaited.
+    expect(saved?.lastResponse).toBe(r.body);
+    expect(Object.keys(saved?.awaiting ?? {})).toEqual([second]);
+    expect(saved).toMatchObject({ drainedSeq: -1 });
+    expect((await commandDocs(m, d)).map((c) => [c.cmdId, c.status, c.attempts])).toEqual([
+      [first, 'Cancel', 0],
+      [second, 'Awaiting', 1],
+    ]);
+  });
+
+  it('takes nothing and answers 503 when another message was saved after the read', async () => {
+    const d = await device0();
+    const batch = await queue(m, d, [get('./DevDetail/A')]);
+    const repo = m.module.get(DeviceCheckinsRepository);
+    const peek = repo.peek.bind(repo);
+    let inner = '';
+    jest.spyOn(repo, 'peek').mockImplementationOnce(async (thumbprint) => {
+      const snapshot = await peek(thumbprint);
+      inner = (await open(d)).sessionId;
+      return snapshot;
+    });
+    const take = jest.spyOn(delivery, 'take');
+    const r = await send(d, String(++sid), 1, openingCommands(d.deviceId));
+    expect(r).toMatchObject({ status: 503, headers: { 'Retry-After': '1' } });
+    // Only the inner message took the command; the outer one saved nothing.
+    expect(take).toHaveBeenCalledTimes(1);
+    expect((await deviceDoc(m, d))?.syncml).toMatchObject({ sessionId: inner });
+    expect((await commandDocs(m, d)).map((c) => [c.cmdId, c.status, c.attempts])).toEqual([
+      [batch.commands[0].cmdId, 'Awaiting', 1],
+    ]);
   });
 });
 

@@ -21,7 +21,12 @@ const POLL_FANOUT = 'poll-schedule fan-out: one pass per administrator change, b
 // would cost every status change a write for reads bounded already.
 const ONE_BATCH = 'bounded by one batch (COMMANDS_MAX_PER_BATCH commands) via {batchId, position}';
 
+// A replayed session-start answer takes its commands still Pending (decisions.md §40), only on
+// replays: the {winDeviceId, status} prefix reads the device's Pending queue, not its history.
+const REPLAY_RETAKE = "replay of a session's first answer: bounded by the device's Pending queue";
+
 export const QUERY_SHAPE_ALLOWED: Record<string, string> = {
+  'win_commands update {cmdId:in,status:eq,winDeviceId:eq}': REPLAY_RETAKE,
   'win_commands update {batchId:eq,organizationId:eq,status:eq}': ONE_BATCH,
   'win_commands update {batchId:eq,organizationId:eq,position:in,status:eq}': ONE_BATCH,
   'win_commands aggregate {batchId:eq,organizationId:eq,status:in}': ONE_BATCH,
