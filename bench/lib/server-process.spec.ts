@@ -10,6 +10,18 @@ describe('isBackgroundCommand', () => {
       true,
     ],
     [
+      'the profile reconciler polling assignments',
+      { find: 'win_profile_assignments', filter: { state: 'pending' } },
+      'find',
+      true,
+    ],
+    [
+      'the profile planner polling plans',
+      { findAndModify: 'win_profile_plans', query: {} },
+      'findAndModify',
+      true,
+    ],
+    [
       'the relay finding due records',
       { find: 'win_commands', filter: { outboxAt: { $lte: 1 } } },
       'find',

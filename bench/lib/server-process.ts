@@ -73,7 +73,9 @@ function describeCommand(e: CommandStartedEvent): string {
   return `${e.commandName}${coll}${batch}`;
 }
 
-const BACKGROUND_COLLECTIONS = /^(webhook_|instance_leases$)/;
+// Webhook delivery, the instance lease, and the profile planner's and reconciler's polls (the
+// bench's commands carry no profile origin, so a message itself never reads these).
+const BACKGROUND_COLLECTIONS = /^(webhook_|instance_leases$|win_profile_(plans|assignments)$)/;
 
 /** See SeenCommand.background. Only filters count: session updates $set outboxAt too. */
 export function isBackgroundCommand(command: Record<string, unknown>, name: string): boolean {
