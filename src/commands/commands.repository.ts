@@ -98,7 +98,7 @@ export type CreatedBatch =
 /** The batch's own `command.batch.created` record, written by the insert that creates it. */
 function batchCreatedOutbox() {
   const entry = outboxEntry(OutboxEvent.CommandBatchCreated, new Date());
-  return { outbox: [entry], outboxAt: entry.at };
+  return { outbox: [entry], outboxAt: entry.at, outboxDue: true };
 }
 
 @Injectable()

@@ -23,4 +23,4 @@ export const WinCommandBatchSchema = SchemaFactory.createForClass(WinCommandBatc
 WinCommandBatchSchema.index({ winDeviceId: 1, createdAt: -1 });
 // Webhook events recorded with the change that causes them (common/mongo/outbox.ts).
 WinCommandBatchSchema.add(OUTBOX_FIELDS);
-WinCommandBatchSchema.index({ outboxAt: 1 });
+WinCommandBatchSchema.index({ outboxDue: 1, outboxAt: 1 });

@@ -41,4 +41,4 @@ WinCommandSchema.index({ receivedAt: 1 });
 WinCommandSchema.index({ canceledAt: 1 });
 // Webhook events recorded with the change that causes them (common/mongo/outbox.ts).
 WinCommandSchema.add(OUTBOX_FIELDS);
-WinCommandSchema.index({ outboxAt: 1 });
+WinCommandSchema.index({ outboxDue: 1, outboxAt: 1 });

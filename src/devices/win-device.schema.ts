@@ -125,4 +125,4 @@ WinDeviceSchema.index({ winEnterpriseId: 1, labels: 1, _id: 1 });
 WinDeviceSchema.index({ winEnterpriseId: 1, _id: 1 });
 // Webhook events recorded with the change that causes them (common/mongo/outbox.ts).
 WinDeviceSchema.add(OUTBOX_FIELDS);
-WinDeviceSchema.index({ outboxAt: 1 });
+WinDeviceSchema.index({ outboxDue: 1, outboxAt: 1 });

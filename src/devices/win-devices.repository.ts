@@ -301,6 +301,7 @@ export class WinDevicesRepository {
       const created = await this.model.create({
         outbox: [enrolled],
         outboxAt: enrolled.at,
+        outboxDue: true,
         _id: input.id,
         organizationId: orgId,
         winEnterpriseId,

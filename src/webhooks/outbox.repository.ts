@@ -51,9 +51,29 @@ export class OutboxRepository {
     @InjectModel(DeviceEventDoc.name) private readonly alerts: Model<DeviceEventDoc>,
   ) {}
 
+  private legacyAdopted = false;
+
+  /**
+   * Records written before `outboxDue` existed carry `outboxAt` alone: once per process they get
+   * the flag, so the relay's equality filter finds them (decisions.md §43).
+   */
+  private async adoptLegacy(): Promise<void> {
+    if (this.legacyAdopted) return;
+    const legacy = { outboxAt: { $exists: true }, outboxDue: { $exists: false } };
+    const set = { $set: { outboxDue: true } };
+    const opts = { timestamps: false };
+    await Promise.all([
+      this.commands.updateMany(legacy, set, opts).exec(),
+      this.batches.updateMany(legacy, set, opts).exec(),
+      this.devices.updateMany(legacy, set, opts).exec(),
+    ]);
+    this.legacyAdopted = true;
+  }
+
   /** Up to `limit` documents of each source with records, oldest first. */
   async pending(limit: number, now: Date): Promise<OutboxRecord[]> {
-    const due = { outboxAt: { $lte: now } };
+    await this.adoptLegacy();
+    const due = { outboxDue: true, outboxAt: { $lte: now } };
     const [commands, batches, devices] = await Promise.all([
       this.commands
         .find(due)
@@ -139,12 +159,17 @@ export class OutboxRepository {
           filter: r.entries.length
             ? {
                 _id: { $in: ids },
+                outboxDue: true,
                 outbox: { $size: r.entries.length },
                 // One equality per record: FerretDB 1.24 does not apply $all to an array path.
                 $and: r.entries.map((e) => ({ 'outbox.k': e.k })),
               }
-            : { _id: { $in: ids }, outbox: r.outboxMissing ? { $exists: false } : { $size: 0 } },
-          update: { $set: { outbox: [] }, $unset: { outboxAt: '' } },
+            : {
+                _id: { $in: ids },
+                outboxDue: true,
+                outbox: r.outboxMissing ? { $exists: false } : { $size: 0 },
+              },
+          update: { $set: { outbox: [] }, $unset: { outboxAt: '', outboxDue: '' } },
           // The relay's bookkeeping is not a change of the command or device.
           timestamps: false,
         },

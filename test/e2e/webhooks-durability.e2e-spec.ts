@@ -92,7 +92,7 @@ describe('webhooks: durability across restarts and instances', () => {
     const at = new Date();
     await batches.updateOne({ _id: new Types.ObjectId(batch.id) }, {
       $push: { outbox: { k, type: 'command.batch.created', at } },
-      $set: { outboxAt: at },
+      $set: { outboxAt: at, outboxDue: true },
     } as never);
     await until(async () => (await batches.countDocuments({ outboxAt: { $exists: true } })) === 0);
     // The relay stores deliveries before it clears records: nothing new was queued for it.

@@ -25,7 +25,14 @@ const ONE_BATCH = 'bounded by one batch (COMMANDS_MAX_PER_BATCH commands) via {b
 // replays: the {winDeviceId, status} prefix reads the device's Pending queue, not its history.
 const REPLAY_RETAKE = "replay of a session's first answer: bounded by the device's Pending queue";
 
+// Outbox records written before `outboxDue` existed get it once per process (the relay's
+// adoptLegacy, decisions.md §43): one pass at start, not a per-poll read.
+const OUTBOX_LEGACY = 'once per process: outbox records from before outboxDue get the flag';
+
 export const QUERY_SHAPE_ALLOWED: Record<string, string> = {
+  'win_commands update {outboxAt:other,outboxDue:other}': OUTBOX_LEGACY,
+  'win_command_batches update {outboxAt:other,outboxDue:other}': OUTBOX_LEGACY,
+  'win_devices update {outboxAt:other,outboxDue:other}': OUTBOX_LEGACY,
   'win_commands update {cmdId:in,status:eq,winDeviceId:eq}': REPLAY_RETAKE,
   'win_commands update {batchId:eq,organizationId:eq,status:eq}': ONE_BATCH,
   'win_commands update {batchId:eq,organizationId:eq,position:in,status:eq}': ONE_BATCH,

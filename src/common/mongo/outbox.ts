@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
  * outside its module also `$push`es one small record onto the document it changes, in the same
  * conditional update, so the change and its event are stored or lost together. The webhooks
  * relay turns each record into deliveries with ids derived from (document, `k`) and then
- * `$pull`s it; `outboxAt` (indexed, unset when the outbox is empty) is how it finds them.
+ * `$pull`s it; `outboxDue` + `outboxAt` (indexed, unset when the outbox is empty) is how it finds
+ * them.
  */
 /** The outbox-recorded event types (webhook subscribers filter on them). */
 export const OutboxEvent = {
@@ -48,7 +49,7 @@ type Update = Record<string, unknown> & { $set?: Record<string, unknown> };
 export function withOutbox<U extends Update>(update: U, entry: OutboxEntry): U {
   return {
     ...update,
-    $set: { ...update.$set, outboxAt: entry.at },
+    $set: { ...update.$set, outboxAt: entry.at, outboxDue: true },
     $push: { outbox: entry },
   };
 }
@@ -57,4 +58,7 @@ export function withOutbox<U extends Update>(update: U, entry: OutboxEntry): U {
 export const OUTBOX_FIELDS: SchemaDefinition = {
   outbox: { type: [Object], default: undefined },
   outboxAt: { type: Date, default: undefined },
+  // The relay's equality key: FerretDB pushes equality filters down to PostgreSQL, not the range
+  // on outboxAt, which it would answer by reading the whole collection (decisions.md §43).
+  outboxDue: { type: Boolean, default: undefined },
 };
