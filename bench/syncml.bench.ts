@@ -504,7 +504,7 @@ async function makeTemplate(h: Harness, fleet: Fleet, device: BenchDevice): Prom
     throw new Error(`seeding: the template batch ${batchId} is not in the store`);
   }
   // Copies must not carry webhook outbox entries: the outbox relay would work through every one.
-  const strip = ({ outbox: _o, outboxAt: _a, ...doc }: Document): Document => doc;
+  const strip = ({ outbox: _o, outboxAt: _a, outboxDue: _d, ...doc }: Document): Document => doc;
   return { batch: strip(batch), commands: commands.map(strip) };
 }
 

@@ -106,6 +106,7 @@ export async function registerDevices(
     _id: _tid,
     outbox: _outbox,
     outboxAt: _outboxAt,
+    outboxDue: _outboxDue,
     ...base
   } = template as Document & { _id: ObjectId };
   for (let i = api; i < identities.length; i += 1000) {
