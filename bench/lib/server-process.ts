@@ -75,7 +75,8 @@ function describeCommand(e: CommandStartedEvent): string {
 
 // Webhook delivery, the instance lease, and the profile planner's and reconciler's polls (the
 // bench's commands carry no profile origin, so a message itself never reads these).
-const BACKGROUND_COLLECTIONS = /^(webhook_|instance_leases$|win_profile_(plans|assignments)$)/;
+const BACKGROUND_COLLECTIONS =
+  /^(webhook_|instance_leases$|win_profiles$|win_profile_(plans|assignments)$)/;
 
 /** See SeenCommand.background. Only filters count: session updates $set outboxAt too. */
 export function isBackgroundCommand(command: Record<string, unknown>, name: string): boolean {
