@@ -39,6 +39,33 @@ describe('webhooks: durability across restarts and instances', () => {
     await receiver.close();
   });
 
+  it('relays an outbox record written before outboxDue existed (decisions.md §43)', async () => {
+    const a = await startTestApp(
+      __filename,
+      webhookEnv(receiver, { WEBHOOK_WORKER: 'false', ...masterKey }),
+    );
+    const s = await seedDevice(a);
+    await subscribe(a, s, '/legacy', receiver);
+    const batch = await queue(a, s, [getCmd('./DevDetail/SwV')]);
+    const batches = a.db.collection('win_command_batches');
+    const _id = new Types.ObjectId(batch.id);
+    // The layout of an earlier version: outbox and outboxAt, no outboxDue.
+    await batches.updateOne({ _id }, { $unset: { outboxDue: '' } });
+    expect(await batches.findOne({ _id })).toMatchObject({ outboxAt: expect.any(Date) });
+    await a.close({ keepDatabase: true });
+
+    const b = await startTestApp(__filename, webhookEnv(receiver, masterKey), { uri: a.uri });
+    apps.push(b);
+    const all = await receiver.waitFor((x) => ids(x, '/legacy').length >= 1);
+    const event = JSON.parse(all.find((r) => r.path === '/legacy')!.body);
+    expect(event).toMatchObject({ type: 'command.batch.created', data: { batchId: batch.id } });
+    const store = b.db.collection('win_command_batches');
+    await until(
+      async () => (await store.countDocuments({ _id, outboxAt: { $exists: true } })) === 0,
+    );
+    expect(await store.findOne({ _id })).not.toHaveProperty('outboxDue');
+  });
+
   it('loses no event across a restart: an outbox record and a leased delivery go on in the next app', async () => {
     // The first app never runs the worker: what it records stays in the store.
     const a = await startTestApp(
