@@ -18,7 +18,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Types } from 'mongoose';
 import { ProfilePlanner } from '../src/profiles/profile-planner';
-import { startBenchServer, type BenchServer } from './lib/bench-server';
+import { benchApi as api, startBenchServer, type BenchServer } from './lib/bench-server';
 import { integerOption } from './lib/options';
 import { profileCheckinBench } from './lib/profile-checkin';
 
@@ -44,18 +44,6 @@ export interface BenchPart {
 
 const MB = 1024 * 1024;
 const mb = (n: number) => `${(n / MB).toFixed(1)} MB`;
-
-async function api(server: BenchServer, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.baseUrl}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as { data?: Record<string, unknown> };
-  if (res.status !== 200)
-    throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json.data as Record<string, unknown>;
-}
 
 /** A fresh organization and enterprise with `n` devices written through the driver. */
 export async function seedFleet(

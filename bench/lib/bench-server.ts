@@ -150,3 +150,16 @@ async function post(server: BenchServer, path: string, body: unknown): Promise<v
     throw new Error(`seeding: POST ${path} answered ${res.status} ${await res.text()}`);
   }
 }
+
+/** One REST call as the bench's administrator; the answer's `data`, or a thrown error. */
+export async function benchApi(server: BenchServer, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${server.baseUrl}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as { data?: Record<string, unknown> };
+  if (res.status !== 200)
+    throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json.data as Record<string, unknown>;
+}

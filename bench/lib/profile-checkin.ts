@@ -13,7 +13,7 @@ import { createEnterpriseCa, issueDeviceCertificate } from '../../src/pki';
 import { ProfilePlanner } from '../../src/profiles/profile-planner';
 import { ReconcileService } from '../../src/profiles/reconcile.service';
 import { SimulatedDevice } from '../../tools/simulator';
-import type { BenchServer } from './bench-server';
+import { benchApi as api, type BenchServer } from './bench-server';
 
 export const PROFILE_SETTINGS = 20;
 const DAY = 86_400_000;
@@ -22,18 +22,6 @@ interface Row {
   kind: string;
   trips: number[];
   ms: number[];
-}
-
-async function api(server: BenchServer, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.baseUrl}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as { data?: Record<string, unknown> };
-  if (res.status !== 200)
-    throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json.data as Record<string, unknown>;
 }
 
 /** `n` devices registered with a certificate each (one throw-away CA, one shared RSA key). */
