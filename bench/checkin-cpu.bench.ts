@@ -17,13 +17,11 @@
  */
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { parseArgs } from 'node:util';
 import type { CommandStartedEvent } from 'mongodb';
-import { createEnterpriseCa, issueDeviceCertificate } from '../src/pki';
-import { startBenchServer, type BenchServer } from './lib/bench-server';
+import { seedCertifiedDevices, startBenchServer, type BenchServer } from './lib/bench-server';
 import { BenchDevice, type BenchIdentity } from './lib/syncml-devices';
 
 interface DriveRequest {
@@ -48,38 +46,8 @@ function mainThreadCpuMs(): number {
 }
 
 async function seed(server: BenchServer, n: number): Promise<BenchIdentity[]> {
-  const slug = `cpu-${randomBytes(4).toString('hex')}`;
-  const enterprise = `/v1/organizations/${slug}/mdm/windows/enterprise`;
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${server.baseUrl}${path}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (res.status !== 200) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
-  };
-  await post('/v1/organizations', { name: `CPU ${slug}`, slug });
-  await post(enterprise, {});
-  const ca = await createEnterpriseCa({ commonName: 'bench CA', now: new Date(), keyBits: 2048 });
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const key = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-  const identities: BenchIdentity[] = [];
-  for (let i = 0; i < n; i++) {
-    const deviceId = randomBytes(16).toString('hex').toUpperCase();
-    const cert = await issueDeviceCertificate({
-      ca: { certificatePem: ca.certificatePem, privateKeyPkcs8Pem: ca.privateKeyPkcs8Pem },
-      csrPublicKey: publicKey,
-      deviceId,
-      now: new Date(),
-    });
-    identities.push({ deviceId, cert: cert.certificatePem, key });
-    await post(`${enterprise}/devices`, {
-      deviceId,
-      name: `CPU PC ${i + 1}`,
-      certificate: cert.certificatePem,
-    });
-  }
-  return identities;
+  const { devices } = await seedCertifiedDevices(server, n, 'CPU');
+  return devices.map(({ deviceId, cert, key }) => ({ deviceId, cert, key }));
 }
 
 // ---- the child: devices, one keep-alive connection each, one message at a time ----

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { INestApplication } from '@nestjs/common';
 import { getConnectionToken, MongooseModuleOptions } from '@nestjs/mongoose';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { Connection } from 'mongoose';
 import { mintToken } from '../../src/auth/token';
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
+import { createEnterpriseCa, issueDeviceCertificate } from '../../src/pki';
 import { resolveMongoUri, withDatabase, type ResolvedMongo } from '../../src/store';
 import { DeviceListener, startDeviceListener } from '../../src/tls/device-listener';
 
@@ -134,21 +135,55 @@ export async function seedBenchDevice(
   const slug = `bench-${randomBytes(4).toString('hex')}`;
   const deviceId = randomBytes(16).toString('hex').toUpperCase();
   const enterprise = `/v1/organizations/${slug}/mdm/windows/enterprise`;
-  await post(server, '/v1/organizations', { name: `Bench ${slug}`, slug });
-  await post(server, enterprise, {});
-  await post(server, `${enterprise}/devices`, { deviceId, name: 'Bench PC' });
+  await benchApi(server, 'POST', '/v1/organizations', { name: `Bench ${slug}`, slug });
+  await benchApi(server, 'POST', enterprise, {});
+  await benchApi(server, 'POST', `${enterprise}/devices`, { deviceId, name: 'Bench PC' });
   return { slug, deviceId };
 }
 
-async function post(server: BenchServer, path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${server.baseUrl}${path}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 200) {
-    throw new Error(`seeding: POST ${path} answered ${res.status} ${await res.text()}`);
+export interface CertifiedBenchDevice {
+  /** The Windows device id (certificate CN). */
+  deviceId: string;
+  /** The device's Mongo id. */
+  id: string;
+  cert: string;
+  key: string;
+}
+
+/**
+ * A fresh organization and enterprise with `n` devices registered with a client certificate each
+ * (one throw-away CA, one shared RSA key: the benches measure sessions, not key generation).
+ * `label` names them: organization `<label> <slug>`, devices `<label> PC <i>`.
+ */
+export async function seedCertifiedDevices(
+  server: BenchServer,
+  n: number,
+  label = 'Bench',
+): Promise<{ slug: string; devices: CertifiedBenchDevice[] }> {
+  const slug = `${label.toLowerCase()}-${randomBytes(4).toString('hex')}`;
+  const enterprise = `/v1/organizations/${slug}/mdm/windows/enterprise`;
+  await benchApi(server, 'POST', '/v1/organizations', { name: `${label} ${slug}`, slug });
+  await benchApi(server, 'POST', enterprise, {});
+  const ca = await createEnterpriseCa({ commonName: 'bench CA', now: new Date(), keyBits: 2048 });
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const key = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const devices: CertifiedBenchDevice[] = [];
+  for (let i = 0; i < n; i++) {
+    const deviceId = randomBytes(16).toString('hex').toUpperCase();
+    const cert = await issueDeviceCertificate({
+      ca: { certificatePem: ca.certificatePem, privateKeyPkcs8Pem: ca.privateKeyPkcs8Pem },
+      csrPublicKey: publicKey,
+      deviceId,
+      now: new Date(),
+    });
+    const d = await benchApi(server, 'POST', `${enterprise}/devices`, {
+      deviceId,
+      name: `${label} PC ${i + 1}`,
+      certificate: cert.certificatePem,
+    });
+    devices.push({ deviceId, id: String(d.id), cert: cert.certificatePem, key });
   }
+  return { slug, devices };
 }
 
 /** One REST call as the bench's administrator; the answer's `data`, or a thrown error. */

@@ -7,13 +7,11 @@
  * kind of check-in: HTTP round trips and time (median and max over the devices), and whether
  * every assignment ended verified.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
-import { createEnterpriseCa, issueDeviceCertificate } from '../../src/pki';
 import { ProfilePlanner } from '../../src/profiles/profile-planner';
 import { ReconcileService } from '../../src/profiles/reconcile.service';
 import { SimulatedDevice } from '../../tools/simulator';
-import { benchApi as api, type BenchServer } from './bench-server';
+import { benchApi as api, seedCertifiedDevices, type BenchServer } from './bench-server';
 
 export const PROFILE_SETTINGS = 20;
 const DAY = 86_400_000;
@@ -22,34 +20,6 @@ interface Row {
   kind: string;
   trips: number[];
   ms: number[];
-}
-
-/** `n` devices registered with a certificate each (one throw-away CA, one shared RSA key). */
-async function seedDevices(server: BenchServer, n: number) {
-  const slug = `bench-${randomBytes(4).toString('hex')}`;
-  const enterprise = `/v1/organizations/${slug}/mdm/windows/enterprise`;
-  await api(server, 'POST', '/v1/organizations', { name: `Bench ${slug}`, slug });
-  await api(server, 'POST', enterprise, {});
-  const ca = await createEnterpriseCa({ commonName: 'bench CA', now: new Date(), keyBits: 2048 });
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const key = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-  const devices: { deviceId: string; id: string; cert: string; key: string }[] = [];
-  for (let i = 0; i < n; i++) {
-    const deviceId = randomBytes(16).toString('hex').toUpperCase();
-    const cert = await issueDeviceCertificate({
-      ca: { certificatePem: ca.certificatePem, privateKeyPkcs8Pem: ca.privateKeyPkcs8Pem },
-      csrPublicKey: publicKey,
-      deviceId,
-      now: new Date(),
-    });
-    const d = await api(server, 'POST', `${enterprise}/devices`, {
-      deviceId,
-      name: `Bench PC ${i + 1}`,
-      certificate: cert.certificatePem,
-    });
-    devices.push({ deviceId, id: String(d.id), cert: cert.certificatePem, key });
-  }
-  return { slug, devices };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -63,7 +33,7 @@ export async function profileCheckinBench(
   if (!server.devices) throw new Error('the check-in part needs the device listener');
   const serverUrl = `https://127.0.0.1:${server.devices.port}`;
   log(`\ncheck-in: seeding ${devices} devices with certificates…`);
-  const fleet = await seedDevices(server, devices);
+  const fleet = await seedCertifiedDevices(server, devices);
   const sims = fleet.devices.map(
     (d) =>
       new SimulatedDevice({

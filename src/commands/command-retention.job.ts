@@ -6,6 +6,7 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { PollingLoop } from '../common/polling-loop';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { CommandHistoryRepository } from './command-history.repository';
 
@@ -36,9 +37,15 @@ export interface RetentionRun {
 export class CommandRetentionJob implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('CommandRetention');
   private readonly holder = randomUUID();
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
-  private stopped = false;
+  private readonly loop = new PollingLoop({
+    name: 'retention run',
+    log: this.log,
+    // Hourly whatever a run found: its batches are bounded and the next run picks up the rest.
+    pass: async () => {
+      await this.runOnce();
+      return false;
+    },
+  });
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -46,26 +53,11 @@ export class CommandRetentionJob implements OnApplicationBootstrap, OnModuleDest
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.commands.historyRetentionDays > 0) this.schedule(FIRST_RUN_MS);
+    if (this.config.commands.historyRetentionDays > 0) this.loop.start(INTERVAL_MS, FIRST_RUN_MS);
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.runOnce()
-        .catch((e: Error) => this.log.error(`retention run failed: ${e.message}`))
-        .finally(() => {
-          this.running = null;
-          if (!this.stopped) this.schedule(INTERVAL_MS);
-        });
-    }, ms);
-    this.timer.unref();
+    await this.loop.stop();
   }
 
   /** One run: up to BATCHES_PER_RUN bounded deletes of what the retention has passed. */
@@ -77,7 +69,7 @@ export class CommandRetentionJob implements OnApplicationBootstrap, OnModuleDest
     const cutoff = new Date(now.getTime() - days * DAY_MS);
     const run = { ran: true, commands: 0, batches: 0 };
     try {
-      for (let i = 0; i < BATCHES_PER_RUN && !this.stopped; i++) {
+      for (let i = 0; i < BATCHES_PER_RUN && !this.loop.stopped; i++) {
         const { ids, batchIds } = await this.history.finishedBefore(cutoff, RETENTION_BATCH);
         run.commands += await this.history.deleteFinished(ids);
         run.batches += await this.history.deleteEmptyBatches(batchIds);

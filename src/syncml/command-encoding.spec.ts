@@ -1,25 +1,9 @@
 import type { WinCommand } from '../commands/commands.types';
 import { buildSyncml, parseSyncml } from './codec';
 import { toSyncmlCommand } from './command-encoding';
+import { queuedCommand } from './fixtures/planner-fixtures';
 
-const cmd = (config: WinCommand['config']): WinCommand => ({
-  id: 'x',
-  cmdId: 'abc-1',
-  batchId: 'b',
-  organizationId: 'o',
-  winDeviceId: 'd',
-  position: 1,
-  config,
-  status: 'Pending',
-  statusCode: null,
-  data: [],
-  attempts: 0,
-  sentAt: null,
-  receivedAt: null,
-  canceledAt: null,
-  createdAt: new Date(),
-  updatedAt: new Date(),
-});
+const cmd = (config: WinCommand['config']): WinCommand => queuedCommand(config, { cmdId: 'abc-1' });
 
 const roundTrip = (c: WinCommand) =>
   parseSyncml(

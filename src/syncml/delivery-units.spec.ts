@@ -1,13 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { WinCommand } from '../commands/commands.types';
-import {
-  measureCommand,
-  parseSyncml,
-  type SyncmlCommand,
-  type SyncmlItem,
-  type SyncmlMessage,
-} from './codec';
+import { measureCommand, parseSyncml, type SyncmlCommand, type SyncmlItem } from './codec';
 import { toSyncmlCommand } from './command-encoding';
 import {
   atomicCmdId,
@@ -17,6 +9,16 @@ import {
   MIN_CHUNK_ROOM,
   type LargeDelivery,
 } from './delivery-units';
+import {
+  device,
+  firstMessage,
+  fixture,
+  messageInput,
+  NOW,
+  PLANNER_CONFIG,
+  queuedCommand,
+  sizeOf,
+} from './fixtures/planner-fixtures';
 import { chunkCommand, fitChunk } from './large-object';
 import {
   afterTake,
@@ -24,78 +26,27 @@ import {
   composeAnswer,
   deliveryBudget,
   planMessage,
-  type DeliveryBudget,
   type PlannerConfig,
-  type Processing,
 } from './session-planner';
 import { noteAnswers, syncHdrStatus, type SyncmlSessionState } from './session-state';
 
 // Large objects (OMA-DM 1.2 §7) and Atomic (MS-MDM 2.2.7.3) in the planner: message in, answer out.
 
-const DEV = '5C9A0E3B7D214F68A1B2C3D4E5F60718';
-const NOW = new Date('2026-03-01T10:00:00.000Z');
-const CONFIG: PlannerConfig = {
-  serverUrl: 'https://mullion.test/ManagementServer/MDM.svc',
-  defaultMaxMsgSize: 65536,
-  maxCommandsPerMessage: 5,
-  lastSeenIntervalMs: 300_000,
-};
-
-const fixture = (name: string): SyncmlMessage =>
-  parseSyncml(readFileSync(join(__dirname, 'codec/fixtures', name)));
+const CONFIG: PlannerConfig = { ...PLANNER_CONFIG, maxCommandsPerMessage: 5 };
 
 /** The plan for the device's first message, with the session fields given. */
-function first(over: Partial<SyncmlSessionState> = {}): { p: Processing; budget: DeliveryBudget } {
-  const p = planMessage(
-    {
-      msg: fixture('first-message.xml'),
-      requestHash: 'h',
-      device: { deviceId: DEV, active: true },
-      session: null,
-      staleLock: false,
-      now: NOW,
-    },
-    CONFIG,
-  );
-  if (p.kind !== 'process') throw new Error(`expected a processing plan, got ${p.kind}`);
-  Object.assign(p.session, over);
-  return { p, budget: deliveryBudget(p, 5, CONFIG) };
-}
+const first = (over: Partial<SyncmlSessionState> = {}) => firstMessage(CONFIG, over);
 
-let seq = 0;
-function command(
+const command = (
   path: string,
   value = '1',
   over: Partial<WinCommand> = {},
   format: WinCommand['config']['format'] = 'int',
-): WinCommand {
-  const n = seq++;
-  const batchId = over.batchId ?? 'b';
-  return {
-    id: `id${n}`,
-    cmdId: `${batchId}-${n}`,
-    batchId,
-    organizationId: 'o',
-    winDeviceId: 'w',
-    position: n,
-    config: { path, action: 'Replace', value, format },
-    status: 'Pending',
-    statusCode: null,
-    data: [],
-    attempts: 0,
-    sentAt: null,
-    receivedAt: null,
-    canceledAt: null,
-    createdAt: NOW,
-    updatedAt: NOW,
-    ...over,
-  };
-}
+): WinCommand => queuedCommand({ path, action: 'Replace', value, format }, over);
 const chr = (path: string, value: string, over: Partial<WinCommand> = {}) =>
   command(path, value, over, 'chr');
 const atomic = (batchId: string, ...paths: string[]) =>
   paths.map((p) => command(p, '1', { batchId, atomic: true }));
-const sizeOf = (c: WinCommand) => measureCommand(toSyncmlCommand(c));
 const itemOf = (c: SyncmlCommand): SyncmlItem => {
   if (!('items' in c)) throw new Error(`${c.kind} has no items`);
   return c.items[0];
@@ -275,15 +226,7 @@ describe('a large object through the session', () => {
     const choice = chooseDelivery(budget, [big], {});
     expect(choice.started).toBeDefined();
     let large: LargeDelivery = beginLarge(p.session, choice.started!);
-    let answer = composeAnswer(
-      p,
-      { deviceId: DEV, active: true },
-      [big],
-      false,
-      NOW,
-      CONFIG,
-      large,
-    );
+    let answer = composeAnswer(p, device(), [big], false, NOW, CONFIG, large);
     const messages = [answer.response];
     let session = answer.session;
     for (let msgId = 2; session.chunk; msgId++) {
@@ -291,7 +234,7 @@ describe('a large object through the session', () => {
       noteAnswers(session, [{ cmdRef: big.cmdId, msgRef: '1', cmd: 'Replace', code: '213' }]);
       expect(session.awaiting).toEqual({ [big.cmdId]: 'Replace' }); // 213 is not final
       const next = planMessage(
-        {
+        messageInput({
           msg: {
             header: {
               ...fixture('first-message.xml').header,
@@ -302,18 +245,15 @@ describe('a large object through the session', () => {
             final: false,
           },
           requestHash: `h${msgId}`,
-          device: { deviceId: DEV, active: true },
           session,
-          staleLock: false,
-          now: NOW,
-        },
+        }),
         CONFIG,
       );
       if (next.kind !== 'process') throw new Error(next.kind);
       expect(next.then).toBe('deliver');
       const cont = continueLarge(next.session, deliveryBudget(next, 5, CONFIG), big);
       large = cont!.large;
-      answer = composeAnswer(next, { deviceId: DEV, active: true }, [], false, NOW, CONFIG, large);
+      answer = composeAnswer(next, device(), [], false, NOW, CONFIG, large);
       messages.push(answer.response);
       session = answer.session;
     }
@@ -351,15 +291,7 @@ describe('a large object through the session', () => {
     expect(cont.large.open).toBeUndefined();
     expect(cont.budget!.used).toBe(budget.used + measureCommand(cont.large.continued!));
     const next = command('./After');
-    const answer = composeAnswer(
-      p,
-      { deviceId: DEV, active: true },
-      [next],
-      false,
-      NOW,
-      CONFIG,
-      cont.large,
-    );
+    const answer = composeAnswer(p, device(), [next], false, NOW, CONFIG, cont.large);
     const out = parseSyncml(Buffer.from(answer.response));
     expect(out.commands.slice(-2).map((c) => c.cmdId)).toEqual([big.cmdId, next.cmdId]);
     expect(out.final).toBe(true);
@@ -385,14 +317,7 @@ describe('a large object through the session', () => {
       return { session: s.p.session };
     })();
     const next = planMessage(
-      {
-        msg: fixture('first-message.xml'),
-        requestHash: 'other',
-        device: { deviceId: DEV, active: true },
-        session: { ...session, sessionId: 'older' },
-        staleLock: false,
-        now: NOW,
-      },
+      messageInput({ requestHash: 'other', session: { ...session, sessionId: 'older' } }),
       CONFIG,
     );
     if (next.kind !== 'process') throw new Error(next.kind);
@@ -406,14 +331,7 @@ describe('atomic batches in the answer', () => {
     const plain = command('./Device/P');
     const group = atomic('ab', './Device/A', './Device/B');
     const { p } = first();
-    const answer = composeAnswer(
-      p,
-      { deviceId: DEV, active: true },
-      [plain, ...group],
-      false,
-      NOW,
-      CONFIG,
-    );
+    const answer = composeAnswer(p, device(), [plain, ...group], false, NOW, CONFIG);
     const out = parseSyncml(Buffer.from(answer.response));
     expect(out.commands.slice(-2)).toMatchObject([
       { kind: 'Replace', cmdId: plain.cmdId },
@@ -435,17 +353,7 @@ describe('MaxObjSize', () => {
   it('is kept from the SyncHdr Meta and carried into the next session', () => {
     const m = fixture('first-message.xml');
     const msg = { ...m, header: { ...m.header, meta: { ...m.header.meta, maxObjSize: '65536' } } };
-    const p = planMessage(
-      {
-        msg,
-        requestHash: 'h',
-        device: { deviceId: DEV, active: true },
-        session: null,
-        staleLock: false,
-        now: NOW,
-      },
-      CONFIG,
-    );
+    const p = planMessage(messageInput({ msg }), CONFIG);
     if (p.kind !== 'process') throw new Error(p.kind);
     expect(p.session.maxObjSize).toBe(65536);
   });
@@ -459,15 +367,7 @@ describe('the keep-alive beside a last chunk', () => {
       chunk: { cmdId: big.cmdId, offset: 2500 },
     });
     const cont = continueLarge(p.session, budget, big)!;
-    const answer = composeAnswer(
-      p,
-      { deviceId: DEV, active: true },
-      [],
-      true,
-      NOW,
-      CONFIG,
-      cont.large,
-    );
+    const answer = composeAnswer(p, device(), [], true, NOW, CONFIG, cont.large);
     const out = parseSyncml(Buffer.from(answer.response));
     expect(out.commands.at(-1)).toMatchObject({ kind: 'Replace', cmdId: big.cmdId });
     expect(out.commands.some((c) => c.cmdId.startsWith('keepalive-'))).toBe(false);

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { WinCommand } from '../commands/commands.types';
 import {
   AlertCode,
@@ -9,13 +7,22 @@ import {
   type SyncmlCommand,
   type SyncmlMessage,
 } from './codec';
-import { toSyncmlCommand } from './command-encoding';
+import {
+  asProcessing,
+  device,
+  DEV,
+  firstMessage,
+  fixture,
+  messageInput,
+  NOW,
+  PLANNER_CONFIG as CONFIG,
+  queuedCommand,
+  sizeOf,
+} from './fixtures/planner-fixtures';
 import {
   afterTake,
   chooseCommands,
   composeAnswer,
-  deliveryBudget,
-  type DeviceFacts,
   lockFree,
   type MessageInput,
   type MessagePlan,
@@ -26,18 +33,6 @@ import {
 import { syncHdrStatus, type SyncmlSessionState } from './session-state';
 
 // Message in, plan and answer out, no database (the way nanomdm tests mdm/ from captures).
-
-const DEV = '5C9A0E3B7D214F68A1B2C3D4E5F60718';
-const NOW = new Date('2026-03-01T10:00:00.000Z');
-const CONFIG: PlannerConfig = {
-  serverUrl: 'https://mullion.test/ManagementServer/MDM.svc',
-  defaultMaxMsgSize: 65536,
-  maxCommandsPerMessage: 3,
-  lastSeenIntervalMs: 300_000,
-};
-
-const fixture = (name: string): SyncmlMessage =>
-  parseSyncml(readFileSync(join(__dirname, 'codec/fixtures', name)));
 
 /** A fixture with header fields or commands replaced. */
 function variant(
@@ -91,61 +86,14 @@ function session(over: Partial<SyncmlSessionState> = {}): SyncmlSessionState {
   };
 }
 
-const device = (over: Partial<DeviceFacts> = {}): DeviceFacts => ({
-  deviceId: DEV,
-  active: true,
-  ...over,
-});
+const plan = (over: Partial<MessageInput>): MessagePlan => planMessage(messageInput(over), CONFIG);
+const processing = (over: Partial<MessageInput>): Processing => asProcessing(plan(over));
 
-function plan(over: Partial<MessageInput>): MessagePlan {
-  return planMessage(
-    {
-      msg: fixture('first-message.xml'),
-      requestHash: 'h',
-      device: device(),
-      session: null,
-      staleLock: false,
-      now: NOW,
-      ...over,
-    },
-    CONFIG,
-  );
-}
-
-function processing(over: Partial<MessageInput>): Processing {
-  const p = plan(over);
-  if (p.kind !== 'process') throw new Error(`expected a processing plan, got ${p.kind}`);
-  return p;
-}
-
-let seq = 0;
-function command(
+const command = (
   path: string,
   action: WinCommand['config']['action'] = 'Replace',
   value = '1',
-): WinCommand {
-  const n = seq++;
-  return {
-    id: `id${n}`,
-    cmdId: `b-${n}`,
-    batchId: 'b',
-    organizationId: 'o',
-    winDeviceId: 'w',
-    position: n,
-    config: { path, action, value, format: 'int' },
-    status: 'Pending',
-    statusCode: null,
-    data: [],
-    attempts: 0,
-    sentAt: null,
-    receivedAt: null,
-    canceledAt: null,
-    createdAt: NOW,
-    updatedAt: NOW,
-  };
-}
-
-const sizeOf = (c: WinCommand) => measureCommand(toSyncmlCommand(c));
+): WinCommand => queuedCommand({ path, action, value, format: 'int' });
 
 describe('planMessage', () => {
   it.each([
@@ -358,11 +306,8 @@ describe('planMessage', () => {
 });
 
 describe('delivery', () => {
-  const first = (over: Partial<SyncmlSessionState> = {}, mark: number | null = 5) => {
-    const p = processing({ session: null });
-    Object.assign(p.session, over);
-    return { p, budget: deliveryBudget(p, mark, CONFIG) };
-  };
+  const first = (over: Partial<SyncmlSessionState> = {}, mark: number | null = 5) =>
+    firstMessage(CONFIG, over, mark);
 
   it.each([
     ['the queue was found empty at this marker', { drainedSeq: 5 }, 5, true],
@@ -539,22 +484,8 @@ describe('the server’s own commands (channel Get, Unenroll Exec)', () => {
   };
   const CHANNEL = 'https://wns.example.test/channel/1';
   const fresh = { channelUri: CHANNEL, status: '0', readAt: new Date(NOW.getTime() - 1000) };
-  const pushPlan = (over: Partial<MessageInput>): Processing => {
-    const p = planMessage(
-      {
-        msg: fixture('first-message.xml'),
-        requestHash: 'h',
-        device: device(),
-        session: null,
-        staleLock: false,
-        now: NOW,
-        ...over,
-      },
-      PUSH,
-    );
-    if (p.kind !== 'process') throw new Error(p.kind);
-    return p;
-  };
+  const pushPlan = (over: Partial<MessageInput>): Processing =>
+    asProcessing(planMessage(messageInput(over), PUSH));
   const verbs = (p: Processing) => p.extra.map((c) => `${c.kind} ${c.cmdId}`);
 
   it.each([

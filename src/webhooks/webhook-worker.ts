@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { PollingLoop } from '../common/polling-loop';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { openPrivateKey } from '../pki/key-vault';
 import { OutboxRelay } from './outbox-relay';
@@ -49,10 +50,15 @@ export function retryDelay(
 export class WebhookWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(WebhookWorker.name);
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
   private readonly abort = new AbortController();
+  private readonly loop = new PollingLoop({
+    name: 'webhook pass',
+    log: this.log,
+    pass: async () => {
+      const relayed = await this.relay.runOnce();
+      return (await this.dispatchOnce()) > 0 || relayed > 0;
+    },
+  });
 
   constructor(
     private readonly relay: OutboxRelay,
@@ -62,42 +68,22 @@ export class WebhookWorker implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.webhooks.worker) this.schedule(0);
+    if (this.config.webhooks.worker) this.loop.start(this.config.webhooks.pollIntervalMs);
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    const idle = this.loop.stop();
     this.abort.abort();
-    await this.running;
+    await idle;
   }
 
   /** Work is waiting (a ping, a retry): run now rather than at the next poll. */
   kick(): void {
-    if (!this.config.webhooks.worker || this.stopped || this.running) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.schedule(0);
+    this.loop.kick();
   }
 
-  private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.tick().finally(() => {
-        this.running = null;
-      });
-    }, ms);
-    this.timer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    let busy = false;
-    try {
-      busy = (await this.relay.runOnce()) > 0;
-      busy = (await this.dispatchOnce()) > 0 || busy;
-    } catch (e) {
-      if (!this.stopped) this.log.error(`webhook pass failed: ${(e as Error).message}`);
-    }
-    if (!this.stopped) this.schedule(busy ? 0 : this.config.webhooks.pollIntervalMs);
+  private get stopped(): boolean {
+    return this.loop.stopped;
   }
 
   /**

@@ -1,10 +1,9 @@
 import { AlertCode, AlertType, buildSyncml, type SyncmlMessage } from '../../src/syncml/codec';
-import { SimulatedDevice } from './device';
 import { unenrollmentAlert } from './messages';
 import { SimulatorError } from './simulator-error';
 import { alertCmd, getCmd, replaceCmd, scripted } from './testing/commands';
-import { FakeMdmServer, serverAnswer, type FakeScript } from './testing/fake-server';
-import { createTestPki, type PemPair, type TestPki } from './testing/pki';
+import { deviceHarness } from './testing/device-harness';
+import { serverAnswer, type FakeScript } from './testing/fake-server';
 import type { SimulatedDeviceOptions } from './types';
 
 const DEVICE = 'B1E2F3A4B5C6D7E8F9A0B1C2D3E4F5A6';
@@ -13,34 +12,16 @@ const kinds = (m: SyncmlMessage | undefined) =>
   (m?.commands ?? []).map((c) => (c.kind === 'Alert' ? `Alert ${c.data}` : c.kind));
 
 describe('SimulatedDevice session options and failures', () => {
-  let pki: TestPki;
-  let client: PemPair;
-  let server: FakeMdmServer | undefined;
-  let device: SimulatedDevice | undefined;
-
-  beforeAll(async () => {
-    pki = await createTestPki();
-    client = await pki.issueClient(DEVICE);
-  });
-  afterEach(async () => {
-    device?.close();
-    await server?.close();
-    device = server = undefined;
-  });
-
-  async function setUp(script: FakeScript, extra: Partial<SimulatedDeviceOptions> = {}) {
-    server = await FakeMdmServer.start(pki.server, script);
-    const opts: SimulatedDeviceOptions = {
+  const h = deviceHarness(DEVICE);
+  const setUp = (script: FakeScript, extra: Partial<SimulatedDeviceOptions> = {}) =>
+    h.setUp(script, (server) => ({
       serverUrl: server.url,
       deviceId: DEVICE,
-      cert: client.cert,
-      key: client.key,
+      cert: h.client().cert,
+      key: h.client().key,
       insecure: true,
       ...extra,
-    };
-    device = new SimulatedDevice(opts);
-    return { server, device };
-  }
+    }));
 
   it('aborts with Alert 1223 and Final instead of answering, applying nothing', async () => {
     const { server, device } = await setUp(scripted([[replaceCmd('r1', POLICY, '1')]]));

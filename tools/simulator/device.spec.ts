@@ -1,14 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { AlertCode, AlertType, type SyncmlMessage } from '../../src/syncml/codec';
-import { SimulatedDevice } from './device';
 import {
   addNodeCmd as add,
   getCmd as get,
   replaceCmd as replace,
   scripted,
 } from './testing/commands';
-import { FakeMdmServer, type FakeScript } from './testing/fake-server';
-import { createTestPki, type PemPair, type TestPki } from './testing/pki';
+import { deviceHarness } from './testing/device-harness';
+import { type FakeScript } from './testing/fake-server';
 import type { SimulatedDeviceOptions } from './types';
 
 const DEVICE = '5C9A0E3B7D214F68A1B2C3D4E5F60718';
@@ -19,29 +18,14 @@ const NODE = './Vendor/MSFT/NodeCache/MS%20DM%20Server/Nodes/12';
 const byKind = (msg: SyncmlMessage | undefined) => (msg?.commands ?? []).map((c) => c.kind);
 
 describe('SimulatedDevice against a scripted HTTPS server', () => {
-  let pki: TestPki;
-  let client: PemPair;
-  let server: FakeMdmServer | undefined;
-  let device: SimulatedDevice | undefined;
-
-  beforeAll(async () => {
-    pki = await createTestPki();
-    client = await pki.issueClient(DEVICE);
-  });
-  afterEach(async () => {
-    device?.close();
-    await server?.close();
-    device = server = undefined;
-  });
-
-  async function setUp(script: FakeScript, extra: Partial<SimulatedDeviceOptions> = {}) {
-    server = await FakeMdmServer.start(pki.server, script);
-    device = new SimulatedDevice({
+  const h = deviceHarness(DEVICE);
+  const setUp = (script: FakeScript, extra: Partial<SimulatedDeviceOptions> = {}) =>
+    h.setUp(script, (server) => ({
       serverUrl: server.origin,
       deviceId: DEVICE,
-      cert: client.cert,
-      key: client.key,
-      ca: pki.caCert,
+      cert: h.client().cert,
+      key: h.client().key,
+      ca: h.pki().caCert,
       maxMsgSize: 65536,
       devInfo: { man: 'Contoso Ltd.', mod: 'Surface Laptop 7' },
       behaviour: {
@@ -50,9 +34,7 @@ describe('SimulatedDevice against a scripted HTTPS server', () => {
         existingNodes: [NODE],
       },
       ...extra,
-    });
-    return { server, device };
-  }
+    }));
 
   it('opens like Windows, answers every command in order and presents its certificate', async () => {
     const { server, device } = await setUp(
@@ -75,7 +57,7 @@ describe('SimulatedDevice against a scripted HTTPS server', () => {
     expect(first.headers['content-type']).toBe('application/vnd.syncml.dm+xml');
     expect(first.headers['user-agent']).toBe('MSFT OMA DM Client/1.2.0.1');
     expect(first.peerCn).toBe(DEVICE);
-    expect(first.peerCertDer?.equals(new X509Certificate(client.cert).raw)).toBe(true);
+    expect(first.peerCertDer?.equals(new X509Certificate(h.client().cert).raw)).toBe(true);
     expect(second.peerCn).toBe(DEVICE);
 
     // §3.2: package 1.

@@ -156,40 +156,11 @@ export interface RstInput extends CredentialInput {
 }
 
 export function rstRequest(i: RstInput): string {
-  return writeXml(
-    el(
-      's:Envelope',
-      attrs(WSS_ENVELOPE_NS),
-      header(ACTION.rst, i.messageId, i.to, usernameToken(i.username, i.password)),
-      el(
-        's:Body',
-        el(
-          'wst:RequestSecurityToken',
-          el(
-            'wst:TokenType',
-            'http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentToken',
-          ),
-          el('wst:RequestType', 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/Issue'),
-          el(
-            'wsse:BinarySecurityToken',
-            attrs({
-              ValueType: 'http://schemas.microsoft.com/windows/pki/2009/01/enrollment#PKCS10',
-              EncodingType: BASE64_BINARY,
-            }),
-            i.csrBase64,
-          ),
-          el(
-            'ac:AdditionalContext',
-            attrs({ xmlns: NS.ac }),
-            i.context.map(([name, value]) =>
-              el('ac:ContextItem', attrs({ Name: name }), el('ac:Value', value)),
-            ),
-          ),
-        ),
-      ),
-    ),
-    { headless: true },
-  );
+  return rst(i, usernameToken(i.username, i.password), {
+    requestType: 'Issue',
+    tokenType: 'PKCS10',
+    token: i.csrBase64,
+  });
 }
 
 export interface RenewRstInput {
@@ -206,11 +177,20 @@ export interface RenewRstInput {
  * body token a PKCS#7.
  */
 export function renewRequest(i: RenewRstInput): string {
+  return rst(i, undefined, { requestType: 'Renew', tokenType: 'PKCS7', token: i.pkcs7Base64 });
+}
+
+/** The MS-WSTEP RequestSecurityToken both requests share: they differ in the body token only. */
+function rst(
+  i: { messageId: string; to: string; context: [name: string, value: string][] },
+  security: XmlNode | undefined,
+  body: { requestType: 'Issue' | 'Renew'; tokenType: 'PKCS10' | 'PKCS7'; token: string },
+): string {
   return writeXml(
     el(
       's:Envelope',
       attrs(WSS_ENVELOPE_NS),
-      header(ACTION.rst, i.messageId, i.to),
+      header(ACTION.rst, i.messageId, i.to, security),
       el(
         's:Body',
         el(
@@ -219,14 +199,17 @@ export function renewRequest(i: RenewRstInput): string {
             'wst:TokenType',
             'http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentToken',
           ),
-          el('wst:RequestType', 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/Renew'),
+          el(
+            'wst:RequestType',
+            `http://docs.oasis-open.org/ws-sx/ws-trust/200512/${body.requestType}`,
+          ),
           el(
             'wsse:BinarySecurityToken',
             attrs({
-              ValueType: 'http://schemas.microsoft.com/windows/pki/2009/01/enrollment#PKCS7',
+              ValueType: `http://schemas.microsoft.com/windows/pki/2009/01/enrollment#${body.tokenType}`,
               EncodingType: BASE64_BINARY,
             }),
-            i.pkcs7Base64,
+            body.token,
           ),
           el(
             'ac:AdditionalContext',

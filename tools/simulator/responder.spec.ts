@@ -36,6 +36,20 @@ function setUp(rules: Partial<ResponderRules> = {}) {
   return { tree, answer };
 }
 /** `cmdRef:cmd=code` per Status, `R(cmdRef)` per Results. */
+/** One chunk of a large object for `${A}/big` (OMA-DM 1.2 §7): MoreData on all but the last. */
+const chunk = (cmdId: string, data: string, more: boolean, size?: string): SyncmlCommand => ({
+  kind: 'Replace',
+  cmdId,
+  items: [
+    {
+      target: `${A}/big`,
+      meta: { format: 'chr', ...(size && { size }) },
+      data,
+      ...(more && { moreData: true }),
+    },
+  ],
+});
+
 const summary = (replies: Reply[]) =>
   replies.map((r) =>
     r.kind === 'Status'
@@ -190,18 +204,6 @@ describe('CommandResponder', () => {
 
   it('reassembles a large object: 213 per chunk, then the value checked against Meta/Size', () => {
     const { tree, answer } = setUp();
-    const chunk = (cmdId: string, data: string, more: boolean, size?: string): SyncmlCommand => ({
-      kind: 'Replace',
-      cmdId,
-      items: [
-        {
-          target: `${A}/big`,
-          meta: { format: 'chr', ...(size && { size }) },
-          data,
-          ...(more && { moreData: true }),
-        },
-      ],
-    });
     expect(summary(answer([chunk('1', 'abc', true, '6')], false).replies)).toEqual([
       '1:Replace=213',
     ]);
@@ -272,21 +274,11 @@ describe('CommandResponder', () => {
 
   it('refuses an object over its MaxObjSize with 413, by Meta/Size or by its data', () => {
     const { tree, answer } = setUp({ maxObjSize: 4 });
-    const big = (cmdId: string, data: string, more: boolean, size?: string): SyncmlCommand => ({
-      kind: 'Replace',
-      cmdId,
-      items: [
-        {
-          target: `${A}/big`,
-          meta: { format: 'chr', ...(size && { size }) },
-          data,
-          ...(more && { moreData: true }),
-        },
-      ],
-    });
-    expect(summary(answer([big('1', 'ab', true, '6')], false).replies)).toEqual(['1:Replace=413']);
-    expect(summary(answer([big('2', 'abcde', false)]).replies)).toEqual(['2:Replace=413']);
-    expect(summary(answer([big('3', 'abcd', false)]).replies)).toEqual(['3:Replace=200']);
+    expect(summary(answer([chunk('1', 'ab', true, '6')], false).replies)).toEqual([
+      '1:Replace=413',
+    ]);
+    expect(summary(answer([chunk('2', 'abcde', false)]).replies)).toEqual(['2:Replace=413']);
+    expect(summary(answer([chunk('3', 'abcd', false)]).replies)).toEqual(['3:Replace=200']);
     expect(tree.read(`${A}/big`)).toMatchObject({ value: { data: 'abcd' } });
   });
 

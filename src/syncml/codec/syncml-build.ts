@@ -1,5 +1,5 @@
 import { attrs, el, writeXml, type XmlContent, type XmlNode } from '../../common/xml';
-import { METINF_NS, MSFT_NS, SyncmlNamespace, SyncmlVersion } from './syncml.constants';
+import { META_ORDER, METINF_NS, MSFT_NS, SyncmlNamespace, SyncmlVersion } from './syncml.constants';
 import type {
   SyncmlCommand,
   SyncmlHeader,
@@ -29,17 +29,6 @@ const flag = (name: string, on: boolean | undefined): XmlNode | null => (on ? el
 const locUri = (name: 'Target' | 'Source', uri: string | undefined): XmlNode | null =>
   uri === undefined ? null : el(name, el('LocURI', uri));
 const many = (name: string, values: readonly string[]): XmlNode[] => values.map((v) => el(name, v));
-
-// MetInf DTD order: Format, Type, Mark, Size, …, NextNonce, MaxMsgSize, MaxObjSize.
-const META_ORDER: readonly [keyof SyncmlMeta, string][] = [
-  ['format', 'Format'],
-  ['type', 'Type'],
-  ['mark', 'Mark'],
-  ['size', 'Size'],
-  ['nextNonce', 'NextNonce'],
-  ['maxMsgSize', 'MaxMsgSize'],
-  ['maxObjSize', 'MaxObjSize'],
-];
 
 // MS-MDM 2.2.5.3: `<Format xmlns="syncml:metinf">`.
 function metaNode(meta: SyncmlMeta | undefined): XmlNode | null {

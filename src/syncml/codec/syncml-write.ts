@@ -1,6 +1,6 @@
 import { hasIllegalXmlChar, XML_DECLARATION, XmlWriteError } from '../../common/xml';
 import type { SyncmlBuildOptions, SyncmlHeaderInput, SyncmlMessageInput } from './syncml-build';
-import { METINF_NS, MSFT_NS, SyncmlNamespace, SyncmlVersion } from './syncml.constants';
+import { META_ORDER, METINF_NS, MSFT_NS, SyncmlNamespace, SyncmlVersion } from './syncml.constants';
 import type { SyncmlCommand, SyncmlItem, SyncmlMeta, SyncmlStatusCommand } from './syncml.types';
 
 /*
@@ -59,17 +59,6 @@ const locUri = (name: 'Target' | 'Source', uri: string | undefined): string =>
 
 const many = (name: string, values: readonly string[]): string =>
   values.map((v) => text(name, v)).join('');
-
-// MetInf DTD order: Format, Type, Mark, Size, …, NextNonce, MaxMsgSize, MaxObjSize.
-const META_ORDER: readonly [keyof SyncmlMeta, string][] = [
-  ['format', 'Format'],
-  ['type', 'Type'],
-  ['mark', 'Mark'],
-  ['size', 'Size'],
-  ['nextNonce', 'NextNonce'],
-  ['maxMsgSize', 'MaxMsgSize'],
-  ['maxObjSize', 'MaxObjSize'],
-];
 
 const METINF_ATTR = ` xmlns="${METINF_NS}"`;
 

@@ -1,3 +1,5 @@
+import type { SyncmlMeta } from './syncml.types';
+
 // MS-MDM 2.2.4.1: root namespace; some Microsoft CSP samples still use 1.1, accepted on input only.
 export const SyncmlNamespace = {
   V12: 'SYNCML:SYNCML1.2',
@@ -11,6 +13,17 @@ export const ACCEPTED_SYNCML_NAMESPACES: readonly string[] = [
 
 // MS-MDM 2.2.5.3: Meta children live in syncml:metinf (matched by local name on input).
 export const METINF_NS = 'syncml:metinf';
+
+// MetInf DTD order: Format, Type, Mark, Size, …, NextNonce, MaxMsgSize, MaxObjSize.
+export const META_ORDER: readonly [keyof SyncmlMeta, string][] = [
+  ['format', 'Format'],
+  ['type', 'Type'],
+  ['mark', 'Mark'],
+  ['size', 'Size'],
+  ['nextNonce', 'NextNonce'],
+  ['maxMsgSize', 'MaxMsgSize'],
+  ['maxObjSize', 'MaxObjSize'],
+];
 
 // MS-MDM 2.2.4.3 / 2.2.5.1: msft:originalerror on a Status Data (SyncApplicationVersion >= 3.0).
 export const MSFT_NS = 'http://schemas.microsoft.com/MobileDevice/MDM';
