@@ -143,18 +143,15 @@ function header(req: IncomingMessage, name: string): string | undefined {
 /**
  * What Express's `res.status().set(Content-Type).send(Buffer)` sent, minus its ETag (a
  * validator for a POST's answer that no device or cache uses): an exact Content-Length, no
- * chunking. Express 5 appends `; charset=utf-8` to a Content-Type without one.
+ * chunking. Express 5 appends `; charset=utf-8` to a Content-Type without one. The body goes
+ * to `end` as a string: node then writes head and body as one chunk (one TLS write), where a
+ * Buffer is written after the head with writev.
  */
 function send(res: ServerResponse, result: SyncmlHttpResult): void {
-  const body = Buffer.from(result.body, 'utf8');
   res.statusCode = result.status;
-  res.setHeader(
-    'Content-Type',
-    result.contentType.includes('charset=')
-      ? result.contentType
-      : `${result.contentType}; charset=utf-8`,
-  );
+  const type = result.contentType;
+  res.setHeader('Content-Type', type.includes('charset=') ? type : `${type}; charset=utf-8`);
   if (result.headers) for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
-  res.setHeader('Content-Length', body.length);
-  res.end(body);
+  res.setHeader('Content-Length', Buffer.byteLength(result.body, 'utf8'));
+  res.end(result.body, 'utf8');
 }
