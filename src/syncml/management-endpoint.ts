@@ -57,14 +57,17 @@ export class ManagementEndpoint implements DeviceRoute {
 
   serve(req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint();
-    this.readBody(req, res).then(
-      (body) => this.afterBody(req, res, body, started),
-      (e: unknown) => {
-        if (!(e instanceof BodyReadError)) return this.failed(req, res, e);
-        // Refused by the reader: answered before the request id existed, as before.
-        send(res, plain(e.status, e.message));
-      },
-    );
+    this.readBody(req, res)
+      .then(
+        (body) => this.afterBody(req, res, body, started),
+        (e: unknown) => {
+          if (!(e instanceof BodyReadError)) return this.failed(req, res, e);
+          // Refused by the reader: answered before the request id existed, as before.
+          send(res, plain(e.status, e.message));
+        },
+      )
+      // Nothing may escape as an unhandled rejection: it would end the process.
+      .catch((e: unknown) => this.failed(req, res, e));
   }
 
   /**
