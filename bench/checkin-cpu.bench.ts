@@ -8,7 +8,7 @@
  * /proc/<pid>/task/<pid>/stat over the measured check-ins, divided by their number; database
  * round trips per check-in come from the driver's commandStarted events. `--profile` also takes
  * a V8 CPU profile of the measured phase (inspector, same as node --cpu-prof) and prints the top
- * self-time functions; the profiler's own overhead makes that run's CPU figure higher.
+ * self-time functions (`--profile-out file.cpuprofile` keeps it); the profiler's own overhead makes that run's CPU figure higher.
  *
  * Under ts-node every captured stack trace goes through source-map-support, which inflates the
  * figure several times; for numbers comparable with production run it compiled:
@@ -17,7 +17,7 @@
  */
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { parseArgs } from 'node:util';
 import type { CommandStartedEvent } from 'mongodb';
@@ -151,6 +151,8 @@ async function main(): Promise<void> {
       checkins: { type: 'string', default: '4000' },
       warmup: { type: 'string', default: '1000' },
       profile: { type: 'boolean', default: false },
+      // With --profile: also write the profile (.cpuprofile, for Chrome DevTools or speedscope).
+      'profile-out': { type: 'string' },
     },
   });
   const devices = Number(values.devices);
@@ -213,6 +215,7 @@ async function main(): Promise<void> {
         profile: { nodes: ProfileNode[] };
       };
       session.disconnect();
+      if (values['profile-out']) writeFileSync(values['profile-out'], JSON.stringify(profile));
       console.log('\ntop self time (share of busy samples):');
       for (const line of topSelfTime(profile, 30)) console.log(line);
     }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
+import type { Db } from 'mongodb';
 import { Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { OutboxEvent, outboxEntry, withOutbox } from '../common/mongo/outbox';
@@ -14,6 +15,16 @@ import { DeviceEvent, DeviceEventDoc } from './device-event.schema';
 import { WinDeviceDoc } from './win-device.schema';
 import { deviceInOrganization, toWinDevice } from './win-devices.repository';
 
+/** Left out of the idle read: the webhook outbox (pending events) and what no session reads. */
+const PEEK_PROJECTION = {
+  outbox: 0,
+  outboxAt: 0,
+  outboxDue: 0,
+  enrollment: 0,
+  labels: 0,
+  name: 0,
+} as const;
+
 /** The check-in half of win_devices (lock, opaque session, queue marker) and device_events. */
 @Injectable()
 export class DeviceCheckinsRepository {
@@ -21,6 +32,11 @@ export class DeviceCheckinsRepository {
     @InjectModel(WinDeviceDoc.name) private readonly model: Model<WinDeviceDoc>,
     @InjectModel(DeviceEventDoc.name) private readonly events: Model<DeviceEventDoc>,
   ) {}
+
+  /** The driver's Db of this connection (set once it is open, before any request is served). */
+  private db(): Db {
+    return this.model.db.db as Db;
+  }
 
   async recordEvents(
     orgId: string,
@@ -115,12 +131,21 @@ export class DeviceCheckinsRepository {
    * this thumbprint, or null when it is not one a message may be answered for without the lock
    * (unknown, held or left locked by a crashed holder, not active or inactive). The driver is
    * used directly: this read runs for every check-in, and mongoose's Query costs more CPU than
-   * the read itself (a stack trace per exec, casting, cloning).
+   * the read itself (a stack trace per exec, casting, cloning). It is one `find` command on the
+   * driver's Db rather than `findOne`: the same command on the wire (limit 1, single batch, so
+   * no cursor is left open), without the cursor the driver builds around it nor mongoose's
+   * collection wrapper (decisions.md §44). The device it returns lacks what the session never
+   * reads (the webhook outbox, enrollment details, labels, name).
    */
   async peek(thumbprint: string): Promise<CheckinSnapshot | null> {
-    const doc = (await this.model.collection.findOne({
-      certificateThumbprint: thumbprint,
-    })) as WinDeviceDoc | null;
+    const res = (await this.db().command({
+      find: this.model.collection.collectionName,
+      filter: { certificateThumbprint: thumbprint },
+      projection: PEEK_PROJECTION,
+      limit: 1,
+      singleBatch: true,
+    })) as { cursor: { firstBatch: WinDeviceDoc[] } };
+    const doc = res.cursor.firstBatch[0];
     if (!doc || doc.lockToken) return null;
     if (doc.status !== DeviceStatus.Active && doc.status !== DeviceStatus.Inactive) return null;
     return {

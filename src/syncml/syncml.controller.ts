@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -9,14 +9,10 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.decorators';
-import { isStoreUnreachable, STORE_RETRY_AFTER_SECONDS } from '../common/errors';
 import { RawResponse } from '../common/http/envelope.interceptor';
 import { DEVICE_PROTOCOLS_TAG } from '../common/http/swagger';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { clientIdentity } from '../tls/client-identity';
-import { SyncmlSessionService } from './syncml-session.service';
+import { ManagementEndpoint } from './management-endpoint';
 import { MANAGEMENT_PATH, SYNCML_CONTENT_TYPE } from '../common/device-protocol';
-import { plain, SyncmlHttpResult } from './syncml-session.types';
 
 /**
  * The OMA-DM management endpoint (MS-MDM). Devices prove who they are with their TLS client
@@ -28,12 +24,7 @@ import { plain, SyncmlHttpResult } from './syncml-session.types';
 @RawResponse()
 @Controller()
 export class SyncmlController {
-  private readonly logger = new Logger('SyncmlController');
-
-  constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly session: SyncmlSessionService,
-  ) {}
+  constructor(private readonly endpoint: ManagementEndpoint) {}
 
   @Post(MANAGEMENT_PATH)
   @HttpCode(200)
@@ -76,33 +67,12 @@ export class SyncmlController {
       'Retry-After. The device resends the same message, which is then processed once.',
   })
   async manage(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const result = await this.dispatch(req).catch((e: unknown) => this.unavailable(e));
+    // Devices reach ManagementEndpoint.serve on the device listener, ahead of Express; this
+    // route documents the endpoint and answers the same way should a request get here.
+    const result = await this.endpoint.answer(req, req.body);
     res.status(result.status).set('Content-Type', result.contentType);
     if (result.headers) res.set(result.headers);
     // A Buffer body gets an exact Content-Length (no chunking).
     res.send(Buffer.from(result.body, 'utf8'));
-  }
-
-  /**
-   * A store that cannot be reached leaves the message unprocessed (what was written before the
-   * failure is matched again when the device resends it: conditional transitions record a
-   * Status once). 503 with Retry-After is a failed exchange Windows retries on its own
-   * schedule (management-session.md §1: CONNRETRYFREQ, INITIALBACKOFFTIME).
-   */
-  private unavailable(e: unknown): SyncmlHttpResult {
-    if (!isStoreUnreachable(e)) throw e;
-    this.logger.warn(`Store unreachable; SyncML message answered 503: ${(e as Error).message}`);
-    return plain(503, 'Service unavailable, retry', {
-      'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
-    });
-  }
-
-  private async dispatch(req: Request): Promise<SyncmlHttpResult> {
-    const type = (req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-    if (type !== SYNCML_CONTENT_TYPE)
-      return plain(415, `Content-Type must be ${SYNCML_CONTENT_TYPE}`);
-    if (!Buffer.isBuffer(req.body)) return plain(400, 'Empty body');
-    const identity = clientIdentity(req, this.config.device);
-    return this.session.handle(req.body, identity);
   }
 }

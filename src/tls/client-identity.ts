@@ -1,5 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 
 export interface ClientIdentity {
@@ -39,7 +39,7 @@ function fromDer(der: Buffer, via: ClientIdentity['via']): ClientIdentity | null
  * TLS-terminating proxy (opt-in), the URL-encoded PEM from the configured header — accepted only
  * when the connection comes from a configured proxy address; anyone else's copy is ignored.
  */
-export function clientIdentity(req: Request, opts: IdentityOptions): ClientIdentity | null {
+export function clientIdentity(req: IncomingMessage, opts: IdentityOptions): ClientIdentity | null {
   const socket = req.socket as Partial<TLSSocket>;
   if (typeof socket.getPeerCertificate === 'function') {
     const tls = socket as TLSSocket;
@@ -58,8 +58,9 @@ export function clientIdentity(req: Request, opts: IdentityOptions): ClientIdent
     opts.clientCertHeader &&
     opts.trustedProxies.includes(normalizeAddress(req.socket.remoteAddress))
   ) {
-    const raw = req.header(opts.clientCertHeader);
-    if (!raw) return null;
+    // Node joins a repeated header with ', ' (as Express's req.header read it).
+    const raw = req.headers[opts.clientCertHeader.toLowerCase()];
+    if (typeof raw !== 'string' || !raw) return null;
     let pem: string;
     try {
       pem = decodeURIComponent(raw);

@@ -52,6 +52,25 @@ function notFound(res: ServerResponse): void {
   res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found');
 }
 
+/**
+ * A device endpoint served by a plain node handler ahead of Express (decisions.md §44): the
+ * management endpoint, whose check-ins are the server's hot path. The feature module provides
+ * it under DEVICE_ROUTE; the listener serves what `matches` and hands the rest to Express.
+ */
+export interface DeviceRoute {
+  matches(req: IncomingMessage): boolean;
+  serve(req: IncomingMessage, res: ServerResponse): void;
+}
+export const DEVICE_ROUTE = Symbol('DEVICE_ROUTE');
+
+function deviceRouteOf(app: INestApplication): DeviceRoute | null {
+  try {
+    return app.get<DeviceRoute>(DEVICE_ROUTE, { strict: false });
+  } catch {
+    return null;
+  }
+}
+
 export interface DeviceListener {
   server: Server;
   port: number;
@@ -163,7 +182,9 @@ export async function startDeviceListener(
   ) => void;
   // Devices reach only the device protocols (and health) here: the admin API and Swagger UI stay
   // on the admin listener (PORT), even when this one faces the internet.
+  const route = deviceRouteOf(app);
   const devicesOnly = (req: IncomingMessage, res: ServerResponse) => {
+    if (route?.matches(req)) return route.serve(req, res);
     const path = (req.url ?? '').toLowerCase();
     if (!DEVICE_PATHS.some((p) => path.startsWith(p))) return notFound(res);
     viaDeviceListener.add(req);

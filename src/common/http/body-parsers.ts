@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { raw } from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DomainError, ErrorCode, invalidData } from '../errors';
 import { forbiddenKeys, JsonLimits, scanJsonText } from './json-guard';
 
@@ -97,6 +98,24 @@ export function syncmlBodyParser(limitBytes: number): RequestHandler {
   return rawReader(limitBytes, (e, _req, res) => {
     res.status(e.status).set('Content-Type', 'text/plain; charset=utf-8').send(e.message);
   });
+}
+
+/**
+ * The same reader for a handler outside Express (the management endpoint on the device
+ * listener, decisions.md §44): the body (undefined when the request has none), or a
+ * BodyReadError for the caller to answer in plain text, after the same warn line.
+ */
+export function syncmlBodyReader(
+  limitBytes: number,
+): (req: IncomingMessage, res: ServerResponse) => Promise<Buffer | undefined> {
+  const read = rawReader(limitBytes, (e, _req, _res, next) => next(e));
+  return (req, res) =>
+    new Promise((resolve, reject) => {
+      const r = req as Request;
+      read(r, res as Response, (err?: unknown) =>
+        err ? reject(err) : resolve(r.body as Buffer | undefined),
+      );
+    });
 }
 
 const UTF8 = /^utf-?8$/i;

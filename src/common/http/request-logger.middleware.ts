@@ -10,6 +10,28 @@ export function resolveRequestId(incoming: string | undefined): string {
   return incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
+/** The request line's JSON, for this middleware and handlers outside Express. */
+export function requestLogLine(o: {
+  method: string | undefined;
+  route: string;
+  path: string;
+  status: number;
+  /** process.hrtime.bigint() when the request came in. */
+  started: bigint;
+  requestId: string;
+}): string {
+  const ms = Number(process.hrtime.bigint() - o.started) / 1e6;
+  return JSON.stringify({
+    msg: 'request',
+    method: o.method,
+    route: o.route,
+    path: o.path,
+    status: o.status,
+    durationMs: Math.round(ms * 100) / 100,
+    requestId: o.requestId,
+  });
+}
+
 /**
  * One structured line per request: method, route, status, duration, request id. The request id
  * is always set; the line is written only when LOG_REQUESTS is on (config.logRequests).
@@ -31,16 +53,14 @@ export class RequestLoggerMiddleware implements NestMiddleware {
       return;
     }
     res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const route = (req.route as { path?: string } | undefined)?.path;
       this.logger.log(
-        JSON.stringify({
-          msg: 'request',
+        requestLogLine({
           method: req.method,
           route: route ? `${req.baseUrl ?? ''}${route}` : req.path,
           path: req.originalUrl.split('?')[0],
           status: res.statusCode,
-          durationMs: Math.round(ms * 100) / 100,
+          started,
           requestId,
         }),
       );

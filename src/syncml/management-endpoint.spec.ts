@@ -1,0 +1,80 @@
+import { Logger } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { loadConfig } from '../config/app-config';
+import { ManagementEndpoint } from './management-endpoint';
+import type { SyncmlSessionService } from './syncml-session.service';
+import type { SyncmlHttpResult } from './syncml-session.types';
+
+const config = loadConfig({ JWT_SECRET: 'x'.repeat(32), DATA_DIR: '/tmp/unused' });
+
+function endpoint(handle: () => Promise<SyncmlHttpResult>): ManagementEndpoint {
+  return new ManagementEndpoint(config, { handle } as unknown as SyncmlSessionService);
+}
+
+const request = (method: string, url: string, contentType?: string) =>
+  ({
+    method,
+    url,
+    headers: contentType ? { 'content-type': contentType } : {},
+    socket: {},
+  }) as unknown as IncomingMessage;
+
+const SYNCML = 'application/vnd.syncml.dm+xml';
+
+describe('ManagementEndpoint', () => {
+  it('takes what the Express route matched, and nothing else', () => {
+    const e = endpoint(() => Promise.reject(new Error('unused')));
+    const taken = [
+      '/ManagementServer/MDM.svc',
+      '/managementserver/mdm.svc',
+      '/ManagementServer/MDM.svc/',
+      '/ManagementServer/MDM.svc?mode=Maintenance&Platform=WoA',
+    ];
+    const left = [
+      '/ManagementServer/MDM.svc//',
+      '/ManagementServer/MDM.svcx',
+      '/ManagementServer/MDM%2Esvc',
+      '/ManagementServer',
+      '/EnrollmentServer/Enrollment.svc',
+      'https://host/ManagementServer/MDM.svc',
+    ];
+    expect(taken.map((u) => e.matches(request('POST', u)))).toEqual(taken.map(() => true));
+    expect(left.map((u) => e.matches(request('POST', u)))).toEqual(left.map(() => false));
+    expect(e.matches(request('GET', '/ManagementServer/MDM.svc'))).toBe(false);
+    expect(e.matches(request('PUT', '/ManagementServer/MDM.svc'))).toBe(false);
+  });
+
+  it('refuses another content type and a missing body before the session', async () => {
+    const handle = jest.fn();
+    const e = endpoint(handle);
+    const body = Buffer.from('<SyncML/>');
+    expect(await e.answer(request('POST', '/', 'text/xml'), body)).toEqual(
+      expect.objectContaining({ status: 415, body: `Content-Type must be ${SYNCML}` }),
+    );
+    expect(await e.answer(request('POST', '/', `${SYNCML}; charset=utf-8`), undefined)).toEqual(
+      expect.objectContaining({ status: 400, body: 'Empty body' }),
+    );
+    expect(handle).not.toHaveBeenCalled();
+  });
+
+  it('answers 503 with Retry-After when the store is unreachable, and lets anything else through', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const unreachable = Object.assign(new Error('no server'), {
+        name: 'MongoServerSelectionError',
+      });
+      const down = endpoint(() => Promise.reject(unreachable));
+      expect(await down.answer(request('POST', '/', SYNCML), Buffer.from('x'))).toEqual({
+        status: 503,
+        body: 'Service unavailable, retry',
+        contentType: 'text/plain; charset=utf-8',
+        headers: { 'Retry-After': '5' },
+      });
+      const bug = new TypeError('a bug');
+      const broken = endpoint(() => Promise.reject(bug));
+      await expect(broken.answer(request('POST', '/', SYNCML), Buffer.from('x'))).rejects.toBe(bug);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
