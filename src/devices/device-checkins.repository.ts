@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { OutboxEvent, outboxEntry, withOutbox } from '../common/mongo/outbox';
+import { ReadModels } from '../common/mongo/read-pool';
 import {
   AcquireResult,
   CheckinPatch,
@@ -17,10 +18,16 @@ import { deviceInOrganization, toWinDevice } from './win-devices.repository';
 /** The check-in half of win_devices (lock, opaque session, queue marker) and device_events. */
 @Injectable()
 export class DeviceCheckinsRepository {
+  /** win_devices on the read pool: the lock-free peek decides nothing a write does not recheck. */
+  private readonly reader: Model<WinDeviceDoc>;
+
   constructor(
     @InjectModel(WinDeviceDoc.name) private readonly model: Model<WinDeviceDoc>,
     @InjectModel(DeviceEventDoc.name) private readonly events: Model<DeviceEventDoc>,
-  ) {}
+    reads: ReadModels,
+  ) {
+    this.reader = reads.of(model);
+  }
 
   async recordEvents(
     orgId: string,
@@ -118,7 +125,7 @@ export class DeviceCheckinsRepository {
    * the read itself (a stack trace per exec, casting, cloning).
    */
   async peek(thumbprint: string): Promise<CheckinSnapshot | null> {
-    const doc = (await this.model.collection.findOne({
+    const doc = (await this.reader.collection.findOne({
       certificateThumbprint: thumbprint,
     })) as WinDeviceDoc | null;
     if (!doc || doc.lockToken) return null;
