@@ -4,6 +4,7 @@ import { FilterQuery, Model, Types } from 'mongoose';
 import { findPage } from '../common/mongo/find-page';
 import { isDuplicateKey, onlyDuplicateKeys } from '../common/mongo/mongo-errors';
 import { newObjectId } from '../common/mongo/object-id';
+import { ReadModels } from '../common/mongo/read-pool';
 import { OutboxEvent, outboxEntry, statusEntry, withOutbox } from '../common/mongo/outbox';
 import { Page, PageRequest } from '../common/pagination/pagination';
 import { CommandStatus } from './command-status';
@@ -103,11 +104,19 @@ function batchCreatedOutbox() {
 
 @Injectable()
 export class CommandsRepository {
+  // The REST reads of batches and commands, on the read pool (decisions.md §45).
+  private readonly batchReader: Model<WinCommandBatchDoc>;
+  private readonly commandReader: Model<WinCommandDoc>;
+
   constructor(
     @InjectModel(WinCommandBatchDoc.name) private readonly batches: Model<WinCommandBatchDoc>,
     @InjectModel(WinCommandDoc.name) private readonly commands: Model<WinCommandDoc>,
     @InjectModel(IdempotencyKeyDoc.name) private readonly keys: Model<IdempotencyKeyDoc>,
-  ) {}
+    reads: ReadModels,
+  ) {
+    this.batchReader = reads.of(batches);
+    this.commandReader = reads.of(commands);
+  }
 
   /**
    * A batch's id is chosen before anything is written: an Idempotency-Key claims it, and the
@@ -221,7 +230,7 @@ export class CommandsRepository {
     winDeviceId: string,
     batchId: string,
   ): Promise<CommandBatch | null> {
-    const doc = await this.batches
+    const doc = await this.batchReader
       .findOne({ _id: batchId, organizationId: orgId, winDeviceId })
       .lean<WinCommandBatchDoc>()
       .exec();
@@ -229,7 +238,7 @@ export class CommandsRepository {
   }
 
   async commandsOfBatch(orgId: string, batchId: string): Promise<WinCommand[]> {
-    const docs = await this.commands
+    const docs = await this.commandReader
       .find({ batchId, organizationId: orgId })
       .sort({ position: 1 })
       .lean<WinCommandDoc[]>()
@@ -242,7 +251,7 @@ export class CommandsRepository {
     winDeviceId: string,
     page: PageRequest,
   ): Promise<Page<CommandBatch>> {
-    return findPage(this.batches, { organizationId: orgId, winDeviceId }, page, toBatch);
+    return findPage(this.batchReader, { organizationId: orgId, winDeviceId }, page, toBatch);
   }
 
   /**
@@ -255,7 +264,7 @@ export class CommandsRepository {
     const organizationId = new Types.ObjectId(orgId);
     const counts = await Promise.all(
       batchIds.map((id) =>
-        this.commands
+        this.commandReader
           .aggregate<{ _id: string; count: number }>([
             { $match: { batchId: new Types.ObjectId(id), organizationId } },
             { $group: { _id: '$status', count: { $sum: 1 } } },
@@ -282,7 +291,7 @@ export class CommandsRepository {
   ): Promise<Page<WinCommand>> {
     const filter: FilterQuery<WinCommandDoc> = { batchId, organizationId: orgId };
     if (statuses) filter.status = { $in: statuses };
-    return findPage(this.commands, filter, page, toCommand);
+    return findPage(this.commandReader, filter, page, toCommand);
   }
 
   /** Pending → Cancel for the listed commands of the batch (all when none listed), each conditional. */

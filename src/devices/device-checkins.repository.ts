@@ -4,6 +4,7 @@ import type { Db } from 'mongodb';
 import { Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { OutboxEvent, outboxEntry, withOutbox } from '../common/mongo/outbox';
+import { ReadModels } from '../common/mongo/read-pool';
 import {
   AcquireResult,
   CheckinPatch,
@@ -28,14 +29,20 @@ const PEEK_PROJECTION = {
 /** The check-in half of win_devices (lock, opaque session, queue marker) and device_events. */
 @Injectable()
 export class DeviceCheckinsRepository {
+  /** win_devices on the read pool: the lock-free peek decides nothing a write does not recheck. */
+  private readonly reader: Model<WinDeviceDoc>;
+
   constructor(
     @InjectModel(WinDeviceDoc.name) private readonly model: Model<WinDeviceDoc>,
     @InjectModel(DeviceEventDoc.name) private readonly events: Model<DeviceEventDoc>,
-  ) {}
+    reads: ReadModels,
+  ) {
+    this.reader = reads.of(model);
+  }
 
-  /** The driver's Db of this connection (set once it is open, before any request is served). */
+  /** The driver's Db of the read pool (set once it is open, before any request is served). */
   private db(): Db {
-    return this.model.db.db as Db;
+    return this.reader.db.db as Db;
   }
 
   async recordEvents(

@@ -5,6 +5,7 @@ import { findPage } from '../common/mongo/find-page';
 import { isDuplicateKey } from '../common/mongo/mongo-errors';
 import { OBJECT_ID, newObjectId } from '../common/mongo/object-id';
 import { OutboxEvent, outboxEntry, withOutbox } from '../common/mongo/outbox';
+import { ReadModels } from '../common/mongo/read-pool';
 import { Page, PageRequest } from '../common/pagination/pagination';
 import {
   DeviceCertificateInfo,
@@ -80,7 +81,15 @@ export interface NewDevice {
 
 @Injectable()
 export class WinDevicesRepository {
-  constructor(@InjectModel(WinDeviceDoc.name) private readonly model: Model<WinDeviceDoc>) {}
+  /** For the REST API's lookups and lists, on the read pool (decisions.md §45). */
+  private readonly reader: Model<WinDeviceDoc>;
+
+  constructor(
+    @InjectModel(WinDeviceDoc.name) private readonly model: Model<WinDeviceDoc>,
+    reads: ReadModels,
+  ) {
+    this.reader = reads.of(model);
+  }
 
   /** An id for a device about to be created, when something must refer to it before the insert. */
   newId(): string {
@@ -112,7 +121,7 @@ export class WinDevicesRepository {
     orgId: string,
     winDeviceIdOrDeviceId: string,
   ): Promise<WinDevice | null> {
-    const doc = await this.model
+    const doc = await this.reader
       .findOne(deviceInOrganization(orgId, winDeviceIdOrDeviceId))
       .select(ADMIN_PROJECTION)
       .lean<WinDeviceDoc>()
@@ -128,7 +137,7 @@ export class WinDevicesRepository {
   ): Promise<Page<WinDevice>> {
     const filter: FilterQuery<WinDeviceDoc> = { organizationId: orgId, winEnterpriseId };
     if (status) filter.status = status;
-    return findPage(this.model, filter, page, toWinDevice, ADMIN_PROJECTION);
+    return findPage(this.reader, filter, page, toWinDevice, ADMIN_PROJECTION);
   }
 
   /** Conditional single-document update; null when the device is gone or not in `from`. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model } from 'mongoose';
 import { isDuplicateKey } from '../common/mongo/mongo-errors';
+import { ReadModels } from '../common/mongo/read-pool';
 import { DEFAULT_POLL_SCHEDULE, PollSchedule, WinEnterprise } from './devices.types';
 import { EnterpriseCaRecord, WinEnterpriseDoc } from './win-enterprise.schema';
 
@@ -29,9 +30,15 @@ export class EnterpriseExistsError extends Error {}
 
 @Injectable()
 export class WinEnterprisesRepository {
+  /** For lookups by id and organization, on the read pool (decisions.md §45). */
+  private readonly reader: Model<WinEnterpriseDoc>;
+
   constructor(
     @InjectModel(WinEnterpriseDoc.name) private readonly model: Model<WinEnterpriseDoc>,
-  ) {}
+    reads: ReadModels,
+  ) {
+    this.reader = reads.of(model);
+  }
 
   async create(orgId: string, input: { name: string; domains?: string[] }): Promise<WinEnterprise> {
     try {
@@ -49,13 +56,16 @@ export class WinEnterprisesRepository {
   }
 
   async findByOrganization(orgId: string): Promise<WinEnterprise | null> {
-    const doc = await this.model.findOne({ organizationId: orgId }).lean<WinEnterpriseDoc>().exec();
+    const doc = await this.reader
+      .findOne({ organizationId: orgId })
+      .lean<WinEnterpriseDoc>()
+      .exec();
     return doc ? toEnterprise(doc) : null;
   }
 
   /** Device-facing lookup (no tenant yet): an invitation names its enterprise. */
   async findById(id: string): Promise<WinEnterprise | null> {
-    const doc = await this.model.findById(id).lean<WinEnterpriseDoc>().exec();
+    const doc = await this.reader.findById(id).lean<WinEnterpriseDoc>().exec();
     return doc ? toEnterprise(doc) : null;
   }
 

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { isDuplicateKey } from '../common/mongo/mongo-errors';
 import { OBJECT_ID } from '../common/mongo/object-id';
+import { ReadModels } from '../common/mongo/read-pool';
 import { Organization } from './organization';
 import { OrganizationDoc } from './organization.schema';
 
@@ -21,7 +22,14 @@ export class DuplicateSlugError extends Error {}
 
 @Injectable()
 export class OrganizationsRepository {
-  constructor(@InjectModel(OrganizationDoc.name) private readonly model: Model<OrganizationDoc>) {}
+  private readonly reader: Model<OrganizationDoc>;
+
+  constructor(
+    @InjectModel(OrganizationDoc.name) private readonly model: Model<OrganizationDoc>,
+    reads: ReadModels,
+  ) {
+    this.reader = reads.of(model);
+  }
 
   async create(input: { name: string; slug: string }): Promise<Organization> {
     try {
@@ -36,7 +44,7 @@ export class OrganizationsRepository {
   /** By 24-hex id or by slug (case-insensitive: slugs are stored lower-case). */
   async findByIdOrSlug(idOrSlug: string): Promise<Organization | null> {
     const filter = OBJECT_ID.test(idOrSlug) ? { _id: idOrSlug } : { slug: idOrSlug.toLowerCase() };
-    const doc = await this.model.findOne(filter).lean<OrganizationDoc>().exec();
+    const doc = await this.reader.findOne(filter).lean<OrganizationDoc>().exec();
     return doc ? toOrganization(doc) : null;
   }
 

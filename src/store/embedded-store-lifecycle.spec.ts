@@ -8,7 +8,13 @@ import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
 import { resolveMongoUri, startEmbeddedStore } from './embedded-store';
-import { ferretdbBinaryPath, findOnPath, isExecutableFile, mullionCacheDir } from './paths';
+import {
+  FERRETDB_BUILD,
+  ferretdbBinaryPath,
+  findOnPath,
+  isExecutableFile,
+  mullionCacheDir,
+} from './paths';
 import { StoreUnavailableError } from './errors';
 import { locateServer } from './server-binary';
 
@@ -180,7 +186,7 @@ describe('embedded store lifecycle', () => {
     await expect(attempt).rejects.toThrow(
       /Building FerretDB v1\.24\.2 failed[\s\S]*MONGODB_URI[\s\S]*simulated failure/,
     );
-    expect(readdirSync(join(cache, 'ferretdb-v1.24.2'))).toEqual([]);
+    expect(readdirSync(join(cache, `ferretdb-${FERRETDB_BUILD}`))).toEqual([]);
   });
 
   // A stand-in `mongod` that runs FerretDB: proves mongod is preferred when on PATH and that the

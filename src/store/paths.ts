@@ -4,6 +4,11 @@ import { delimiter, isAbsolute, join } from 'node:path';
 
 export const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 export const FERRETDB_VERSION = 'v1.24.2';
+/**
+ * Names mullion's build of FERRETDB_VERSION (its cache directory): bumped whenever the patches
+ * applied before building change (ferretdb-build.ts), so every machine rebuilds once.
+ */
+export const FERRETDB_BUILD = `${FERRETDB_VERSION}-mullion.1`;
 
 /**
  * Per-user cache for what mullion builds once (FerretDB): `$MULLION_CACHE_DIR`, else
@@ -20,7 +25,7 @@ export function mullionCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function ferretdbDir(cacheDir: string): string {
-  return join(cacheDir, `ferretdb-${FERRETDB_VERSION}`);
+  return join(cacheDir, `ferretdb-${FERRETDB_BUILD}`);
 }
 
 export function ferretdbBinaryPath(cacheDir: string): string {

@@ -116,6 +116,11 @@ function settings(port: number): string[] {
     max_parallel_workers_per_gather: '0',
     jit: 'off',
     fsync: 'on',
+    // A commit is acknowledged before its WAL reaches the disk, as a default mongod acknowledges
+    // a write before its journal flush: a crash of the machine (not of a process) may lose the
+    // last few hundred ms of acknowledged writes; the cluster stays consistent (decisions.md §45).
+    synchronous_commit: 'off',
+    wal_writer_delay: '100ms',
     wal_level: 'minimal',
     max_wal_senders: '0',
     log_min_messages: 'warning',

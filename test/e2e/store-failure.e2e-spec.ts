@@ -2,6 +2,9 @@ import 'reflect-metadata';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { READ_CONNECTION, ReadModels } from '../../src/common/mongo/read-pool';
 import { startEmbeddedStore, withDatabase, type EmbeddedStore } from '../../src/store';
 import { bearer, startTestApp, type TestApp } from '../support/app';
 import { RetryingDevice } from '../support/retrying-device';
@@ -54,7 +57,8 @@ beforeAll(async () => {
     __filename,
     // A request that dies with the store cannot release its device's lock: it expires instead.
     { SYNCML_LOCK_MS: '1500' },
-    { uri: withDatabase(store.uri, 'storedies') },
+    // monitorCommands: reads answered by the read pool after the restart are counted.
+    { uri: withDatabase(store.uri, 'storedies'), mongo: { monitorCommands: true } },
   );
 });
 
@@ -208,6 +212,14 @@ it('survives kill -9 of the store: restarted, 503s meanwhile, nothing lost or ap
     });
     expect(store.pid).not.toBe(killedPid);
     expect(gaveUp).toBeUndefined();
+    // Both connections came back (decisions.md §44): the read pool serves the device's lock-free
+    // reads and the REST reads below, the single connection every write.
+    expect(t.app.get(ReadModels).separate).toBe(true);
+    let readsAfterRestart = 0;
+    t.app
+      .get<Connection>(getConnectionToken(READ_CONNECTION))
+      .getClient()
+      .on('commandSucceeded', () => readsAfterRestart++);
     expect(storeLog.some((l) => /restart 1 of 3/.test(l))).toBe(true);
     expect(storeLog.some((l) => /^store restarted \(pid \d+\)/.test(l))).toBe(true);
 
@@ -225,6 +237,7 @@ it('survives kill -9 of the store: restarted, 503s meanwhile, nothing lost or ap
       async () => JSON.stringify(await t.db.collection('win_commands').find(open).toArray()),
     );
     const batches = await Promise.all(enqueued.map((e) => readBatch(t, e.device, e.batchIds[0])));
+    expect(readsAfterRestart).toBeGreaterThan(0);
     polling = false;
     await Promise.all(pollers);
 

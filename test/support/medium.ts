@@ -10,6 +10,7 @@ import { CommandsModule } from '../../src/commands/commands.module';
 import { CommandsService } from '../../src/commands/commands.service';
 import type { DeviceRef } from '../../src/commands/command-delivery.service';
 import type { CommandConfig } from '../../src/commands/commands.types';
+import { ReadPoolModule } from '../../src/common/mongo/read-pool';
 import { loadConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import { DevicesModule } from '../../src/devices/devices.module';
@@ -54,6 +55,7 @@ export async function startMedium(
     imports: [
       ConfigModule.forRoot(config),
       MongooseModule.forRoot(uri, { serverSelectionTimeoutMS: 5000, autoIndex: true, ...mongo }),
+      ReadPoolModule.forRoot(uri, { serverSelectionTimeoutMS: 5000, ...mongo }),
       EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
       EventsModule,
       DevicesModule,
