@@ -16,7 +16,7 @@ import {
   type Managed,
 } from '../support/syncml-device';
 
-// decisions.md §44: on a store reached through one connection (the embedded FerretDB), reads
+// decisions.md §45: on a store reached through one connection (the embedded FerretDB), reads
 // that cannot race a conditional update go through a pool of their own; every write stays on the
 // single connection. Which connection a command went through is told by the client it started
 // on: the read pool's client emits its own events (and forwards them to the main client, where

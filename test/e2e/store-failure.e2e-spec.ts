@@ -212,7 +212,7 @@ it('survives kill -9 of the store: restarted, 503s meanwhile, nothing lost or ap
     });
     expect(store.pid).not.toBe(killedPid);
     expect(gaveUp).toBeUndefined();
-    // Both connections came back (decisions.md §44): the read pool serves the device's lock-free
+    // Both connections came back (decisions.md §45): the read pool serves the device's lock-free
     // reads and the REST reads below, the single connection every write.
     expect(t.app.get(ReadModels).separate).toBe(true);
     let readsAfterRestart = 0;
