@@ -674,6 +674,8 @@ interface GrowthRow {
   idle: Trips[];
   receive: Trips[];
   answer: Trips[];
+  /** The first read of the list after seeding (each rep: after its batch finished). */
+  listFirst: number[];
   list: number[];
   batch: number[];
   /** CPU ms over IDLE_SAMPLE_MS with no device talking: main, process, store groups. */
@@ -740,6 +742,7 @@ async function runGrowth(
         idle: [],
         receive: [],
         answer: [],
+        listFirst: [],
         list: [],
         batch: [],
         idleCpu,
@@ -749,11 +752,14 @@ async function runGrowth(
         const batchId = await queue(h, fleet, identity.deviceId, PER_ROUND);
         row.receive.push(await countTrips(h, 'receive', NaN, () => device.open(), PER_ROUND, 0));
         row.answer.push(await countTrips(h, 'return', NaN, () => device.answer(), 0, 0));
+        // The first read stores the counts of the page's finished batches (decisions.md §44).
+        row.listFirst.push(await timedGet(h, `${devicePath}?limit=20`));
         row.list.push(await timedGet(h, `${devicePath}?limit=20`));
         row.batch.push(await timedGet(h, `${devicePath}/${batchId}`));
         progress(
           `  rep ${r + 1}: idle ${f1(row.idle[r].ms)} ms, receive ${f1(row.receive[r].ms)} ms, ` +
-            `return ${f1(row.answer[r].ms)} ms, GET list ${f1(row.list[r])} ms, ` +
+            `return ${f1(row.answer[r].ms)} ms, GET list ${f1(row.listFirst[r])} then ` +
+            `${f1(row.list[r])} ms, ` +
             `GET batch ${f1(row.batch[r])} ms`,
         );
       }
@@ -782,6 +788,7 @@ function growthTable(rows: GrowthRow[]): string {
     ['idle check-in', (r) => msg(r.idle), (r) => trips(r.idle)],
     [`receive ${PER_ROUND}`, (r) => msg(r.receive), (r) => trips(r.receive)],
     [`return ${PER_ROUND}`, (r) => msg(r.answer), (r) => trips(r.answer)],
+    ['GET …/commands first', (r) => median(r.listFirst)],
     ['GET …/commands', (r) => median(r.list)],
     ['GET …/commands/:id', (r) => median(r.batch)],
   ];
@@ -861,11 +868,13 @@ async function main(): Promise<number> {
       console.log(growthTable(rows));
       console.log(
         `\n(median of ${o.reps} per size; ms = client-measured latency of one SyncML message or ` +
-          `REST read (GET …/devices/:id/commands?limit=20: the device's batches, first page; ` +
-          `GET …/commands/:batchId: one batch); × first: ratio to the first size; trips: driver ` +
-          `commands during the message. Seeded: batches of ${PER_ROUND} commands copied from a ` +
-          `real finished batch, round-robin over the ${o.fleet} devices, ${SEED_BATCH_DOCS} ` +
-          `documents per insert; mostly Acknowledged, some 404/500, 1 in 50 Pending on other ` +
+          `REST read (GET …/devices/:id/commands?limit=20: the device's batches, first page, read ` +
+          `twice: "first" stores the counts of the finished batches it finds, the next reads ` +
+          `them; GET …/commands/:batchId: one batch); × first: ratio to the first size; trips: ` +
+          `driver commands during the message. Seeded: batches of ${PER_ROUND} commands copied ` +
+          `from a real finished batch, round-robin over the ${o.fleet} devices (SQL: cloned by ` +
+          `PostgreSQL, non-unique indexes rebuilt, then ANALYZE; driver: ${SEED_BATCH_DOCS} ` +
+          `documents per insert); mostly Acknowledged, some 404/500, 1 in 50 Pending on other ` +
           `devices. idle server: CPU of its main thread / of its store processes over ` +
           `${IDLE_SAMPLE_MS / 1000} s with no device talking, in % of one core.)`,
       );
