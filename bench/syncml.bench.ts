@@ -35,7 +35,7 @@ import {
   type ServerCounters,
   type ServerHandle,
 } from './lib/server-process';
-import { cloneCommands, openSqlStore } from './lib/sql-seed';
+import { cloneCommands, countRows, openSqlStore } from './lib/sql-seed';
 import { BenchDevice, LoadProcess, type LoadRequest, type Step } from './lib/syncml-devices';
 import { formatRows, runCodecBench } from './syncml-codec.bench';
 
@@ -537,12 +537,15 @@ async function seedCommands(
 ): Promise<{ stored: number; inserted: number; ms: number; how: string }> {
   const commands = h.db.collection('win_commands');
   const started = performance.now();
-  const have = await commands.countDocuments();
-  const sql = have < target ? await openSqlStore(h.server.storeDataDir) : null;
-  let how = 'driver';
-  if (sql) {
-    how = 'SQL';
-    try {
+  // Counted in SQL where it can be: FerretDB counts by decoding every document (minutes at 1M).
+  const sql = await openSqlStore(h.server.storeDataDir);
+  try {
+    const count = () =>
+      sql ? countRows(sql, h.db.databaseName, 'win_commands') : commands.countDocuments();
+    const have = await count();
+    let how = 'driver';
+    if (sql && have < target) {
+      how = 'SQL';
       const lastBatch = await cloneCommands(sql, {
         db: h.db.databaseName,
         templateBatchId: (template.batch._id as ObjectId).toHexString(),
@@ -562,18 +565,18 @@ async function seedCommands(
         progress: (done) => progress(`seeded ${done}/${target - have} commands (SQL)`),
       });
       await checkClone(h, template, lastBatch);
-    } finally {
-      await sql.end();
+    } else {
+      await seedThroughDriver(h, template, deviceIds, measured, have, target, progress);
     }
-  } else {
-    await seedThroughDriver(h, template, deviceIds, measured, have, target, progress);
+    return {
+      stored: await count(),
+      inserted: Math.max(0, target - have),
+      ms: performance.now() - started,
+      how,
+    };
+  } finally {
+    await sql?.end();
   }
-  return {
-    stored: await commands.countDocuments(),
-    inserted: Math.max(0, target - have),
-    ms: performance.now() - started,
-    how,
-  };
 }
 
 /** A batch cloned in SQL reads back through the driver as the driver would have written it. */

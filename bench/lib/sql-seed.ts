@@ -37,6 +37,14 @@ async function tableOf(client: Client, db: string, collection: string): Promise<
   return `${schema}.${escapeIdentifier(r.rows[0].table)}`;
 }
 
+/** The documents of a collection, counted by PostgreSQL. */
+export async function countRows(client: Client, db: string, collection: string): Promise<number> {
+  const r = await client.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${await tableOf(client, db, collection)}`,
+  );
+  return Number(r.rows[0].n);
+}
+
 /** Statuses of the clones, as the driver path assigns them (seedStatus in syncml.bench.ts). */
 export interface SeedStatuses {
   pending: string;
