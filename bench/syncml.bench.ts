@@ -35,6 +35,7 @@ import {
   type ServerCounters,
   type ServerHandle,
 } from './lib/server-process';
+import { cloneCommands, countRows, openSqlStore } from './lib/sql-seed';
 import { BenchDevice, LoadProcess, type LoadRequest, type Step } from './lib/syncml-devices';
 import { formatRows, runCodecBench } from './syncml-codec.bench';
 
@@ -522,7 +523,9 @@ const DAY_MS = 86_400_000;
 /**
  * Inserts copies of the template until win_commands holds `target` documents: batches of
  * PER_ROUND commands spread round-robin over the fleet's devices (the measured one included: its
- * own history grows too), queued over the last 180 days, with their batch documents.
+ * own history grows too), queued over the last 180 days, with their batch documents. On the
+ * embedded PostgreSQL engine PostgreSQL clones them (bench/lib/sql-seed.ts), checked by reading
+ * the last clone back through the driver; elsewhere they go through the driver.
  */
 async function seedCommands(
   h: Harness,
@@ -531,11 +534,96 @@ async function seedCommands(
   measured: ObjectId,
   target: number,
   progress: (m: string) => void,
-): Promise<{ stored: number; inserted: number; ms: number }> {
+): Promise<{ stored: number; inserted: number; ms: number; how: string }> {
+  const commands = h.db.collection('win_commands');
+  const started = performance.now();
+  // Counted in SQL where it can be: FerretDB counts by decoding every document (minutes at 1M).
+  const sql = await openSqlStore(h.server.storeDataDir);
+  try {
+    const count = () =>
+      sql ? countRows(sql, h.db.databaseName, 'win_commands') : commands.countDocuments();
+    const have = await count();
+    let how = 'driver';
+    if (sql && have < target) {
+      how = 'SQL';
+      const lastBatch = await cloneCommands(sql, {
+        db: h.db.databaseName,
+        templateBatchId: (template.batch._id as ObjectId).toHexString(),
+        perBatch: PER_ROUND,
+        deviceIds: deviceIds.map((d) => d.toHexString()),
+        measured: measured.toHexString(),
+        first: have,
+        count: target - have,
+        nowMs: Date.now(),
+        spreadOver: target,
+        statuses: {
+          pending: CommandStatus.Pending,
+          notFound: CommandStatus.CommandNotFound,
+          unexpected: CommandStatus.UnexpectedError,
+          acknowledged: CommandStatus.Acknowledged,
+        },
+        progress: (done) => progress(`seeded ${done}/${target - have} commands (SQL)`),
+      });
+      await checkClone(h, template, lastBatch);
+    } else {
+      await seedThroughDriver(h, template, deviceIds, measured, have, target, progress);
+    }
+    return {
+      stored: await count(),
+      inserted: Math.max(0, target - have),
+      ms: performance.now() - started,
+      how,
+    };
+  } finally {
+    await sql?.end();
+  }
+}
+
+/** A batch cloned in SQL reads back through the driver as the driver would have written it. */
+async function checkClone(h: Harness, template: SeedTemplate, batchHex: string): Promise<void> {
+  const batchId = new ObjectId(batchHex);
+  const batch = await h.db.collection('win_command_batches').findOne({ _id: batchId });
+  const cmds = await h.db
+    .collection('win_commands')
+    .find({ batchId })
+    .sort({ position: 1 })
+    .toArray();
+  const problems: string[] = [];
+  if (!batch) problems.push('batch not found by _id');
+  if (batch && !(batch.createdAt instanceof Date)) problems.push('batch createdAt not a Date');
+  if (batch && !(batch.winDeviceId instanceof ObjectId))
+    problems.push('winDeviceId not an ObjectId');
+  if (batch && 'outboxDue' in batch) problems.push('batch carries an outbox');
+  if (cmds.length === 0) problems.push('no command found by batchId');
+  for (const c of cmds) {
+    const t = template.commands.find((x) => x.position === c.position);
+    if (!(c._id instanceof ObjectId) || !(c.queuedAt instanceof Date)) problems.push('types');
+    if (!batch?.winDeviceId.equals(c.winDeviceId)) problems.push('winDeviceId differs');
+    if (JSON.stringify(c.config) !== JSON.stringify(t?.config)) problems.push('config differs');
+    if (
+      c.status === CommandStatus.Pending ? c.statusCode !== null : typeof c.statusCode !== 'string'
+    )
+      problems.push(`statusCode ${String(c.statusCode)} for ${String(c.status)}`);
+  }
+  const byCmdId = cmds[0]
+    ? await h.db.collection('win_commands').findOne({ cmdId: cmds[0].cmdId })
+    : null;
+  if (cmds[0] && !byCmdId?._id.equals(cmds[0]._id)) problems.push('not found by cmdId');
+  if (problems.length)
+    throw new Error(`seeding: SQL clones read back wrong: ${problems.join('; ')}`);
+}
+
+async function seedThroughDriver(
+  h: Harness,
+  template: SeedTemplate,
+  deviceIds: readonly ObjectId[],
+  measured: ObjectId,
+  have: number,
+  target: number,
+  progress: (m: string) => void,
+): Promise<void> {
   const commands = h.db.collection('win_commands');
   const batches = h.db.collection('win_command_batches');
-  const started = performance.now();
-  const have = await commands.countDocuments();
   const tag = randomBytes(4).toString('hex');
   const now = Date.now();
   let n = have;
@@ -578,20 +666,19 @@ async function seedCommands(
     await commands.insertMany(cmdDocs, { ordered: false });
     progress(`seeded ${n - have}/${target - have} commands`);
   }
-  return {
-    stored: await commands.countDocuments(),
-    inserted: n - have,
-    ms: performance.now() - started,
-  };
 }
 
 interface GrowthRow {
   stored: number;
   seedMs: number;
   inserted: number;
+  /** `SQL` (cloned by PostgreSQL) or `driver`. */
+  seedHow: string;
   idle: Trips[];
   receive: Trips[];
   answer: Trips[];
+  /** The first read of the list after seeding (each rep: after its batch finished). */
+  listFirst: number[];
   list: number[];
   batch: number[];
   /** CPU ms over IDLE_SAMPLE_MS with no device talking: main, process, store groups. */
@@ -654,9 +741,11 @@ async function runGrowth(
         stored: seeded.stored,
         seedMs: seeded.ms,
         inserted: seeded.inserted,
+        seedHow: seeded.how,
         idle: [],
         receive: [],
         answer: [],
+        listFirst: [],
         list: [],
         batch: [],
         idleCpu,
@@ -666,11 +755,14 @@ async function runGrowth(
         const batchId = await queue(h, fleet, identity.deviceId, PER_ROUND);
         row.receive.push(await countTrips(h, 'receive', NaN, () => device.open(), PER_ROUND, 0));
         row.answer.push(await countTrips(h, 'return', NaN, () => device.answer(), 0, 0));
+        // The first read stores the counts of the page's finished batches (decisions.md §46).
+        row.listFirst.push(await timedGet(h, `${devicePath}?limit=20`));
         row.list.push(await timedGet(h, `${devicePath}?limit=20`));
         row.batch.push(await timedGet(h, `${devicePath}/${batchId}`));
         progress(
           `  rep ${r + 1}: idle ${f1(row.idle[r].ms)} ms, receive ${f1(row.receive[r].ms)} ms, ` +
-            `return ${f1(row.answer[r].ms)} ms, GET list ${f1(row.list[r])} ms, ` +
+            `return ${f1(row.answer[r].ms)} ms, GET list ${f1(row.listFirst[r])} then ` +
+            `${f1(row.list[r])} ms, ` +
             `GET batch ${f1(row.batch[r])} ms`,
         );
       }
@@ -699,6 +791,7 @@ function growthTable(rows: GrowthRow[]): string {
     ['idle check-in', (r) => msg(r.idle), (r) => trips(r.idle)],
     [`receive ${PER_ROUND}`, (r) => msg(r.receive), (r) => trips(r.receive)],
     [`return ${PER_ROUND}`, (r) => msg(r.answer), (r) => trips(r.answer)],
+    ['GET …/commands first', (r) => median(r.listFirst)],
     ['GET …/commands', (r) => median(r.list)],
     ['GET …/commands/:id', (r) => median(r.batch)],
   ];
@@ -715,7 +808,7 @@ function growthTable(rows: GrowthRow[]): string {
       ...cols.flatMap(([, f]) => [f1(f(r)), ratio(f(r), f(first))]),
       cols.flatMap(([, , t]) => (t ? [String(t(r))] : [])).join('/'),
       idleShare(r.idleCpu),
-      `${r.inserted} in ${f1(r.seedMs / 1000)} s${notes(r).length ? `  ${notes(r).join('; ')}` : ''}`,
+      `${r.inserted} in ${f1(r.seedMs / 1000)} s (${r.seedHow})${notes(r).length ? `  ${notes(r).join('; ')}` : ''}`,
     ]),
   ]);
 }
@@ -778,11 +871,13 @@ async function main(): Promise<number> {
       console.log(growthTable(rows));
       console.log(
         `\n(median of ${o.reps} per size; ms = client-measured latency of one SyncML message or ` +
-          `REST read (GET …/devices/:id/commands?limit=20: the device's batches, first page; ` +
-          `GET …/commands/:batchId: one batch); × first: ratio to the first size; trips: driver ` +
-          `commands during the message. Seeded: batches of ${PER_ROUND} commands copied from a ` +
-          `real finished batch, round-robin over the ${o.fleet} devices, ${SEED_BATCH_DOCS} ` +
-          `documents per insert; mostly Acknowledged, some 404/500, 1 in 50 Pending on other ` +
+          `REST read (GET …/devices/:id/commands?limit=20: the device's batches, first page, read ` +
+          `twice: "first" stores the counts of the finished batches it finds, the next reads ` +
+          `them; GET …/commands/:batchId: one batch); × first: ratio to the first size; trips: ` +
+          `driver commands during the message. Seeded: batches of ${PER_ROUND} commands copied ` +
+          `from a real finished batch, round-robin over the ${o.fleet} devices (SQL: cloned by ` +
+          `PostgreSQL, non-unique indexes rebuilt, then ANALYZE; driver: ${SEED_BATCH_DOCS} ` +
+          `documents per insert); mostly Acknowledged, some 404/500, 1 in 50 Pending on other ` +
           `devices. idle server: CPU of its main thread / of its store processes over ` +
           `${IDLE_SAMPLE_MS / 1000} s with no device talking, in % of one core.)`,
       );

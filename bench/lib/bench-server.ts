@@ -24,6 +24,8 @@ export interface BenchServer {
   storeKind: ResolvedMongo['source'];
   /** The connection string the app uses (the bench database for MONGODB_URI). */
   storeUri: string;
+  /** The embedded store's DATA_DIR (its PostgreSQL cluster, if any, inside); null on MONGODB_URI. */
+  storeDataDir: string | null;
   /** A token for every organization and permission, signed with this run's secret. */
   token: string;
   db: Connection;
@@ -84,7 +86,8 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
 
   try {
     // With MONGODB_URI set, resolveMongoUri starts nothing and ignores dataDir.
-    store = await resolveMongoUri(process.env, { dataDir: join(tmp, 'store'), log: opts.log });
+    const storeDataDir = join(tmp, 'store');
+    store = await resolveMongoUri(process.env, { dataDir: storeDataDir, log: opts.log });
     // Never write into the database MONGODB_URI names: a fresh one, dropped at the end.
     const uri = external
       ? withDatabase(store.uri, `mullion_bench_${randomBytes(4).toString('hex')}`)
@@ -102,6 +105,7 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
       storeDescription: await describeStore(db, store.source),
       storeKind: store.source,
       storeUri: uri,
+      storeDataDir: external ? null : storeDataDir,
       token: mintToken(secret, { subject: 'bench', organizations: ['*'], permissions: ['*'] }),
       db,
       app,

@@ -36,6 +36,8 @@ export interface ServerReady {
   storeKind: ResolvedMongo['source'];
   storeDescription: string;
   storeUri: string;
+  /** See BenchServer.storeDataDir. */
+  storeDataDir: string | null;
 }
 
 /** Counters since the server started (the parent takes differences). */
@@ -179,6 +181,7 @@ async function runChild(): Promise<void> {
     storeKind: server.storeKind,
     storeDescription: server.storeDescription,
     storeUri: server.storeUri,
+    storeDataDir: server.storeDataDir,
   });
 }
 

@@ -58,7 +58,10 @@ export class CommandHistoryRepository {
     return res.deletedCount;
   }
 
-  /** Of the listed batches, deletes those with no command left; answers how many. */
+  /**
+   * Of the listed batches, deletes those with no command left and forgets the kept counts of the
+   * others; answers how many it deleted.
+   */
   async deleteEmptyBatches(batchIds: Types.ObjectId[]): Promise<number> {
     if (!batchIds.length) return 0;
     const left = await this.commands
@@ -68,6 +71,17 @@ export class CommandHistoryRepository {
       ])
       .exec();
     const keep = new Set(left.map((r) => r._id.toHexString()));
+    // A batch that lost some commands no longer has the counts it kept (decisions.md §46); one
+    // update per batch by _id, which FerretDB pushes down (an `$in` it would not), no updatedAt.
+    const kept = batchIds.filter((id) => keep.has(id.toHexString()));
+    if (kept.length) {
+      await this.batches.collection.bulkWrite(
+        kept.map((_id) => ({
+          updateOne: { filter: { _id }, update: { $unset: { finalSummary: 1 } } },
+        })),
+        { ordered: false },
+      );
+    }
     const empty = batchIds.filter((id) => !keep.has(id.toHexString()));
     if (!empty.length) return 0;
     const res = await this.batches

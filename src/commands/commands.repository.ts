@@ -7,7 +7,7 @@ import { newObjectId } from '../common/mongo/object-id';
 import { ReadModels } from '../common/mongo/read-pool';
 import { OutboxEvent, outboxEntry, statusEntry, withOutbox } from '../common/mongo/outbox';
 import { Page, PageRequest } from '../common/pagination/pagination';
-import { CommandStatus } from './command-status';
+import { CommandStatus, isFinalStatus } from './command-status';
 import {
   BatchAction,
   CommandBatch,
@@ -33,6 +33,7 @@ export function toBatch(d: WinCommandBatchDoc): CommandBatch {
     ...(d.action && { action: d.action }),
     ...(d.origin && { origin: d.origin }),
     ...(d.atomic && { atomic: true }),
+    ...(d.finalSummary && { finalSummary: d.finalSummary }),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
@@ -255,31 +256,54 @@ export class CommandsRepository {
   }
 
   /**
-   * Per batch, how many of its commands are in each status. One aggregation per batch, each on
-   * an equality of batchId: FerretDB pushes equalities down to PostgreSQL but not `$in`, with
-   * which it decoded every command of the organization (decisions.md §43); on MongoDB these are a
-   * page's worth of small indexed reads.
+   * Per batch, how many of its commands are in each status. A batch whose commands are all
+   * final keeps its counts (`finalSummary`, decisions.md §46), so a page of history costs no read
+   * of commands. The others get one aggregation each, on an equality of batchId: FerretDB pushes
+   * equalities down to PostgreSQL but not `$in`, with which it decoded every command of the
+   * organization (decisions.md §43). Counts found final and complete (every command of the batch
+   * counted: a batch is written before its commands, which start Pending) are stored for the
+   * next read, in one round trip, without touching `updatedAt`.
    */
-  async summaries(orgId: string, batchIds: string[]): Promise<Map<string, StatusCount[]>> {
+  async summaries(orgId: string, batches: CommandBatch[]): Promise<Map<string, StatusCount[]>> {
+    const out = new Map<string, StatusCount[]>();
+    const open = batches.filter((b) => {
+      if (b.finalSummary) out.set(b.id, b.finalSummary);
+      return !b.finalSummary;
+    });
     const organizationId = new Types.ObjectId(orgId);
     const counts = await Promise.all(
-      batchIds.map((id) =>
+      open.map((b) =>
         this.commandReader
           .aggregate<{ _id: string; count: number }>([
-            { $match: { batchId: new Types.ObjectId(id), organizationId } },
+            { $match: { batchId: new Types.ObjectId(b.id), organizationId } },
             { $group: { _id: '$status', count: { $sum: 1 } } },
           ])
           .exec(),
       ),
     );
-    const out = new Map<string, StatusCount[]>();
-    batchIds.forEach((id, i) => {
-      const list = counts[i].map((r) => ({ status: r._id, count: r.count }));
-      out.set(
-        id,
-        list.sort((a, b) => a.status.localeCompare(b.status)),
-      );
+    const settled: { id: string; summary: StatusCount[] }[] = [];
+    open.forEach((b, i) => {
+      const summary = counts[i]
+        .map((r) => ({ status: r._id, count: r.count }))
+        .sort((x, y) => x.status.localeCompare(y.status));
+      out.set(b.id, summary);
+      const total = summary.reduce((n, c) => n + c.count, 0);
+      if (total === b.commandCount && summary.every((c) => isFinalStatus(c.status))) {
+        settled.push({ id: b.id, summary });
+      }
     });
+    if (settled.length) {
+      // The driver's bulkWrite: mongoose's would set updatedAt, which the API shows.
+      await this.batches.collection.bulkWrite(
+        settled.map(({ id, summary }) => ({
+          updateOne: {
+            filter: { _id: new Types.ObjectId(id) },
+            update: { $set: { finalSummary: summary } },
+          },
+        })),
+        { ordered: false },
+      );
+    }
     return out;
   }
 

@@ -301,12 +301,10 @@ export class CommandsService {
     return configs;
   }
 
+  /** The batch with its commands, and their counts by status from the same read. */
   private async view(orgId: string, batch: CommandBatch): Promise<BatchView> {
-    const [commands, summaries] = await Promise.all([
-      this.repo.commandsOfBatch(orgId, batch.id),
-      this.repo.summaries(orgId, [batch.id]),
-    ]);
-    return { ...batch, commands, summary: summaries.get(batch.id) ?? [] };
+    const commands = await this.repo.commandsOfBatch(orgId, batch.id);
+    return { ...batch, commands, summary: summarize(commands) };
   }
 
   async getBatch(
@@ -339,10 +337,7 @@ export class CommandsService {
       winDeviceId,
     );
     const batches = await this.repo.listBatches(organization.id, device.id, page);
-    const summaries = await this.repo.summaries(
-      organization.id,
-      batches.docs.map((b) => b.id),
-    );
+    const summaries = await this.repo.summaries(organization.id, batches.docs);
     return {
       ...batches,
       docs: batches.docs.map((b) => ({ ...b, summary: summaries.get(b.id) ?? [] })),

@@ -91,6 +91,8 @@ export interface CommandBatch {
   origin?: CommandOrigin;
   /** Its commands go inside one SyncML Atomic (MS-MDM 2.2.7.3). */
   atomic?: boolean;
+  /** Its status counts, once every command is final (decisions.md §46); never shown as such. */
+  finalSummary?: StatusCount[];
   createdAt: Date;
   updatedAt: Date;
 }

@@ -1,7 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { OUTBOX_FIELDS } from '../common/mongo/outbox';
 import { SchemaTypes, Types } from 'mongoose';
-import type { BatchAction, CommandOrigin } from './commands.types';
+import type { BatchAction, CommandOrigin, StatusCount } from './commands.types';
 
 @Schema({ collection: 'win_command_batches', timestamps: true, versionKey: false })
 export class WinCommandBatchDoc {
@@ -16,6 +16,11 @@ export class WinCommandBatchDoc {
   @Prop({ type: Object, default: undefined }) action?: BatchAction;
   @Prop({ type: Object, default: undefined }) origin?: CommandOrigin;
   @Prop({ type: Boolean, default: undefined }) atomic?: boolean;
+  /**
+   * Per status, how many of its commands are in it, stored by the first read that finds every
+   * one of them final (a final status never changes): decisions.md §46.
+   */
+  @Prop({ type: [Object], default: undefined }) finalSummary?: StatusCount[];
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -168,6 +168,57 @@ describe('reading and cancelling commands', () => {
       expectInvalid(await list(d, query), field);
     });
 
+    it('keeps the counts of a batch whose commands are all final, and only of such a batch', async () => {
+      const dev = await addDevice(s);
+      const done = await queue(dev, { commands: gets(2) });
+      const open = await queue(dev, { commands: gets(2) });
+      for (const c of [...done.commands, open.commands[0]]) {
+        await setStatus(c.cmdId, { status: 'Acknowledged', statusCode: '200' });
+      }
+      const batchDoc = (id: string) =>
+        t.db.collection('win_command_batches').findOne({ _id: new Types.ObjectId(id) });
+      const before = await batchDoc(done.id);
+
+      const first = (await list(dev)).body.data.docs;
+      expect(first.map((x: { summary: unknown }) => x.summary)).toEqual([
+        [
+          { status: 'Acknowledged', count: 1 },
+          { status: 'Pending', count: 1 },
+        ],
+        [{ status: 'Acknowledged', count: 2 }],
+      ]);
+      const kept = await batchDoc(done.id);
+      expect(kept?.finalSummary).toEqual([{ status: 'Acknowledged', count: 2 }]);
+      // Keeping the counts is not a change of the batch.
+      expect(kept?.updatedAt).toEqual(before?.updatedAt);
+      expect(first[1].updatedAt).toBe(before?.updatedAt.toISOString());
+      expect(await batchDoc(open.id)).not.toHaveProperty('finalSummary');
+
+      // A later list answers from the batch document: a final status never changes, so a
+      // command rewritten behind the API's back does not show.
+      await setStatus(done.commands[0].cmdId, { status: 'UnexpectedError', statusCode: '500' });
+      const again = (await list(dev)).body.data.docs;
+      expect(again[1].summary).toEqual([{ status: 'Acknowledged', count: 2 }]);
+      // One batch, read alone, counts its commands as read.
+      expect((await getOne(dev, done.id)).body.data.summary).toEqual([
+        { status: 'Acknowledged', count: 1 },
+        { status: 'UnexpectedError', count: 1 },
+      ]);
+    });
+
+    it('keeps no counts for a batch missing some of its commands', async () => {
+      const dev = await addDevice(s);
+      const b = await queue(dev, { commands: gets(2) });
+      await setStatus(b.commands[0].cmdId, { status: 'Acknowledged', statusCode: '200' });
+      await t.db.collection('win_commands').deleteOne({ cmdId: b.commands[1].cmdId });
+      const docs = (await list(dev)).body.data.docs;
+      expect(docs[0].summary).toEqual([{ status: 'Acknowledged', count: 1 }]);
+      const doc = await t.db
+        .collection('win_command_batches')
+        .findOne({ _id: new Types.ObjectId(b.id) });
+      expect(doc).not.toHaveProperty('finalSummary');
+    });
+
     it('lists nothing for a device without batches, and only the device’s own batches', async () => {
       const empty = await addDevice(s);
       const res = await list(empty);

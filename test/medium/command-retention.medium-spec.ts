@@ -112,6 +112,30 @@ describe('command history retention', () => {
     expect(await m.db.collection(INSTANCE_LEASE_COLLECTION).countDocuments({})).toBe(0);
   });
 
+  it('makes a batch that lost some commands forget the counts it kept', async () => {
+    const kept = await batch([
+      { status: 'Acknowledged', receivedAt: daysAgo(40) },
+      { status: 'Acknowledged', receivedAt: daysAgo(5) },
+    ]);
+    const untouched = await batch([{ status: 'Acknowledged', receivedAt: daysAgo(5) }]);
+    const counts = [{ status: 'Acknowledged', count: 2 }];
+    for (const { batchId } of [kept, untouched]) {
+      await m.db
+        .collection('win_command_batches')
+        .updateOne({ _id: batchId }, { $set: { finalSummary: counts } });
+    }
+
+    expect(await job.runOnce(NOW)).toEqual({ ran: true, commands: 1, batches: 0 });
+
+    const doc = async (id: Types.ObjectId) =>
+      m.db.collection('win_command_batches').findOne({ _id: id });
+    const after = await doc(kept.batchId);
+    expect(after).not.toHaveProperty('finalSummary');
+    // Forgetting is not a change the API shows.
+    expect(after?.updatedAt).toEqual(daysAgo(60));
+    expect((await doc(untouched.batchId))?.finalSummary).toEqual(counts);
+  });
+
   it('deletes in bounded batches until nothing old is left', async () => {
     const many = Array.from({ length: RETENTION_BATCH + 20 }, () => ({
       status: 'Acknowledged',
