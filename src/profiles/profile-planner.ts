@@ -7,13 +7,22 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { CommandsService } from '../commands/commands.service';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { PLAN_BUCKETS, PLAN_GROUPS } from '../devices/plan-bucket';
 import { PlanScope, ProfileAssignmentsRepository } from './profile-assignments.repository';
 import { ProfileDevicesRepository } from './profile-devices.repository';
 import { ProfilePlansRepository } from './profile-plans.repository';
 import { ProfilesRepository } from './profiles.repository';
-import { PlanLevel, PlanPhase, PlanSlice, ProfilePlan, WinProfile } from './profiles.types';
+import {
+  APPLIED_STATES,
+  PlanLevel,
+  PlanPhase,
+  PlanSlice,
+  ProfilePlan,
+  WinProfile,
+} from './profiles.types';
+import { PROFILE_ORIGIN } from './reconcile.service';
 import { reaches } from './targeting';
 
 /** Deleted profiles examined per idle pass for purging. */
@@ -78,6 +87,7 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly profiles: ProfilesRepository,
     private readonly assignments: ProfileAssignmentsRepository,
     private readonly devices: ProfileDevicesRepository,
+    private readonly commands: CommandsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -215,12 +225,12 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
       const reached = live ? found.filter((d) => reaches(profile.targets, d)).map((d) => d.id) : [];
       const reachedSet = new Set(reached);
       await this.reach(scope, profile, reached, now);
-      await this.assignments.retire(
-        profile.id,
-        ids.filter((id) => !reachedSet.has(id)),
-        profile.onRemove,
-        now,
-      );
+      const left = ids.filter((id) => !reachedSet.has(id));
+      const applied = (await this.assignments.heads(profile.id, left))
+        .filter((h) => APPLIED_STATES.includes(h.state))
+        .map((h) => h.winDeviceId);
+      await this.cancelUnsent(profile, applied, now);
+      await this.assignments.retire(profile.id, applied, profile.onRemove, now);
       return {
         phase: PlanPhase.Reach,
         level: null,
@@ -274,6 +284,7 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
       } else {
         // No cursor: the devices retired leave the set the next call reads.
         const ids = await this.assignments.staleDeviceIds(profile.id, below ?? null, room, slice);
+        await this.cancelUnsent(profile, ids, now);
         await this.assignments.retire(profile.id, ids, profile.onRemove, now, below, slice);
         handled += ids.length;
         if (ids.length === room) return { phase, level, part, cursor: null, handled };
@@ -303,6 +314,19 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
       await this.assignments.ensurePartitions(profile.id);
       this.partitioned.add(profile.id);
     }
+  }
+
+  /**
+   * The profile stops applying to these devices: what it queued for them and was not sent yet
+   * (any revision, a drift check's Gets too) is cancelled, whatever onRemove says: `keep` keeps
+   * what the device has, not what it was about to get. Done before the retirement, so the
+   * Deletes reconciliation queues for `delete` afterwards are never among them. Each command's
+   * update is conditional on Pending: one taken for delivery meanwhile goes out.
+   */
+  private async cancelUnsent(profile: WinProfile, winDeviceIds: string[], now: Date) {
+    const origin = { kind: PROFILE_ORIGIN, id: profile.id };
+    // One read of the device's Pending queue each: the queue index serves it on any store.
+    for (const id of winDeviceIds) await this.commands.cancelSuperseded(id, origin, -1, now);
   }
 
   private async reach(
