@@ -208,36 +208,16 @@ export class ProfileAssignmentsRepository {
     return docs.map((d) => d.winDeviceId.toHexString());
   }
 
-  /**
-   * Gives the profile's assignments written before partitions existed their fields (derived
-   * from the device id): one read of the profile's assignments, writes only for those.
-   */
-  async ensurePartitions(profileId: string): Promise<number> {
-    const cursor = this.model
-      .find(
+  /** Whether an assignment of the profile was written without partition fields. */
+  async anyUnpartitioned(profileId: string): Promise<boolean> {
+    const doc = await this.model
+      .findOne(
         { profileId: new Types.ObjectId(profileId), planBucket: { $exists: false } },
-        { winDeviceId: 1 },
+        { _id: 1 },
       )
-      .lean<Pick<WinProfileAssignmentDoc, '_id' | 'winDeviceId'>>()
-      .cursor({ batchSize: 1000 });
-    let written = 0;
-    let ops: AnyBulkWriteOperation<WinProfileAssignmentDoc>[] = [];
-    const flush = async (): Promise<void> => {
-      if (ops.length)
-        written += (await this.model.bulkWrite(ops, { ordered: false })).modifiedCount;
-      ops = [];
-    };
-    for await (const d of cursor) {
-      ops.push({
-        updateOne: {
-          filter: { _id: d._id },
-          update: { $set: planFieldsOf(d.winDeviceId.toHexString()) },
-        },
-      });
-      if (ops.length >= 1000) await flush();
-    }
-    await flush();
-    return written;
+      .lean()
+      .exec();
+    return doc !== null;
   }
 
   /** Assignments in an applied state: what deleting the profile retires. */

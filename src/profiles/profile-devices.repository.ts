@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { AnyBulkWriteOperation, FilterQuery, Model, Types } from 'mongoose';
+import { FilterQuery, Model, Types } from 'mongoose';
 import { WinDeviceDoc } from '../devices/win-device.schema';
 import { MAX_DEVICE_LABELS } from '../devices/devices.types';
-import { planFieldsOf } from '../devices/plan-bucket';
 import type { PlanSlice, ProfileTargets } from './profiles.types';
 import { isAll, isDeviceList, labelsOf, TargetDevice } from './targeting';
 
@@ -70,33 +69,16 @@ export class ProfileDevicesRepository {
     return docs.map((d) => d._id.toHexString());
   }
 
-  /**
-   * Gives the enterprise's devices written without partition fields (before they existed, or
-   * inserted around the schema) their fields: one read of the enterprise, writes only for those.
-   */
-  async ensurePartitions(winEnterpriseId: string): Promise<number> {
-    const cursor = this.model
-      .find(
+  /** Whether a device of the enterprise was written without partition fields (before they existed). */
+  async anyUnpartitioned(winEnterpriseId: string): Promise<boolean> {
+    const doc = await this.model
+      .findOne(
         { winEnterpriseId: new Types.ObjectId(winEnterpriseId), planBucket: { $exists: false } },
         { _id: 1 },
       )
-      .lean<{ _id: Types.ObjectId }>()
-      .cursor({ batchSize: 1000 });
-    let written = 0;
-    let ops: AnyBulkWriteOperation<WinDeviceDoc>[] = [];
-    const flush = async (): Promise<void> => {
-      if (ops.length)
-        written += (await this.model.bulkWrite(ops, { ordered: false })).modifiedCount;
-      ops = [];
-    };
-    for await (const d of cursor) {
-      ops.push({
-        updateOne: { filter: { _id: d._id }, update: { $set: planFieldsOf(d._id.toHexString()) } },
-      });
-      if (ops.length >= 1000) await flush();
-    }
-    await flush();
-    return written;
+      .lean()
+      .exec();
+    return doc !== null;
   }
 
   /** Id and labels of these devices that belong to the enterprise (others are absent). */

@@ -78,8 +78,8 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private stopped = false;
-  /** Enterprises and profiles whose documents all carry partition fields (ensurePartitions). */
-  private readonly partitioned = new Set<string>();
+  /** Enterprises and profiles whose documents all carry partition fields (partitioned()). */
+  private readonly partitionedKeys = new Set<string>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -259,8 +259,9 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
     let { level, part, cursor } = plan;
     let phase: PlanPhase = live ? plan.phase : PlanPhase.Prune;
     if (!level) {
-      await this.ensurePartitions(profile);
-      level = planLevel(plan.total, limit);
+      level = (await this.partitioned(profile))
+        ? planLevel(plan.total, limit)
+        : PlanLevel.Enterprise;
       part = 0;
       cursor = null;
     }
@@ -300,20 +301,23 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Documents written without partition fields (by an older version, or around the schema)
-   * get them before the first walk over them in this process: one read of the enterprise's
-   * devices and one of the profile's assignments. Devices created since carry them (the
-   * device schema sets them), and so do the assignments the planner inserts.
+   * Whether every device of the enterprise and every assignment of the profile carries its
+   * partition fields. Documents from before they existed (an older version, or written around
+   * the schema) are not in any partition: such a plan walks the enterprise by `_id` pages
+   * (§38's, slow on FerretDB but complete). A positive answer is kept for the process: devices
+   * created since carry the fields (the device schema sets them), and so do the assignments the
+   * planner inserts.
    */
-  private async ensurePartitions(profile: WinProfile): Promise<void> {
-    if (!this.partitioned.has(profile.winEnterpriseId)) {
-      await this.devices.ensurePartitions(profile.winEnterpriseId);
-      this.partitioned.add(profile.winEnterpriseId);
+  private async partitioned(profile: WinProfile): Promise<boolean> {
+    for (const [key, any] of [
+      [profile.winEnterpriseId, () => this.devices.anyUnpartitioned(profile.winEnterpriseId)],
+      [profile.id, () => this.assignments.anyUnpartitioned(profile.id)],
+    ] as const) {
+      if (this.partitionedKeys.has(key)) continue;
+      if (await any()) return false;
+      this.partitionedKeys.add(key);
     }
-    if (!this.partitioned.has(profile.id)) {
-      await this.assignments.ensurePartitions(profile.id);
-      this.partitioned.add(profile.id);
-    }
+    return true;
   }
 
   /**
