@@ -22,11 +22,7 @@ describe('profiles: a 10k-device plan interrupted by a restart', () => {
   it('resumes from the stored cursor and ends with exactly one assignment per device', async () => {
     first = await startTestApp(__filename, ENV);
     const s = await seedDevice(first);
-    // The last 200 as written before partitions existed: the planner gives them theirs.
-    const ids = [
-      ...(await insertDevices(first, s, 9_800, ['fleet'])),
-      ...(await insertDevices(first, s, 200, ['fleet'], { legacy: true })),
-    ];
+    const ids = await insertDevices(first, s, 10_000, ['fleet']);
     const profile = await createProfile(first, s, { targets: { labels: ['fleet'] } });
     expect(profile.devicesToPlan).toBe(10_000);
 
@@ -42,10 +38,6 @@ describe('profiles: a 10k-device plan interrupted by a restart', () => {
     expect(walked).toHaveLength(5000);
     const firstHalf = await assignmentsOf(first, profile.id);
     expect(new Set(firstHalf.map((a) => a.winDeviceId.toHexString()))).toEqual(new Set(walked));
-    // The legacy devices got their partition fields from the planner.
-    expect(
-      await first.db.collection('win_devices').countDocuments({ planBucket: { $exists: false } }),
-    ).toBe(0);
     // The instance dies holding the plan: its lease is left behind (already expired).
     await first.db
       .collection('win_profile_plans')

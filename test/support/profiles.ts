@@ -36,19 +36,18 @@ export async function createProfile(
 /**
  * Devices written through the driver (thousands in one round trip), in the seeded enterprise;
  * answers their ids in insertion (= _id) order. They carry their planning partition as created
- * devices do, unless `legacy` (devices from before partitions existed).
+ * devices do.
  */
 export async function insertDevices(
   t: TestApp,
   s: Pick<Seeded, 'orgId' | 'enterpriseId'>,
   n: number,
   labels: string[] = [],
-  { legacy = false }: { legacy?: boolean } = {},
 ): Promise<string[]> {
   const now = new Date();
   const docs = Array.from({ length: n }, () => new Types.ObjectId()).map((_id) => ({
     _id,
-    ...(!legacy && planFieldsOf(_id.toHexString())),
+    ...planFieldsOf(_id.toHexString()),
     organizationId: new Types.ObjectId(s.orgId),
     winEnterpriseId: new Types.ObjectId(s.enterpriseId),
     deviceId: uniqueDeviceId(),
