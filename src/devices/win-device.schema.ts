@@ -1,5 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { OUTBOX_FIELDS } from '../common/mongo/outbox';
+import { planFieldsOf } from './plan-bucket';
 import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
 import type {
   DeviceCertificateInfo,
@@ -108,6 +109,13 @@ export class WinDeviceDoc {
   @Prop({ type: Number, default: 0 })
   queueWrites?: number;
 
+  /** The profile planner's partitions, derived from `_id` (plan-bucket.ts). */
+  @Prop({ type: Number })
+  planBucket?: number;
+
+  @Prop({ type: Number })
+  planGroup?: number;
+
   createdAt!: Date;
   updatedAt!: Date;
 }
@@ -123,6 +131,17 @@ WinDeviceSchema.index({ organizationId: 1, deviceId: 1 });
 WinDeviceSchema.index({ winEnterpriseId: 1, labels: 1, _id: 1 });
 // Profile targeting `{all: true}`: the enterprise's devices walked by _id.
 WinDeviceSchema.index({ winEnterpriseId: 1, _id: 1 });
+// The profile planner's pages: one partition of the enterprise by equality (plan-bucket.ts),
+// sorted by _id in memory (a partition holds about two batches). No `_id` key: the store's GIN
+// twins (store/pushdown-indexes.ts) skip indexes with one, and the B-tree alone cannot serve
+// FerretDB's `@>` conditions.
+WinDeviceSchema.index({ winEnterpriseId: 1, planGroup: 1 });
+WinDeviceSchema.index({ winEnterpriseId: 1, planBucket: 1 });
+// Every device gets its partition when it is created (whatever path creates it).
+WinDeviceSchema.pre('save', function () {
+  if (this.isNew && this.planBucket === undefined)
+    Object.assign(this, planFieldsOf(this._id.toHexString()));
+});
 // Webhook events recorded with the change that causes them (common/mongo/outbox.ts).
 WinDeviceSchema.add(OUTBOX_FIELDS);
 WinDeviceSchema.index({ outboxDue: 1, outboxAt: 1 });

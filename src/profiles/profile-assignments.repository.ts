@@ -3,7 +3,14 @@ import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, Model, Types } from 'mongoose';
 import { onlyDuplicateKeys } from '../common/mongo/mongo-errors';
 import { WinProfileAssignmentDoc } from './win-profile-assignment.schema';
-import { APPLIED_STATES, AssignmentState, OnRemove, WinProfileAssignment } from './profiles.types';
+import { planFieldsOf } from '../devices/plan-bucket';
+import {
+  APPLIED_STATES,
+  AssignmentState,
+  OnRemove,
+  PlanSlice,
+  WinProfileAssignment,
+} from './profiles.types';
 
 export function toAssignment(d: WinProfileAssignmentDoc): WinProfileAssignment {
   return {
@@ -35,6 +42,13 @@ export interface PlanScope {
   profileId: string;
 }
 
+/** The profile's assignments in one partition (a top-level equality FerretDB pushes down). */
+function inSlice(profileId: string, slice: PlanSlice): Record<string, unknown> {
+  const filter: Record<string, unknown> = { profileId: new Types.ObjectId(profileId) };
+  if (slice) filter[slice.field] = slice.value;
+  return filter;
+}
+
 /** A new episode for reconciliation: no batch awaited, no claim (it starts at its next pass). */
 const RECONCILE_RESET = { batchId: null, step: null, reconcileAt: null };
 
@@ -47,11 +61,16 @@ export class ProfileAssignmentsRepository {
     private readonly model: Model<WinProfileAssignmentDoc>,
   ) {}
 
-  async heads(profileId: string, winDeviceIds: string[]): Promise<AssignmentHead[]> {
+  /** Heads of these devices' assignments; `slice`: the partition all of them are in. */
+  async heads(
+    profileId: string,
+    winDeviceIds: string[],
+    slice: PlanSlice = null,
+  ): Promise<AssignmentHead[]> {
     if (!winDeviceIds.length) return [];
     const docs = await this.model
       .find(
-        { profileId, winDeviceId: { $in: winDeviceIds } },
+        { ...inSlice(profileId, slice), winDeviceId: { $in: winDeviceIds } },
         { winDeviceId: 1, revision: 1, state: 1 },
       )
       .lean<Pick<WinProfileAssignmentDoc, 'winDeviceId' | 'revision' | 'state'>[]>()
@@ -86,6 +105,7 @@ export class ProfileAssignmentsRepository {
         winEnterpriseId: scope.winEnterpriseId,
         profileId: scope.profileId,
         winDeviceId: id,
+        ...planFieldsOf(id),
         revision,
         state: AssignmentState.Pending,
         settings: [],
@@ -144,11 +164,13 @@ export class ProfileAssignmentsRepository {
     now: Date,
     /** Only assignments below this revision: one a racing plan just reached stays. */
     belowRevision?: number,
+    /** The partition all of the devices are in. */
+    slice: PlanSlice = null,
   ): Promise<number> {
     if (!winDeviceIds.length) return 0;
     const state = onRemove === 'delete' ? AssignmentState.Removing : AssignmentState.Removed;
     const filter: Record<string, unknown> = {
-      profileId,
+      ...inSlice(profileId, slice),
       winDeviceId: { $in: winDeviceIds },
       state: { $in: APPLIED_STATES },
     };
@@ -171,8 +193,12 @@ export class ProfileAssignmentsRepository {
     profileId: string,
     belowRevision: number | null,
     limit: number,
+    slice: PlanSlice = null,
   ): Promise<string[]> {
-    const filter: Record<string, unknown> = { profileId, state: { $in: APPLIED_STATES } };
+    const filter: Record<string, unknown> = {
+      ...inSlice(profileId, slice),
+      state: { $in: APPLIED_STATES },
+    };
     if (belowRevision !== null) filter.revision = { $lt: belowRevision };
     const docs = await this.model
       .find(filter, { winDeviceId: 1 })
@@ -180,6 +206,18 @@ export class ProfileAssignmentsRepository {
       .lean<Pick<WinProfileAssignmentDoc, 'winDeviceId'>[]>()
       .exec();
     return docs.map((d) => d.winDeviceId.toHexString());
+  }
+
+  /** Whether an assignment of the profile was written without partition fields. */
+  async anyUnpartitioned(profileId: string): Promise<boolean> {
+    const doc = await this.model
+      .findOne(
+        { profileId: new Types.ObjectId(profileId), planBucket: { $exists: false } },
+        { _id: 1 },
+      )
+      .lean()
+      .exec();
+    return doc !== null;
   }
 
   /** Assignments in an applied state: what deleting the profile retires. */

@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model, Types } from 'mongoose';
 import { WinDeviceDoc } from '../devices/win-device.schema';
 import { MAX_DEVICE_LABELS } from '../devices/devices.types';
-import type { ProfileTargets } from './profiles.types';
+import type { PlanSlice, ProfileTargets } from './profiles.types';
 import { isAll, isDeviceList, labelsOf, TargetDevice } from './targeting';
 
 /**
@@ -36,15 +36,30 @@ export class ProfileDevicesRepository {
     return this.model.countDocuments(targetFilter(winEnterpriseId, t)).exec();
   }
 
-  /** The next batch of targeted device ids after `cursor`, in `_id` order. */
+  /**
+   * The next batch of targeted device ids after `cursor` in one partition, in `_id` order. The
+   * enterprise and the partition are top-level equalities, the only part of the filter FerretDB
+   * pushes down: a page reads the partition's devices, not the enterprise's.
+   */
   async idsAfter(
     winEnterpriseId: string,
     t: ProfileTargets,
+    slice: PlanSlice,
     cursor: string | null,
     limit: number,
   ): Promise<string[]> {
-    const filter = targetFilter(winEnterpriseId, t);
-    const q = cursor ? { $and: [filter, { _id: { $gt: new Types.ObjectId(cursor) } }] } : filter;
+    const q: FilterQuery<WinDeviceDoc> = targetFilter(winEnterpriseId, t);
+    if (cursor) q.$and = [...(q.$and ?? []), { _id: { $gt: new Types.ObjectId(cursor) } }];
+    if (slice) {
+      // A partition holds about two batches: its ids are sorted here, so neither store sorts
+      // (FerretDB would after reading them anyway) and the index needs no `_id` key.
+      q[slice.field] = slice.value;
+      const docs = await this.model.find(q, { _id: 1 }).lean<{ _id: Types.ObjectId }[]>().exec();
+      return docs
+        .map((d) => d._id.toHexString())
+        .sort()
+        .slice(0, limit);
+    }
     const docs = await this.model
       .find(q, { _id: 1 })
       .sort({ _id: 1 })
@@ -52,6 +67,18 @@ export class ProfileDevicesRepository {
       .lean<{ _id: Types.ObjectId }[]>()
       .exec();
     return docs.map((d) => d._id.toHexString());
+  }
+
+  /** Whether a device of the enterprise was written without partition fields (before they existed). */
+  async anyUnpartitioned(winEnterpriseId: string): Promise<boolean> {
+    const doc = await this.model
+      .findOne(
+        { winEnterpriseId: new Types.ObjectId(winEnterpriseId), planBucket: { $exists: false } },
+        { _id: 1 },
+      )
+      .lean()
+      .exec();
+    return doc !== null;
   }
 
   /** Id and labels of these devices that belong to the enterprise (others are absent). */

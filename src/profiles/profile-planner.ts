@@ -7,22 +7,62 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { CommandsService } from '../commands/commands.service';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { ProfileAssignmentsRepository } from './profile-assignments.repository';
+import { PLAN_BUCKETS, PLAN_GROUPS } from '../devices/plan-bucket';
+import { PlanScope, ProfileAssignmentsRepository } from './profile-assignments.repository';
 import { ProfileDevicesRepository } from './profile-devices.repository';
 import { ProfilePlansRepository } from './profile-plans.repository';
 import { ProfilesRepository } from './profiles.repository';
-import { PlanPhase, ProfilePlan, WinProfile } from './profiles.types';
+import {
+  APPLIED_STATES,
+  PlanLevel,
+  PlanPhase,
+  PlanSlice,
+  ProfilePlan,
+  WinProfile,
+} from './profiles.types';
+import { PROFILE_ORIGIN } from './reconcile.service';
 import { reaches } from './targeting';
 
 /** Deleted profiles examined per idle pass for purging. */
 const PURGE_BATCH = 20;
 
+/** Partitions one batch visits at most (each costs a read or two even when empty). */
+const MAX_PARTS_PER_BATCH = 64;
+
 interface Step {
   phase: PlanPhase;
+  level: PlanLevel | null;
+  part: number;
   cursor: string | null;
   handled: number;
-  done: boolean;
+  done?: boolean;
+}
+
+/**
+ * The coarsest partitioning whose partitions hold about two batches or fewer of the devices
+ * the plan concerns: a page reads its partition's devices of the enterprise, so a page costs
+ * about a batch (plus the untargeted devices sharing the partition: over the whole walk, one
+ * read of the enterprise), and a small plan reads the enterprise once or twice rather than
+ * dozens of nearly empty partitions.
+ */
+export function planLevel(devices: number, batch: number): PlanLevel {
+  if (devices <= 2 * batch) return PlanLevel.Enterprise;
+  if (devices <= 2 * batch * PLAN_GROUPS) return PlanLevel.Group;
+  return PlanLevel.Bucket;
+}
+
+function partsOf(level: PlanLevel): number {
+  if (level === PlanLevel.Group) return PLAN_GROUPS;
+  if (level === PlanLevel.Bucket) return PLAN_BUCKETS;
+  return 1;
+}
+
+function sliceOf(level: PlanLevel, part: number): PlanSlice {
+  if (level === PlanLevel.Group) return { field: 'planGroup', value: part };
+  if (level === PlanLevel.Bucket) return { field: 'planBucket', value: part };
+  return null;
 }
 
 /**
@@ -38,6 +78,8 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private stopped = false;
+  /** Enterprises and profiles whose documents all carry partition fields (partitioned()). */
+  private readonly partitionedKeys = new Set<string>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -45,6 +87,7 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly profiles: ProfilesRepository,
     private readonly assignments: ProfileAssignmentsRepository,
     private readonly devices: ProfileDevicesRepository,
+    private readonly commands: CommandsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -147,6 +190,8 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
       }
       const next = {
         phase: step.phase,
+        level: step.level,
+        part: step.part,
         cursor: step.cursor,
         processed: plan.processed + step.handled,
       };
@@ -168,7 +213,7 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
   private async step(plan: ProfilePlan, profile: WinProfile): Promise<Step> {
     const limit = this.config.profiles.planBatchSize;
     const now = new Date();
-    const scope = {
+    const scope: PlanScope = {
       organizationId: profile.organizationId,
       winEnterpriseId: profile.winEnterpriseId,
       profileId: profile.id,
@@ -180,56 +225,123 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
       const reached = live ? found.filter((d) => reaches(profile.targets, d)).map((d) => d.id) : [];
       const reachedSet = new Set(reached);
       await this.reach(scope, profile, reached, now);
-      await this.assignments.retire(
-        profile.id,
-        ids.filter((id) => !reachedSet.has(id)),
-        profile.onRemove,
-        now,
-      );
+      const left = ids.filter((id) => !reachedSet.has(id));
+      const applied = (await this.assignments.heads(profile.id, left))
+        .filter((h) => APPLIED_STATES.includes(h.state))
+        .map((h) => h.winDeviceId);
+      await this.cancelUnsent(profile, applied, now);
+      await this.assignments.retire(profile.id, applied, profile.onRemove, now);
       return {
         phase: PlanPhase.Reach,
+        level: null,
+        part: 0,
         cursor: ids.at(-1) ?? plan.cursor,
         handled: ids.length,
         done: ids.length < limit,
       };
     }
-    if (plan.phase === PlanPhase.Reach && live) {
-      const ids = await this.devices.idsAfter(
-        profile.winEnterpriseId,
-        profile.targets,
-        plan.cursor,
-        limit,
-      );
-      await this.reach(scope, profile, ids, now);
-      return ids.length < limit
-        ? { phase: PlanPhase.Prune, cursor: null, handled: ids.length, done: false }
-        : { phase: PlanPhase.Reach, cursor: ids[ids.length - 1], handled: ids.length, done: false };
+    return this.walk(plan, profile, scope, limit, now);
+  }
+
+  /**
+   * One batch of a whole-profile plan: up to `limit` devices, one partition after another
+   * (decisions.md §47). Reach gives every targeted device the current revision; prune then
+   * retires the assignments left at an older revision (a deleted profile reaches none).
+   */
+  private async walk(
+    plan: ProfilePlan,
+    profile: WinProfile,
+    scope: PlanScope,
+    limit: number,
+    now: Date,
+  ): Promise<Step> {
+    const live = !profile.deletedAt;
+    let { level, part, cursor } = plan;
+    let phase: PlanPhase = live ? plan.phase : PlanPhase.Prune;
+    if (!level) {
+      level = (await this.partitioned(profile))
+        ? planLevel(plan.total, limit)
+        : PlanLevel.Enterprise;
+      part = 0;
+      cursor = null;
     }
-    // Prune: the devices still applied at an older revision were not reached (a deleted
-    // profile reaches none). No device is read: the reach pass stamped every reached one.
-    const ids = await this.assignments.staleDeviceIds(
-      profile.id,
-      live ? profile.revision : null,
-      limit,
-    );
-    await this.assignments.retire(
-      profile.id,
-      ids,
-      profile.onRemove,
-      now,
-      live ? profile.revision : undefined,
-    );
-    return { phase: PlanPhase.Prune, cursor: null, handled: ids.length, done: ids.length < limit };
+    const parts = partsOf(level);
+    const below = live ? profile.revision : undefined;
+    let handled = 0;
+    for (let visited = 1; ; visited++) {
+      const slice = sliceOf(level, part);
+      const room = limit - handled;
+      if (phase === PlanPhase.Reach) {
+        const ids = await this.devices.idsAfter(
+          profile.winEnterpriseId,
+          profile.targets,
+          slice,
+          cursor,
+          room,
+        );
+        await this.reach(scope, profile, ids, now, slice);
+        handled += ids.length;
+        if (ids.length === room) return { phase, level, part, cursor: ids[room - 1], handled };
+      } else {
+        // No cursor: the devices retired leave the set the next call reads.
+        const ids = await this.assignments.staleDeviceIds(profile.id, below ?? null, room, slice);
+        await this.cancelUnsent(profile, ids, now);
+        await this.assignments.retire(profile.id, ids, profile.onRemove, now, below, slice);
+        handled += ids.length;
+        if (ids.length === room) return { phase, level, part, cursor: null, handled };
+      }
+      cursor = null;
+      if (part + 1 < parts) part++;
+      else if (phase === PlanPhase.Reach) [phase, part] = [PlanPhase.Prune, 0];
+      else return { phase, level, part, cursor, handled, done: true };
+      // Mostly empty partitions (a few targeted devices in a large enterprise): the visits
+      // are bounded too, so each batch stores its progress within a bounded time.
+      if (visited >= MAX_PARTS_PER_BATCH) return { phase, level, part, cursor, handled };
+    }
+  }
+
+  /**
+   * Whether every device of the enterprise and every assignment of the profile carries its
+   * partition fields. Documents from before they existed (an older version, or written around
+   * the schema) are not in any partition: such a plan walks the enterprise by `_id` pages
+   * (§38's, slow on FerretDB but complete). A positive answer is kept for the process: devices
+   * created since carry the fields (the device schema sets them), and so do the assignments the
+   * planner inserts.
+   */
+  private async partitioned(profile: WinProfile): Promise<boolean> {
+    for (const [key, any] of [
+      [profile.winEnterpriseId, () => this.devices.anyUnpartitioned(profile.winEnterpriseId)],
+      [profile.id, () => this.assignments.anyUnpartitioned(profile.id)],
+    ] as const) {
+      if (this.partitionedKeys.has(key)) continue;
+      if (await any()) return false;
+      this.partitionedKeys.add(key);
+    }
+    return true;
+  }
+
+  /**
+   * The profile stops applying to these devices: what it queued for them and was not sent yet
+   * (any revision, a drift check's Gets too) is cancelled, whatever onRemove says: `keep` keeps
+   * what the device has, not what it was about to get. Done before the retirement, so the
+   * Deletes reconciliation queues for `delete` afterwards are never among them. Each command's
+   * update is conditional on Pending: one taken for delivery meanwhile goes out.
+   */
+  private async cancelUnsent(profile: WinProfile, winDeviceIds: string[], now: Date) {
+    const origin = { kind: PROFILE_ORIGIN, id: profile.id };
+    // One read of the device's Pending queue each: the queue index serves it on any store.
+    for (const id of winDeviceIds) await this.commands.cancelSuperseded(id, origin, -1, now);
   }
 
   private async reach(
-    scope: { organizationId: string; winEnterpriseId: string; profileId: string },
+    scope: PlanScope,
     profile: WinProfile,
     ids: string[],
     now: Date,
+    slice: PlanSlice = null,
   ): Promise<void> {
     if (!ids.length) return;
-    const heads = await this.assignments.heads(profile.id, ids);
+    const heads = await this.assignments.heads(profile.id, ids, slice);
     await this.assignments.reach(scope, profile.revision, profile.contentRevision, ids, heads, now);
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { WinProfilePlanDoc } from './win-profile-plan.schema';
-import { PlanPhase, ProfilePlan } from './profiles.types';
+import { PlanLevel, PlanPhase, ProfilePlan } from './profiles.types';
 
 const FREE = new Date(0);
 export const WHOLE_PROFILE = 'profile';
@@ -17,6 +17,8 @@ function toPlan(d: WinProfilePlanDoc): ProfilePlan {
     deviceIds: d.deviceIds ? d.deviceIds.map((id) => id.toHexString()) : null,
     phase: d.phase,
     cursor: d.cursor ?? null,
+    level: d.level ?? null,
+    part: d.part ?? 0,
     total: d.total,
     processed: d.processed,
     leaseOwner: d.leaseOwner ?? null,
@@ -53,6 +55,8 @@ export class ProfilePlansRepository {
       deviceIds: p.deviceIds,
       phase: PlanPhase.Reach,
       cursor: null,
+      level: null,
+      part: 0,
       total: p.total,
       processed: 0,
       leaseOwner: null,
@@ -92,7 +96,13 @@ export class ProfilePlansRepository {
   async advance(
     plan: ProfilePlan,
     owner: string,
-    next: { phase: PlanPhase; cursor: string | null; processed: number },
+    next: {
+      phase: PlanPhase;
+      level: PlanLevel | null;
+      part: number;
+      cursor: string | null;
+      processed: number;
+    },
     leaseUntil: Date,
   ): Promise<boolean> {
     const res = await this.model
@@ -102,6 +112,9 @@ export class ProfilePlansRepository {
           leaseOwner: owner,
           revision: plan.revision,
           phase: plan.phase,
+          level: plan.level,
+          // A plan stored before partitions existed has neither field (null matches missing).
+          ...(plan.level !== null && { part: plan.part }),
           cursor: plan.cursor,
         },
         { $set: { ...next, leaseUntil } },

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { CommandsModule } from '../commands/commands.module';
 import { DevicesModule } from '../devices/devices.module';
 import { WinDeviceDoc, WinDeviceSchema } from '../devices/win-device.schema';
 import { ProfileAssignmentsRepository } from './profile-assignments.repository';
@@ -20,6 +21,8 @@ import { WinProfileDoc, WinProfileSchema } from './win-profile.schema';
 @Module({
   imports: [
     DevicesModule,
+    // The planner cancels the unsent commands of devices a profile stops applying to.
+    CommandsModule,
     MongooseModule.forFeature([
       { name: WinProfileDoc.name, schema: WinProfileSchema },
       { name: WinProfileAssignmentDoc.name, schema: WinProfileAssignmentSchema },

@@ -102,10 +102,22 @@ export const PlanPhase = { Reach: 'reach', Prune: 'prune' } as const;
 export type PlanPhase = (typeof PlanPhase)[keyof typeof PlanPhase];
 
 /**
+ * How a whole-profile plan partitions the enterprise (decisions.md §47): `enterprise`, one
+ * partition (a small enterprise), `group` (PLAN_GROUPS partitions by `planGroup`) or `bucket`
+ * (PLAN_BUCKETS by `planBucket`), chosen at the plan's first batch from the enterprise's size.
+ */
+export const PlanLevel = { Enterprise: 'enterprise', Group: 'group', Bucket: 'bucket' } as const;
+export type PlanLevel = (typeof PlanLevel)[keyof typeof PlanLevel];
+
+/** One partition of a walk: an equality on `planGroup` or `planBucket`; null: no partition. */
+export type PlanSlice = { field: 'planGroup' | 'planBucket'; value: number } | null;
+
+/**
  * A pending plan (`win_profile_plans`). A profile plan walks the enterprise's devices matching
- * the targets by `_id` cursor (reach: each gets the current revision), then retires the
- * assignments left at an older revision (prune); a device plan re-evaluates only the listed
- * devices (a label change). Progress (phase, cursor) is stored after each batch.
+ * the targets one partition at a time, by `_id` cursor inside it (reach: each gets the current
+ * revision), then retires the assignments left at an older revision, again by partition
+ * (prune); a device plan re-evaluates only the listed devices (a label change). Progress
+ * (phase, level, part, cursor) is stored after each batch.
  */
 export interface ProfilePlan {
   id: string;
@@ -119,6 +131,10 @@ export interface ProfilePlan {
   phase: PlanPhase;
   /** Last device `_id` handled in the reach phase (prune needs none: retired ones leave its set). */
   cursor: string | null;
+  /** Null until the first batch of a whole-profile plan chooses it. */
+  level: PlanLevel | null;
+  /** The partition the walk is in (0 when level is `enterprise`). */
+  part: number;
   /** Devices counted when the plan was stored (what the request answered). */
   total: number;
   processed: number;

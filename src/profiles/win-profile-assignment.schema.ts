@@ -25,6 +25,9 @@ export class WinProfileAssignmentDoc {
    * skips it until then, a crashed one's claim simply runs out), an open batch is swept then.
    */
   @Prop({ type: Date, default: null }) reconcileAt?: Date | null;
+  /** The device's planning partitions (devices/plan-bucket.ts): the planner's pages by equality. */
+  @Prop({ type: Number }) planBucket?: number;
+  @Prop({ type: Number }) planGroup?: number;
   createdAt!: Date;
   updatedAt!: Date;
 }
@@ -33,6 +36,9 @@ WinProfileAssignmentSchema.index({ winDeviceId: 1, profileId: 1 }, { unique: tru
 // The profile's status counts and device list; the planner's prune pass (by winDeviceId).
 WinProfileAssignmentSchema.index({ profileId: 1, state: 1, winDeviceId: 1 });
 WinProfileAssignmentSchema.index({ profileId: 1, winDeviceId: 1 });
+// The planner's pages of one partition of the profile's assignments (decisions.md §47).
+WinProfileAssignmentSchema.index({ profileId: 1, planGroup: 1, state: 1 });
+WinProfileAssignmentSchema.index({ profileId: 1, planBucket: 1, state: 1 });
 // Reconciliation: a device's work at check-in, and due re-verifications.
 WinProfileAssignmentSchema.index({ winDeviceId: 1, state: 1 });
 WinProfileAssignmentSchema.index({ state: 1, nextVerifyAt: 1 });

@@ -1,6 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
-import type { PlanPhase } from './profiles.types';
+import type { PlanLevel, PlanPhase } from './profiles.types';
 
 /** A plan not yet finished; removed when it completes (see ProfilePlan in profiles.types). */
 @Schema({ collection: 'win_profile_plans', timestamps: true, versionKey: false })
@@ -18,6 +18,10 @@ export class WinProfilePlanDoc {
   @Prop({ type: [SchemaTypes.ObjectId], default: null }) deviceIds!: Types.ObjectId[] | null;
   @Prop({ type: String, required: true }) phase!: PlanPhase;
   @Prop({ type: String, default: null }) cursor!: string | null;
+  /** How the whole-profile walk partitions the enterprise (null: not chosen yet). */
+  @Prop({ type: String, default: null }) level!: PlanLevel | null;
+  /** The partition (planGroup or planBucket value) the walk is in; `cursor` is inside it. */
+  @Prop({ type: Number, default: 0 }) part!: number;
   @Prop({ type: Number, default: 0 }) total!: number;
   @Prop({ type: Number, default: 0 }) processed!: number;
   @Prop({ type: String, default: null }) leaseOwner!: string | null;

@@ -14,6 +14,16 @@ const CAMERA = './Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera';
 const HOME = './Device/Vendor/MSFT/Policy/Config/Browser/HomePages';
 const USER_POLICY = './User/Vendor/MSFT/Policy/Config/Education/PrinterNames';
 const DAY = 86_400_000;
+const ADMX = './Device/Vendor/MSFT/Policy/ConfigOperations/ADMXInstall/Contoso/Policy/ContosoAdmx';
+const MAX_MSG = 16 * 1024;
+
+/** An ADMX-like value of `bytes`, with multi-byte characters and ones the XML writer escapes. */
+function admx(bytes: number): string {
+  const unit = '<policy name="Café €" class="Machine">&amp;😀</policy>\r\n';
+  let v = '<policyDefinitions>';
+  while (Buffer.byteLength(v) < bytes) v += unit;
+  return `${v}</policyDefinitions>`;
+}
 
 interface StoredAssignment {
   _id: Types.ObjectId;
@@ -53,6 +63,7 @@ describe('Profile reconciliation', () => {
   const profileCommands = (profileId: string) =>
     t.db
       .collection<{
+        cmdId: string;
         config: { path: string; action: string };
         status: string;
         origin?: { revision: number };
@@ -124,6 +135,38 @@ describe('Profile reconciliation', () => {
           { path: HOME, state: 'verified', statusCode: 200, verified: 'yes' },
         ],
       }),
+    ]);
+  });
+
+  it('delivers a 100 KiB value across messages (MoreData), reads it back whole and reports verified', async () => {
+    const d = await managedDevice(t);
+    const value = admx(100 * 1024);
+    const p = await apply(d, { settings: [{ path: ADMX, format: 'chr', value, verify: true }] });
+    const sim = simulate(t, d, { maxMsgSize: MAX_MSG });
+    const run = await sim.runSession();
+    sim.close();
+    // The simulator checks every server message against its MaxMsgSize.
+    expect(run.warnings).toEqual([]);
+    expect(run.exchanges.every((x) => Buffer.byteLength(x.responseBody) <= MAX_MSG)).toBe(true);
+    expect(sim.valueOf(ADMX)).toBe(value);
+
+    const commands = await profileCommands(p.id);
+    expect(commands.map((c) => `${c.config.action} ${c.status}`)).toEqual([
+      'Replace Acknowledged',
+      'Get Acknowledged',
+    ]);
+    // OMA-DM 1.2 §7: every chunk but the last is answered 213 (chunk accepted), the last 200.
+    const chunks = run.transcript
+      .filter((e) => e.cmdId === commands[0].cmdId)
+      .map((e) => e.answeredStatus);
+    expect(chunks.length).toBeGreaterThanOrEqual(Math.ceil(Buffer.byteLength(value) / MAX_MSG));
+    expect(chunks.slice(0, -1).every((c) => c === '213')).toBe(true);
+    expect(chunks.at(-1)).toBe('200');
+
+    const a = await assignment(p.id, d);
+    expect(a.state).toBe('verified');
+    expect(a.settings).toEqual([
+      { path: ADMX, state: 'verified', statusCode: '200', verified: 'yes' },
     ]);
   });
 
@@ -327,6 +370,48 @@ describe('Profile reconciliation', () => {
     expect(a.state).toBe('removed');
     expect(a.settings.map((s) => s.state)).toEqual(['removed', 'removed']);
   });
+
+  it.each(['keep', 'delete'])(
+    'a profile that stops applying (onRemove %s) cancels its unsent commands at once',
+    async (onRemove) => {
+      const d = await managedDevice(t);
+      const p = await apply(d, { ...twoSettings, onRemove });
+      // Queued for the device, not sent yet.
+      expect((await profileCommands(p.id)).map((c) => c.status)).toEqual([
+        'Pending',
+        'Pending',
+        'Pending',
+        'Pending',
+      ]);
+      const untargeted = await t.http
+        .patch(`${profilesUrl(d)}/${p.id}`)
+        .set(bearer(d.token))
+        .send({ targets: { labels: ['nobody'] } });
+      expect(untargeted.status).toBe(200);
+      await planner.runUntilIdle();
+      expect((await assignment(p.id, d)).state).toBe(onRemove === 'keep' ? 'removed' : 'removing');
+      expect((await profileCommands(p.id)).map((c) => c.status)).toEqual([
+        'Cancel',
+        'Cancel',
+        'Cancel',
+        'Cancel',
+      ]);
+
+      await reconcile.runOnce();
+      const sim = simulate(t, d);
+      await sim.runSession();
+      sim.close();
+      // Nothing of the profile reached the device; delete sends its Deletes, keep nothing.
+      expect(sim.valueOf(CAMERA)).toBeUndefined();
+      expect(sim.valueOf(HOME)).toBeUndefined();
+      const after = (await profileCommands(p.id)).slice(4);
+      expect(after.map((c) => c.config.action)).toEqual(
+        onRemove === 'keep' ? [] : ['Delete', 'Delete'],
+      );
+      expect(after.every((c) => c.status !== 'Pending')).toBe(true);
+      expect((await assignment(p.id, d)).state).toBe('removed');
+    },
+  );
 
   it('an atomic profile goes inside one Atomic; its read-backs follow once it is acknowledged', async () => {
     const d = await managedDevice(t);

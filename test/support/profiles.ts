@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import { planFieldsOf } from '../../src/devices/plan-bucket';
 import type { TestApp } from './app';
 import { bearer } from './app';
 import type { Seeded } from './seed';
@@ -34,7 +35,8 @@ export async function createProfile(
 
 /**
  * Devices written through the driver (thousands in one round trip), in the seeded enterprise;
- * answers their ids in insertion (= _id) order.
+ * answers their ids in insertion (= _id) order. They carry their planning partition as created
+ * devices do.
  */
 export async function insertDevices(
   t: TestApp,
@@ -43,8 +45,9 @@ export async function insertDevices(
   labels: string[] = [],
 ): Promise<string[]> {
   const now = new Date();
-  const docs = Array.from({ length: n }, () => ({
-    _id: new Types.ObjectId(),
+  const docs = Array.from({ length: n }, () => new Types.ObjectId()).map((_id) => ({
+    _id,
+    ...planFieldsOf(_id.toHexString()),
     organizationId: new Types.ObjectId(s.orgId),
     winEnterpriseId: new Types.ObjectId(s.enterpriseId),
     deviceId: uniqueDeviceId(),

@@ -29,7 +29,25 @@ const REPLAY_RETAKE = "replay of a session's first answer: bounded by the device
 // adoptLegacy, decisions.md §43): one pass at start, not a per-poll read.
 const OUTBOX_LEGACY = 'once per process: outbox records from before outboxDue get the flag';
 
+// The profile planner's pages (decisions.md §47): the {winEnterpriseId, planGroup} and
+// {profileId, planGroup, state} prefixes read one planning partition, about two batches; the
+// labels, `_id` cursor and device ids are applied to those. Their indexes carry no more keys
+// because the store's GIN twins skip indexes with `_id` and multikey `labels` would only widen
+// them.
+const PLAN_PARTITION =
+  'bounded by one planning partition via {winEnterpriseId|profileId, planGroup}';
+
 export const QUERY_SHAPE_ALLOWED: Record<string, string> = {
+  'win_devices find {_id:range,labels:in,planGroup:eq,winEnterpriseId:eq}': PLAN_PARTITION,
+  'win_devices find {labels:in,planGroup:eq,winEnterpriseId:eq}': PLAN_PARTITION,
+  'win_profile_assignments find {planGroup:eq,profileId:eq,winDeviceId:in}': PLAN_PARTITION,
+  'win_devices find {_id:range,labels:in,planBucket:eq,winEnterpriseId:eq}': PLAN_PARTITION,
+  'win_devices find {labels:in,planBucket:eq,winEnterpriseId:eq}': PLAN_PARTITION,
+  'win_profile_assignments find {planBucket:eq,profileId:eq,winDeviceId:in}': PLAN_PARTITION,
+  'win_profile_assignments update {planGroup:eq,profileId:eq,revision:range,state:in,winDeviceId:in}':
+    PLAN_PARTITION,
+  'win_profile_assignments update {planBucket:eq,profileId:eq,revision:range,state:in,winDeviceId:in}':
+    PLAN_PARTITION,
   'win_commands update {outboxAt:other,outboxDue:other}': OUTBOX_LEGACY,
   'win_command_batches update {outboxAt:other,outboxDue:other}': OUTBOX_LEGACY,
   'win_devices update {outboxAt:other,outboxDue:other}': OUTBOX_LEGACY,
