@@ -8,6 +8,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CommandsService } from '../commands/commands.service';
+import { PollingLoop } from '../common/polling-loop';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { PLAN_BUCKETS, PLAN_GROUPS } from '../devices/plan-bucket';
 import { PlanScope, ProfileAssignmentsRepository } from './profile-assignments.repository';
@@ -75,9 +76,16 @@ function sliceOf(level: PlanLevel, part: number): PlanSlice {
 export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(ProfilePlanner.name);
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
-  private stopped = false;
+  private readonly loop = new PollingLoop({
+    name: 'profile planning pass',
+    log: this.log,
+    // Deleted profiles are purged only on a pass that found no plan: planning goes first.
+    pass: async () => {
+      if ((await this.runOnce()) > 0) return true;
+      await this.purgeDeleted();
+      return false;
+    },
+  });
   /** Enterprises and profiles whose documents all carry partition fields (partitioned()). */
   private readonly partitionedKeys = new Set<string>();
 
@@ -91,13 +99,11 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.profiles.planner) this.schedule(0);
+    if (this.config.profiles.planner) this.loop.start(this.config.profiles.planPollIntervalMs);
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /**
@@ -136,30 +142,7 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** A plan was stored: run now rather than at the next poll. */
   kick(): void {
-    if (!this.config.profiles.planner || this.stopped || this.running) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.tick().finally(() => {
-        this.running = null;
-      });
-    }, ms);
-    this.timer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    let busy = false;
-    try {
-      busy = (await this.runOnce()) > 0;
-      if (!busy) await this.purgeDeleted();
-    } catch (e) {
-      if (!this.stopped) this.log.error(`profile planning pass failed: ${(e as Error).message}`);
-    }
-    if (!this.stopped) this.schedule(busy ? 0 : this.config.profiles.planPollIntervalMs);
+    this.loop.kick();
   }
 
   /**
@@ -173,7 +156,7 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
     let plan: ProfilePlan = claimed;
     let batches = 0;
     for (;;) {
-      if (this.stopped || batches >= maxBatches) {
+      if (this.loop.stopped || batches >= maxBatches) {
         await this.plans.release(plan, this.owner);
         return batches;
       }
