@@ -131,7 +131,8 @@ it('refuses a second instance on the same FerretDB store, naming the first; afte
   if (third.kind !== 'listening') throw new Error(`third start failed:\n${third.output}`);
   expect(await leaseDoc()).toMatchObject({ pid: third.run.child.pid });
   expect(await stop(third.run)).toBe(0);
-}, 120_000);
+  // Three app starts under ts-node (transpile-only): ~30 s each on a loaded 2-core runner.
+}, 240_000);
 
 describe('the lease itself', () => {
   let client: MongoClient;
