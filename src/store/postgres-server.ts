@@ -116,11 +116,8 @@ function settings(port: number): string[] {
     max_parallel_workers_per_gather: '0',
     jit: 'off',
     fsync: 'on',
-    // A commit is acknowledged before its WAL reaches the disk, as a default mongod acknowledges
-    // a write before its journal flush: a crash of the machine (not of a process) may lose the
-    // last few hundred ms of acknowledged writes; the cluster stays consistent (decisions.md §45).
-    synchronous_commit: 'off',
-    wal_writer_delay: '100ms',
+    // synchronous_commit stays on: with it off, a SIGKILL of PostgreSQL lost an acknowledged
+    // insert even after its WAL was reported flushed (postgres-store.spec; decisions.md §45).
     wal_level: 'minimal',
     max_wal_senders: '0',
     log_min_messages: 'warning',
