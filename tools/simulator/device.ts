@@ -87,6 +87,13 @@ function pushValues(p: NonNullable<SimulatedDeviceOptions['push']>): Record<stri
   };
 }
 
+/**
+ * SessionIDs of every simulated device in this process, in sequence from a random start: a
+ * fresh simulator for a device that another simulator already ran a session for must not reuse
+ * that session's id, or its byte-identical opening is (rightly) answered as a replay.
+ */
+let sessionCounter = Math.floor(Math.random() * 200);
+
 export class SimulatedDevice {
   readonly deviceId: string;
   /** The device's management tree (read it in tests to see what the server changed). */
@@ -99,7 +106,6 @@ export class SimulatedDevice {
   private readonly rules: ResponderRules;
   private readonly responder: CommandResponder;
   private readonly transport: DeviceTransport;
-  private sessionCounter = Math.floor(Math.random() * 200);
   /**
    * Outcomes of Execs answered 202 (an MSI install), sent at the start of the next session as
    * Windows does once the job ends (management-session.md §3.6). Tests may hold or edit them.
@@ -162,7 +168,7 @@ export class SimulatedDevice {
     }
     const o: SessionOptions = { ...this.opts, ...overrides };
     // MS-MDM 2.2.3.8: an 8-bit counter, written in decimal, is what Windows starts with.
-    const sessionId = o.sessionId ?? String((this.sessionCounter++ % 255) + 1);
+    const sessionId = o.sessionId ?? String((sessionCounter++ % 255) + 1);
     const started = performance.now();
     const result: SessionResult = {
       deviceId: this.deviceId,
