@@ -1,26 +1,21 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { startTestApp, TestApp } from '../support/app';
 import type { DeviceCredentials } from '../support/device-certs';
 import {
+  devicePost,
   deviceMessage,
   managedDevice,
   Managed,
   openingCommands,
+  DeviceAnswer,
   SYNCML_TYPE,
 } from '../support/syncml-device';
 
 /**
  * The HTTP surface of the management endpoint, header by header: it is served outside the
- * Express pipeline (decisions.md §44), and these are the answers it gave inside it.
+ * Express pipeline (decisions.md §44), and these are the answers it gave inside it. `post`
+ * sends `body` as a device would (SyncML unless the headers say otherwise).
  */
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 function post(
   t: TestApp,
   opts: {
@@ -30,36 +25,17 @@ function post(
     body: Buffer;
     headers?: Record<string, string>;
   },
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      `${t.deviceBaseUrl}${opts.path ?? '/ManagementServer/MDM.svc?mode=Maintenance'}`,
-      {
-        method: opts.method ?? 'POST',
-        rejectUnauthorized: false,
-        agent: false,
-        ...(opts.creds && { cert: opts.creds.certPem, key: opts.creds.keyPem }),
-        headers: {
-          'Content-Type': SYNCML_TYPE,
-          'Content-Length': opts.body.length,
-          ...opts.headers,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(opts.body);
-  });
+): Promise<DeviceAnswer> {
+  const headers = opts.headers ?? {};
+  return devicePost(
+    t,
+    opts.path ?? '/ManagementServer/MDM.svc?mode=Maintenance',
+    opts.creds,
+    opts.body,
+    headers['Content-Type'] ?? SYNCML_TYPE,
+    headers,
+    opts.method,
+  );
 }
 
 const PLAIN = 'text/plain; charset=utf-8';

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Types } from 'mongoose';
 import {
@@ -126,6 +127,11 @@ export interface RawAnswer {
   ms: number;
 }
 
+/** A RawAnswer with every header of the answer. */
+export interface DeviceAnswer extends RawAnswer {
+  headers: IncomingHttpHeaders;
+}
+
 /** One HTTPS POST to the management endpoint with (or without) a client certificate. */
 export function rawPost(
   t: TestApp,
@@ -144,7 +150,10 @@ export function rawPost(
   );
 }
 
-/** One HTTPS POST to a path of the device listener, with (or without) a client certificate. */
+/**
+ * One HTTPS request (a POST unless `method` says otherwise) to a path of the device listener,
+ * with (or without) a client certificate.
+ */
 export function devicePost(
   t: TestApp,
   path: string,
@@ -152,7 +161,8 @@ export function devicePost(
   body: string | Buffer,
   contentType: string,
   headers: Record<string, string> = {},
-): Promise<RawAnswer> {
+  method = 'POST',
+): Promise<DeviceAnswer> {
   const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -160,7 +170,7 @@ export function devicePost(
     const req = httpsRequest(
       `${t.deviceBaseUrl}${path}`,
       {
-        method: 'POST',
+        method,
         rejectUnauthorized: false,
         agent: false,
         ...(creds && { cert: creds.certPem, key: creds.keyPem }),
@@ -175,6 +185,7 @@ export function devicePost(
             status: res.statusCode ?? 0,
             contentType: res.headers['content-type'],
             retryAfter: res.headers['retry-after'],
+            headers: res.headers,
             body: Buffer.concat(chunks).toString('utf8'),
             ms: performance.now() - started,
           }),
