@@ -17,8 +17,8 @@ import 'reflect-metadata';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Types } from 'mongoose';
-import { planFieldsOf } from '../src/devices/plan-bucket';
 import { ProfilePlanner } from '../src/profiles/profile-planner';
+import { rawDeviceDoc } from '../test/support/device-docs';
 import { benchApi as api, startBenchServer, type BenchServer } from './lib/bench-server';
 import { integerOption } from './lib/options';
 import { profileCheckinBench } from './lib/profile-checkin';
@@ -58,23 +58,15 @@ export async function seedFleet(
   const now = new Date();
   const devices = server.db.collection('win_devices');
   for (let i = 0; i < n; i += 10_000) {
-    const docs = Array.from({ length: Math.min(10_000, n - i) }, (_, k) => {
-      const _id = new Types.ObjectId();
-      // Enrolled devices carry their planning partition (src/devices/plan-bucket.ts).
-      return {
-        _id,
-        ...planFieldsOf(_id.toHexString()),
-        organizationId: new Types.ObjectId(String(org.id)),
-        winEnterpriseId: new Types.ObjectId(String(ent.id)),
+    const docs = Array.from({ length: Math.min(10_000, n - i) }, (_, k) =>
+      rawDeviceDoc({
+        orgId: String(org.id),
+        enterpriseId: String(ent.id),
         deviceId: `BENCH${slug}${i + k}`,
-        status: 'active',
         labels,
-        queueSeq: 0,
-        queueWrites: 0,
-        createdAt: now,
-        updatedAt: now,
-      };
-    });
+        now,
+      }),
+    );
     await devices.insertMany(docs, { ordered: false });
   }
   return { slug, orgId: String(org.id), enterpriseId: String(ent.id) };

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
-import { planFieldsOf } from '../../src/devices/plan-bucket';
 import type { TestApp } from './app';
+import { rawDeviceDoc } from './device-docs';
 import { bearer } from './app';
 import type { Seeded } from './seed';
 import { uniqueDeviceId } from './seed';
@@ -45,19 +45,15 @@ export async function insertDevices(
   labels: string[] = [],
 ): Promise<string[]> {
   const now = new Date();
-  const docs = Array.from({ length: n }, () => new Types.ObjectId()).map((_id) => ({
-    _id,
-    ...planFieldsOf(_id.toHexString()),
-    organizationId: new Types.ObjectId(s.orgId),
-    winEnterpriseId: new Types.ObjectId(s.enterpriseId),
-    deviceId: uniqueDeviceId(),
-    status: 'active',
-    labels,
-    queueSeq: 0,
-    queueWrites: 0,
-    createdAt: now,
-    updatedAt: now,
-  }));
+  const docs = Array.from({ length: n }, () =>
+    rawDeviceDoc({
+      orgId: s.orgId,
+      enterpriseId: s.enterpriseId,
+      deviceId: uniqueDeviceId(),
+      labels,
+      now,
+    }),
+  );
   for (let i = 0; i < docs.length; i += 5000)
     await t.db.collection('win_devices').insertMany(docs.slice(i, i + 5000));
   return docs.map((d) => d._id.toHexString());
