@@ -28,6 +28,22 @@ export interface StatusTransition {
   data?: CommandDataItem[];
 }
 
+/**
+ * The update that ends a sent command the device will not answer:
+ * ExpectedMessageNotReceivedInRequiredPeriodOfTime, with its status entry and event.
+ */
+function endUnanswered(now: Date) {
+  return withOutbox(
+    {
+      $set: {
+        status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
+        receivedAt: now,
+      },
+    },
+    statusEntry(now, CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime),
+  );
+}
+
 /** The device-facing queries on win_commands: delivery, statuses, redelivery. */
 @Injectable()
 export class CommandDeliveryRepository {
@@ -299,18 +315,7 @@ export class CommandDeliveryRepository {
       )
       .exec();
     const expired = await this.commands
-      .updateMany(
-        { ...base, attempts: { $gte: maxAttempts } },
-        withOutbox(
-          {
-            $set: {
-              status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
-              receivedAt: now,
-            },
-          },
-          statusEntry(now, CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime),
-        ),
-      )
+      .updateMany({ ...base, attempts: { $gte: maxAttempts } }, endUnanswered(now))
       .exec();
     return { requeued: requeued.modifiedCount, expired: expired.modifiedCount };
   }
@@ -415,18 +420,7 @@ export class CommandDeliveryRepository {
       )
       .exec();
     const expired = await this.commands
-      .updateMany(
-        { winDeviceId, status: CommandStatus.Awaiting },
-        withOutbox(
-          {
-            $set: {
-              status: CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime,
-              receivedAt: now,
-            },
-          },
-          statusEntry(now, CommandStatus.ExpectedMessageNotReceivedInRequiredPeriodOfTime),
-        ),
-      )
+      .updateMany({ winDeviceId, status: CommandStatus.Awaiting }, endUnanswered(now))
       .exec();
     return { canceled: canceled.modifiedCount, expired: expired.modifiedCount };
   }

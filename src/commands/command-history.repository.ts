@@ -71,13 +71,17 @@ export class CommandHistoryRepository {
       ])
       .exec();
     const keep = new Set(left.map((r) => r._id.toHexString()));
-    // A batch that lost some commands no longer has the counts it kept (decisions.md §46); one
-    // update per batch by _id, which FerretDB pushes down (an `$in` it would not), no updatedAt.
+    // A batch that lost some commands no longer has the counts it kept, and a new epoch, so that
+    // counts a list read took before the deletes cannot be stored after them (decisions.md §46);
+    // one update per batch by _id, which FerretDB pushes down (an `$in` it would not), no updatedAt.
     const kept = batchIds.filter((id) => keep.has(id.toHexString()));
     if (kept.length) {
       await this.batches.collection.bulkWrite(
         kept.map((_id) => ({
-          updateOne: { filter: { _id }, update: { $unset: { finalSummary: 1 } } },
+          updateOne: {
+            filter: { _id },
+            update: { $unset: { finalSummary: 1 }, $inc: { summaryEpoch: 1 } },
+          },
         })),
         { ordered: false },
       );

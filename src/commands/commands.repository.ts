@@ -13,6 +13,7 @@ import {
   CommandBatch,
   CommandConfig,
   CommandOrigin,
+  SettledSummary,
   StatusCount,
   WinCommand,
 } from './commands.types';
@@ -34,6 +35,7 @@ export function toBatch(d: WinCommandBatchDoc): CommandBatch {
     ...(d.origin && { origin: d.origin }),
     ...(d.atomic && { atomic: true }),
     ...(d.finalSummary && { finalSummary: d.finalSummary }),
+    ...(d.summaryEpoch !== undefined && { summaryEpoch: d.summaryEpoch }),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
@@ -260,11 +262,23 @@ export class CommandsRepository {
    * final keeps its counts (`finalSummary`, decisions.md §46), so a page of history costs no read
    * of commands. The others get one aggregation each, on an equality of batchId: FerretDB pushes
    * equalities down to PostgreSQL but not `$in`, with which it decoded every command of the
-   * organization (decisions.md §43). Counts found final and complete (every command of the batch
-   * counted: a batch is written before its commands, which start Pending) are stored for the
-   * next read, in one round trip, without touching `updatedAt`.
+   * organization (decisions.md §43). Counts found final and complete are stored for the next read.
    */
   async summaries(orgId: string, batches: CommandBatch[]): Promise<Map<string, StatusCount[]>> {
+    const { counts, settled } = await this.countStatuses(orgId, batches);
+    await this.keepFinalSummaries(settled);
+    return counts;
+  }
+
+  /**
+   * The counts of `summaries`, and those of them that may be kept: final and complete (every
+   * command of the batch counted: a batch is written before its commands, which start Pending),
+   * each with the `summaryEpoch` its batch was read at, before its commands were counted.
+   */
+  async countStatuses(
+    orgId: string,
+    batches: CommandBatch[],
+  ): Promise<{ counts: Map<string, StatusCount[]>; settled: SettledSummary[] }> {
     const out = new Map<string, StatusCount[]>();
     const open = batches.filter((b) => {
       if (b.finalSummary) out.set(b.id, b.finalSummary);
@@ -281,7 +295,7 @@ export class CommandsRepository {
           .exec(),
       ),
     );
-    const settled: { id: string; summary: StatusCount[] }[] = [];
+    const settled: SettledSummary[] = [];
     open.forEach((b, i) => {
       const summary = counts[i]
         .map((r) => ({ status: r._id, count: r.count }))
@@ -289,22 +303,33 @@ export class CommandsRepository {
       out.set(b.id, summary);
       const total = summary.reduce((n, c) => n + c.count, 0);
       if (total === b.commandCount && summary.every((c) => isFinalStatus(c.status))) {
-        settled.push({ id: b.id, summary });
+        settled.push({ id: b.id, summary, epoch: b.summaryEpoch });
       }
     });
-    if (settled.length) {
-      // The driver's bulkWrite: mongoose's would set updatedAt, which the API shows.
-      await this.batches.collection.bulkWrite(
-        settled.map(({ id, summary }) => ({
-          updateOne: {
-            filter: { _id: new Types.ObjectId(id) },
-            update: { $set: { finalSummary: summary } },
+    return { counts: out, settled };
+  }
+
+  /**
+   * Stores counts from `countStatuses`, in one round trip, without touching `updatedAt`. Each
+   * write holds only while the batch's `summaryEpoch` is the one read before its commands were
+   * counted: the history retention bumps it when it thins the batch, so counts taken before a
+   * thinning never land after it (decisions.md §46).
+   */
+  async keepFinalSummaries(settled: SettledSummary[]): Promise<void> {
+    if (!settled.length) return;
+    // The driver's bulkWrite: mongoose's would set updatedAt, which the API shows.
+    await this.batches.collection.bulkWrite(
+      settled.map(({ id, summary, epoch }) => ({
+        updateOne: {
+          filter: {
+            _id: new Types.ObjectId(id),
+            summaryEpoch: epoch === undefined ? { $exists: false } : epoch,
           },
-        })),
-        { ordered: false },
-      );
-    }
-    return out;
+          update: { $set: { finalSummary: summary } },
+        },
+      })),
+      { ordered: false },
+    );
   }
 
   async listCommands(

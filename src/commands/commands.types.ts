@@ -93,8 +93,17 @@ export interface CommandBatch {
   atomic?: boolean;
   /** Its status counts, once every command is final (decisions.md §46); never shown as such. */
   finalSummary?: StatusCount[];
+  /** Bumped by each thinning of the history retention; `finalSummary` is written under it. */
+  summaryEpoch?: number;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** Counts found final and complete, with the `summaryEpoch` of the batch as read before them. */
+export interface SettledSummary {
+  id: string;
+  summary: StatusCount[];
+  epoch: number | undefined;
 }
 
 export interface StatusCount {

@@ -21,6 +21,12 @@ export class WinCommandBatchDoc {
    * one of them final (a final status never changes): decisions.md §46.
    */
   @Prop({ type: [Object], default: undefined }) finalSummary?: StatusCount[];
+  /**
+   * How many times the history retention thinned the batch (absent: never). `finalSummary` is
+   * written only under the epoch read before the count, so a count older than a thinning never
+   * lands after it.
+   */
+  @Prop({ type: Number, default: undefined }) summaryEpoch?: number;
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -195,7 +195,7 @@ export class SyncmlSessionService {
     if (!chosen.length) return this.xml(answer.response);
     const taken = await this.delivery.take(ref, chosen, plan.session.sessionRef, now);
     if (taken.sent.length === chosen.length) return this.xml(answer.response);
-    try {
+    const retell = (): Answer => {
       const again = replan();
       if (again.kind !== 'process') throw new Error('A message planned twice planned differently');
       // A session start continues no object (startSession): only one begun here, if it moved.
@@ -206,17 +206,11 @@ export class SyncmlSessionService {
       // Not drained, as under the lock: the next check-in reads the queue again.
       again.session.drainedSeq = -1;
       again.session.drainedUserScope = plan.session.drainedUserScope;
-      const more = planned.more;
-      const retold = composeAnswer(again, device, taken.sent, more, now, this.planner, large);
-      if (!(await this.checkins.commit(snapshot, patchOf(retold)))) {
-        await this.unsend(ref, taken);
-        return this.withheld(device);
-      }
-      return this.xml(retold.response);
-    } catch (e) {
-      await this.unsend(ref, taken);
-      throw e;
-    }
+      return composeAnswer(again, device, taken.sent, planned.more, now, this.planner, large);
+    };
+    return this.saveAnswerOrUnsend(ref, taken, device, retell, (patch) =>
+      this.checkins.commit(snapshot, patch),
+    );
   }
 
   /** The answer's state was not saved (another message came first): the device retries. */
@@ -276,19 +270,37 @@ export class SyncmlSessionService {
         this.delivery.take(ref, chosen, plan.session.sessionRef, now);
       ({ taken, more, large } = await this.deliver(plan, ctx, ref, now, take));
     }
+    return this.saveAnswerOrUnsend(
+      ref,
+      taken,
+      device,
+      () => composeAnswer(plan, device, taken.sent, more, now, this.planner, large),
+      save,
+    );
+  }
+
+  /**
+   * The answer `compose` builds around the commands already `taken`, sent only once `save` has
+   * stored its state. When the save loses (another message took the lock after it expired or,
+   * without the lock, came in between) the device must not see the answer: its commands go back
+   * to Pending and the device is told to retry; they go back too when composing or saving throws.
+   */
+  private async saveAnswerOrUnsend(
+    ref: DeviceRef,
+    taken: Taken,
+    device: DeviceFacts,
+    compose: () => Answer,
+    save: (patch: CheckinPatch) => Promise<boolean>,
+  ): Promise<SyncmlHttpResult> {
     try {
-      const answer = composeAnswer(plan, device, taken.sent, more, now, this.planner, large);
-      if (!(await save(patchOf(answer)))) {
-        // Another message took the lock after it expired (or, without the lock, came in
-        // between): this answer's state was not saved, so the device must not see it; it retries.
-        await this.unsend(ref, taken);
-        return this.withheld(device);
-      }
-      return this.xml(answer.response);
+      const answer = compose();
+      if (await save(patchOf(answer))) return this.xml(answer.response);
     } catch (e) {
       await this.unsend(ref, taken);
       throw e;
     }
+    await this.unsend(ref, taken);
+    return this.withheld(device);
   }
 
   private async perform(

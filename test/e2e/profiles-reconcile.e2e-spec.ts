@@ -4,6 +4,13 @@ import { ReconcileRepository } from '../../src/profiles/reconcile.repository';
 import { ReconcileService } from '../../src/profiles/reconcile.service';
 import type { DeviceBehaviour } from '../../tools/simulator/types';
 import { bearer, startTestApp, TestApp } from '../support/app';
+import {
+  ADMX_PATH,
+  admxValue,
+  expectChunkedDelivery,
+  sessionWithMaxMsgSize,
+  SMALL_MAX_MSG,
+} from '../support/large-values';
 import { createProfile, profilesUrl } from '../support/profiles';
 import { managedDevice, simulate, type Managed } from '../support/syncml-device';
 
@@ -14,16 +21,6 @@ const CAMERA = './Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera';
 const HOME = './Device/Vendor/MSFT/Policy/Config/Browser/HomePages';
 const USER_POLICY = './User/Vendor/MSFT/Policy/Config/Education/PrinterNames';
 const DAY = 86_400_000;
-const ADMX = './Device/Vendor/MSFT/Policy/ConfigOperations/ADMXInstall/Contoso/Policy/ContosoAdmx';
-const MAX_MSG = 16 * 1024;
-
-/** An ADMX-like value of `bytes`, with multi-byte characters and ones the XML writer escapes. */
-function admx(bytes: number): string {
-  const unit = '<policy name="Café €" class="Machine">&amp;😀</policy>\r\n';
-  let v = '<policyDefinitions>';
-  while (Buffer.byteLength(v) < bytes) v += unit;
-  return `${v}</policyDefinitions>`;
-}
 
 interface StoredAssignment {
   _id: Types.ObjectId;
@@ -140,33 +137,25 @@ describe('Profile reconciliation', () => {
 
   it('delivers a 100 KiB value across messages (MoreData), reads it back whole and reports verified', async () => {
     const d = await managedDevice(t);
-    const value = admx(100 * 1024);
-    const p = await apply(d, { settings: [{ path: ADMX, format: 'chr', value, verify: true }] });
-    const sim = simulate(t, d, { maxMsgSize: MAX_MSG });
-    const run = await sim.runSession();
-    sim.close();
-    // The simulator checks every server message against its MaxMsgSize.
-    expect(run.warnings).toEqual([]);
-    expect(run.exchanges.every((x) => Buffer.byteLength(x.responseBody) <= MAX_MSG)).toBe(true);
-    expect(sim.valueOf(ADMX)).toBe(value);
+    const value = admxValue(100 * 1024);
+    const p = await apply(d, {
+      settings: [{ path: ADMX_PATH, format: 'chr', value, verify: true }],
+    });
+    const { sim, run } = await sessionWithMaxMsgSize(t, d, SMALL_MAX_MSG);
+    expect(sim.valueOf(ADMX_PATH)).toBe(value);
 
     const commands = await profileCommands(p.id);
     expect(commands.map((c) => `${c.config.action} ${c.status}`)).toEqual([
       'Replace Acknowledged',
       'Get Acknowledged',
     ]);
-    // OMA-DM 1.2 §7: every chunk but the last is answered 213 (chunk accepted), the last 200.
-    const chunks = run.transcript
-      .filter((e) => e.cmdId === commands[0].cmdId)
-      .map((e) => e.answeredStatus);
-    expect(chunks.length).toBeGreaterThanOrEqual(Math.ceil(Buffer.byteLength(value) / MAX_MSG));
-    expect(chunks.slice(0, -1).every((c) => c === '213')).toBe(true);
-    expect(chunks.at(-1)).toBe('200');
+    const minChunks = Math.ceil(Buffer.byteLength(value) / SMALL_MAX_MSG);
+    expectChunkedDelivery(run, commands[0].cmdId, minChunks);
 
     const a = await assignment(p.id, d);
     expect(a.state).toBe('verified');
     expect(a.settings).toEqual([
-      { path: ADMX, state: 'verified', statusCode: '200', verified: 'yes' },
+      { path: ADMX_PATH, state: 'verified', statusCode: '200', verified: 'yes' },
     ]);
   });
 

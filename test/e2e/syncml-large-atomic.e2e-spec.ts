@@ -3,6 +3,13 @@ import { CommandsService } from '../../src/commands/commands.service';
 import type { CommandConfig } from '../../src/commands/commands.types';
 import type { SyncmlCommand } from '../../src/syncml/codec';
 import { bearer, startTestApp, TestApp } from '../support/app';
+import {
+  ADMX_PATH,
+  admxValue,
+  expectChunkedDelivery,
+  sessionWithMaxMsgSize,
+  SMALL_MAX_MSG,
+} from '../support/large-values';
 import { commandsUrl } from '../support/seed';
 import {
   managedDevice,
@@ -15,17 +22,7 @@ import {
 // Large objects (OMA-DM 1.2 §7) and Atomic (MS-MDM 2.2.7.3) between the server and a simulated
 // Windows device (management-session.md §3.8, §3.9).
 
-const ADMX = './Device/Vendor/MSFT/Policy/ConfigOperations/ADMXInstall/Contoso/Policy/ContosoAdmx';
-const MAX_MSG = 16 * 1024;
 const ADMIN: AuthUser = { subject: 'admin-1', organizations: ['*'], permissions: ['*'] };
-
-/** A 100 KiB ADMX-like value with multi-byte characters and characters the XML writer escapes. */
-function admx(bytes: number): string {
-  const unit = '<policy name="Café €" class="Machine">&amp;😀</policy>\r\n';
-  let v = '<policyDefinitions>';
-  while (Buffer.byteLength(v) < bytes) v += unit;
-  return `${v}</policyDefinitions>`;
-}
 
 const policy = (name: string): string => `./Device/Vendor/MSFT/Policy/Config/Test/${name}`;
 const replace = (path: string, value: string): CommandConfig => ({
@@ -53,22 +50,14 @@ describe('SyncML large objects and Atomic', () => {
 
   it('delivers a 100 KiB value across 16 KiB messages; the device reassembles it exactly', async () => {
     const d = await managedDevice(t);
-    const value = admx(100 * 1024);
-    const b = await enqueue(d, [replace(ADMX, value), replace(policy('After'), 'next')]);
-    const sim = simulate(t, d, { maxMsgSize: MAX_MSG });
-    const run = await sim.runSession();
-    sim.close();
-    // The simulator checks every server message against its MaxMsgSize.
-    expect(run.warnings).toEqual([]);
-    expect(run.exchanges.every((x) => Buffer.byteLength(x.responseBody) <= MAX_MSG)).toBe(true);
-    expect(sim.valueOf(ADMX)).toBe(value);
+    const value = admxValue(100 * 1024);
+    const b = await enqueue(d, [replace(ADMX_PATH, value), replace(policy('After'), 'next')]);
+    const { sim, run } = await sessionWithMaxMsgSize(t, d, SMALL_MAX_MSG);
+    expect(sim.valueOf(ADMX_PATH)).toBe(value);
     expect(sim.valueOf(policy('After'))).toBe('next');
 
     const big = b.commands[0].cmdId;
-    const answers = run.transcript.filter((e) => e.cmdId === big).map((e) => e.answeredStatus);
-    expect(answers.length).toBeGreaterThanOrEqual(Math.ceil((value.length * 1.2) / MAX_MSG));
-    expect(answers.slice(0, -1).every((s) => s === '213')).toBe(true);
-    expect(answers.at(-1)).toBe('200');
+    expectChunkedDelivery(run, big, Math.ceil((value.length * 1.2) / SMALL_MAX_MSG));
     // Every chunk went under the command's own CmdID; only the first carried Meta/Size.
     const chunks = run.exchanges
       .map(responseOf)
@@ -94,11 +83,7 @@ describe('SyncML large objects and Atomic', () => {
       replace(policy('Wide'), value),
       { path: './DevInfo/Man', action: 'Get', format: 'chr' },
     ]);
-    const sim = simulate(t, d, { maxMsgSize: 900 });
-    const run = await sim.runSession();
-    sim.close();
-    expect(run.warnings).toEqual([]);
-    expect(run.exchanges.every((x) => Buffer.byteLength(x.responseBody) <= 900)).toBe(true);
+    const { sim } = await sessionWithMaxMsgSize(t, d, 900);
     expect(sim.valueOf(policy('Wide'))).toBe(value);
     const byId = new Map((await storedState(t, d.winDeviceId)).commands.map((c) => [c.cmdId, c]));
     expect(b.commands.map((c) => byId.get(c.cmdId)?.status)).toEqual([
@@ -109,13 +94,13 @@ describe('SyncML large objects and Atomic', () => {
 
   it('puts a command back to Pending when the session ends mid-object; redelivery starts over', async () => {
     const d = await managedDevice(t);
-    const value = admx(40 * 1024);
-    const b = await enqueue(d, [replace(ADMX, value)]);
-    const sim = simulate(t, d, { maxMsgSize: MAX_MSG });
+    const value = admxValue(40 * 1024);
+    const b = await enqueue(d, [replace(ADMX_PATH, value)]);
+    const sim = simulate(t, d, { maxMsgSize: SMALL_MAX_MSG });
     // The device answers the first chunk (213), then drops the session at the second.
     const cut = await sim.runSession({ dropAnswerForMessage: 3 });
     expect(cut.outcome).toBe('dropped');
-    expect(sim.valueOf(ADMX)).toBeUndefined();
+    expect(sim.valueOf(ADMX_PATH)).toBeUndefined();
     expect((await storedState(t, d.winDeviceId)).commands[0]).toMatchObject({
       status: 'Awaiting',
       statusCode: '213',
@@ -124,7 +109,7 @@ describe('SyncML large objects and Atomic', () => {
     const again = await sim.runSession();
     sim.close();
     expect(again.warnings).toEqual([]);
-    expect(sim.valueOf(ADMX)).toBe(value);
+    expect(sim.valueOf(ADMX_PATH)).toBe(value);
     const [c] = (await storedState(t, d.winDeviceId)).commands;
     expect([c.cmdId, c.status, c.statusCode, c.attempts]).toEqual([
       b.commands[0].cmdId,

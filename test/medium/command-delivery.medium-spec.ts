@@ -5,6 +5,7 @@ import {
   type DeviceReports,
 } from '../../src/commands/command-delivery.service';
 import type { CommandConfig, WinCommand } from '../../src/commands/commands.types';
+import { afterNextCall } from '../support/interleave';
 import {
   commandDocs,
   device,
@@ -112,13 +113,10 @@ describe('recordStatuses', () => {
   it('lets only one of two racing Statuses for a command apply', async () => {
     const { d, cmds } = await sent([replace('./A'), replace('./B')]);
     const [a, b] = cmds.map((x) => x.cmdId);
-    const find = repo.findAwaiting.bind(repo);
     let other: string[] = [];
     // The other message's Status lands after this one read the commands, before it writes.
-    jest.spyOn(repo, 'findAwaiting').mockImplementationOnce(async (...args) => {
-      const read = await find(...args);
+    afterNextCall(repo, 'findAwaiting', async () => {
       other = await delivery.recordStatuses(ref(d), reports([[b, 'Replace', '500']]));
-      return read;
     });
     const mine = await delivery.recordStatuses(
       ref(d),

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { CommandHistoryRepository } from '../../src/commands/command-history.repository';
 import { CommandRetentionJob, RETENTION_BATCH } from '../../src/commands/command-retention.job';
+import { CommandsRepository } from '../../src/commands/commands.repository';
 import { APP_CONFIG, type AppConfig } from '../../src/config/app-config';
 import { INSTANCE_LEASE_COLLECTION } from '../../src/common/mongo/instance-lease';
 import { type Medium, startMedium } from '../support/medium';
@@ -33,7 +34,12 @@ interface Seed {
 }
 
 /** A batch with one command per seed, written directly (queued 60 days ago). */
-async function batch(seeds: Seed[]): Promise<{ batchId: Types.ObjectId; ids: Types.ObjectId[] }> {
+async function batch(seeds: Seed[]): Promise<{
+  batchId: Types.ObjectId;
+  ids: Types.ObjectId[];
+  organizationId: Types.ObjectId;
+  winDeviceId: Types.ObjectId;
+}> {
   const batchId = new Types.ObjectId();
   const organizationId = new Types.ObjectId();
   const winDeviceId = new Types.ObjectId();
@@ -69,7 +75,7 @@ async function batch(seeds: Seed[]): Promise<{ batchId: Types.ObjectId; ids: Typ
     updatedAt: queuedAt,
   }));
   await m.db.collection('win_commands').insertMany(docs);
-  return { batchId, ids: docs.map((d) => d._id) };
+  return { batchId, ids: docs.map((d) => d._id), organizationId, winDeviceId };
 }
 
 const remaining = async () =>
@@ -133,7 +139,62 @@ describe('command history retention', () => {
     expect(after).not.toHaveProperty('finalSummary');
     // Forgetting is not a change the API shows.
     expect(after?.updatedAt).toEqual(daysAgo(60));
+    expect(after?.summaryEpoch).toBe(1);
     expect((await doc(untouched.batchId))?.finalSummary).toEqual(counts);
+  });
+
+  describe('against a list read that keeps counts (decisions.md §46)', () => {
+    const page = { page: 1, limit: 20, sort: { field: 'createdAt', direction: -1 as const } };
+    const batchDoc = (id: Types.ObjectId) =>
+      m.db.collection('win_command_batches').findOne({ _id: id });
+
+    /** A list read's first half: the device's batches, then their commands counted. */
+    async function countAsAListRead(b: Awaited<ReturnType<typeof batch>>) {
+      const repo = m.module.get(CommandsRepository);
+      const orgId = b.organizationId.toHexString();
+      const batches = await repo.listBatches(orgId, b.winDeviceId.toHexString(), page);
+      const { settled } = await repo.countStatuses(orgId, batches.docs);
+      return { repo, settled };
+    }
+
+    it('never stores counts taken before a thinning that came between count and write', async () => {
+      const b = await batch([
+        { status: 'Acknowledged', receivedAt: daysAgo(40) },
+        { status: 'Acknowledged', receivedAt: daysAgo(5) },
+      ]);
+      const { repo, settled } = await countAsAListRead(b);
+      expect(settled.map((x) => x.summary)).toEqual([[{ status: 'Acknowledged', count: 2 }]]);
+
+      expect(await job.runOnce(NOW)).toEqual({ ran: true, commands: 1, batches: 0 });
+      await repo.keepFinalSummaries(settled);
+
+      const doc = await batchDoc(b.batchId);
+      expect(doc).not.toHaveProperty('finalSummary');
+      expect(doc?.summaryEpoch).toBe(1);
+      // The next list read counts what is still stored, and has nothing to keep (1 of 2).
+      const next = await countAsAListRead(b);
+      expect(next.settled).toEqual([]);
+    });
+
+    it('stores counts read under the epoch the batch still has', async () => {
+      const b = await batch([{ status: 'Acknowledged', receivedAt: daysAgo(5) }]);
+      await m.db
+        .collection('win_command_batches')
+        .updateOne({ _id: b.batchId }, { $set: { summaryEpoch: 3 } });
+      const fresh = await countAsAListRead(b);
+      await fresh.repo.keepFinalSummaries(fresh.settled);
+      expect(await batchDoc(b.batchId)).toMatchObject({
+        finalSummary: [{ status: 'Acknowledged', count: 1 }],
+        summaryEpoch: 3,
+      });
+
+      const never = await batch([{ status: 'Cancel', canceledAt: daysAgo(5) }]);
+      const first = await countAsAListRead(never);
+      await first.repo.keepFinalSummaries(first.settled);
+      expect((await batchDoc(never.batchId))?.finalSummary).toEqual([
+        { status: 'Cancel', count: 1 },
+      ]);
+    });
   });
 
   it('deletes in bounded batches until nothing old is left', async () => {

@@ -3,6 +3,7 @@ import { CommandDeliveryService } from '../../src/commands/command-delivery.serv
 import { DeviceCheckinsRepository } from '../../src/devices/device-checkins.repository';
 import { parseSyncml, type SyncmlMessage } from '../../src/syncml/codec';
 import type { SyncmlHttpResult } from '../../src/syncml/syncml-session.types';
+import { afterNextCall } from '../support/interleave';
 import {
   commandDocs,
   device,
@@ -96,14 +97,10 @@ describe('a command queued while an idle check-in is in flight', () => {
   it('is delivered at the next session', async () => {
     const d = await device(m, await tenant(m));
     await open(d);
-    const repo = m.module.get(DeviceCheckinsRepository);
-    const peek = repo.peek.bind(repo);
     let batchId = '';
-    jest.spyOn(repo, 'peek').mockImplementationOnce(async (thumbprint) => {
-      const snapshot = await peek(thumbprint);
-      // The read saw the queue empty at its marker; the POST lands before the answer goes.
+    // The read saw the queue empty at its marker; the POST lands before the answer goes.
+    afterNextCall(m.module.get(DeviceCheckinsRepository), 'peek', async () => {
       batchId = (await queue(m, d, [getConfig('./DevDetail/Late')])).id;
-      return snapshot;
     });
     expect(await sent(d)).toEqual([]);
     expect((await sent(d)).map((c) => c.cmdId)).toEqual([`${batchId}-0`]);
@@ -135,12 +132,9 @@ describe('a session saved without the lock (lastSeenAt due, nothing to deliver)'
       .collection('win_devices')
       .updateOne({ deviceId: d.deviceId }, { $set: { lastSeenAt: due } });
     const repo = m.module.get(DeviceCheckinsRepository);
-    const peek = repo.peek.bind(repo);
-    jest.spyOn(repo, 'peek').mockImplementationOnce(async (thumbprint) => {
-      const snapshot = await peek(thumbprint);
-      // Another message of the device is processed and saved after this one's read.
+    // Another message of the device is processed and saved after this one's read.
+    afterNextCall(repo, 'peek', async () => {
       expect((await open(d)).status).toBe(200);
-      return snapshot;
     });
     const saved = jest.spyOn(repo, 'commit');
     const outer = await open(d);

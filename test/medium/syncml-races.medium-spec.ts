@@ -8,10 +8,13 @@ import { WinDevicesRepository } from '../../src/devices/win-devices.repository';
 import { parseSyncml, type SyncmlCommand, type SyncmlMessage } from '../../src/syncml/codec';
 import { BUSY_RETRY, type BusyRetry } from '../../src/syncml/syncml-session.service';
 import type { SyncmlHttpResult } from '../../src/syncml/syncml-session.types';
+import { afterNextCall, beforeNextCall } from '../support/interleave';
 import {
+  cancelCommands,
   commandDocs,
   device,
   deviceDoc,
+  deviceWithQueue,
   getConfig,
   type Medium,
   type MediumDevice,
@@ -92,21 +95,12 @@ function underLock(): void {
 describe('delivery races (under the lock)', () => {
   it('does not send a command cancelled between the choice and the take', async () => {
     underLock();
-    const d = await device0();
-    const batch = await queue(m, d, [get('./DevDetail/A'), get('./DevDetail/B')]);
-    const [first, second] = batch.commands.map((c) => c.cmdId);
-    const pending = delivery.pending.bind(delivery);
-    jest.spyOn(delivery, 'pending').mockImplementationOnce(async (...args) => {
-      const candidates = await pending(...args);
-      await m.commands.cancel(
-        { subject: 'a', organizations: ['*'], permissions: ['*'] },
-        d.orgId,
-        d.winDeviceId,
-        batch.id,
-        [first],
-      );
-      return candidates;
-    });
+    const { d, batch, cmdIds } = await deviceWithQueue(m, [
+      get('./DevDetail/A'),
+      get('./DevDetail/B'),
+    ]);
+    const [first, second] = cmdIds;
+    afterNextCall(delivery, 'pending', () => cancelCommands(m, d, batch.id, [first]));
     const { answer } = await open(d);
     expect(sentIds(answer)).toEqual([second]);
     const docs = await commandDocs(m, d);
@@ -120,17 +114,13 @@ describe('delivery races (under the lock)', () => {
 
   it('withholds the answer and returns its commands when the lock was lost meanwhile', async () => {
     underLock();
-    const d = await device0();
-    const batch = await queue(m, d, [get('./DevDetail/A'), get('./DevDetail/B')]);
-    const take = delivery.take.bind(delivery);
-    jest.spyOn(delivery, 'take').mockImplementationOnce(async (...args) => {
-      const taken = await take(...args);
-      // Another message took the lock after this one's expired.
-      await m.db
+    const { d, batch } = await deviceWithQueue(m, [get('./DevDetail/A'), get('./DevDetail/B')]);
+    // Another message took the lock after this one's expired.
+    afterNextCall(delivery, 'take', () =>
+      m.db
         .collection('win_devices')
-        .updateOne({ _id: new Types.ObjectId(d.winDeviceId) }, { $set: { lockToken: 'other' } });
-      return taken;
-    });
+        .updateOne({ _id: new Types.ObjectId(d.winDeviceId) }, { $set: { lockToken: 'other' } }),
+    );
     const r = await send(d, String(++sid), 1, openingCommands(d.deviceId));
     expect(r).toMatchObject({ status: 503, headers: { 'Retry-After': '1' } });
     const docs = await commandDocs(m, d);
@@ -143,8 +133,7 @@ describe('delivery races (under the lock)', () => {
 
   it('returns the taken commands and rethrows when the answer cannot be saved', async () => {
     underLock();
-    const d = await device0();
-    await queue(m, d, [get('./DevDetail/A')]);
+    const { d } = await deviceWithQueue(m, [get('./DevDetail/A')]);
     const checkins = m.module.get(DeviceCheckinsRepository);
     const release = checkins.release.bind(checkins);
     jest.spyOn(checkins, 'release').mockImplementationOnce(async (id, token, patch) => {
@@ -162,9 +151,10 @@ describe('delivery races (under the lock)', () => {
 // A session start with commands queued saves its answer before it takes them (decisions.md §40).
 describe('delivery races (a session start, without the lock)', () => {
   it('delivers at the next session what a crash between the save and the take left', async () => {
-    const d = await device0();
-    const batch = await queue(m, d, [get('./DevDetail/A'), get('./DevDetail/B')]);
-    const ids = batch.commands.map((c) => c.cmdId);
+    const { d, cmdIds: ids } = await deviceWithQueue(m, [
+      get('./DevDetail/A'),
+      get('./DevDetail/B'),
+    ]);
     jest.spyOn(delivery, 'take').mockRejectedValueOnce(new Error('process gone'));
     await expect(open(d)).rejects.toThrow('process gone');
     // Saved with them listed as awaiting; never taken.
@@ -182,8 +172,7 @@ describe('delivery races (a session start, without the lock)', () => {
   });
 
   it('takes what a crash between the save and the take left when the message comes again', async () => {
-    const d = await device0();
-    const batch = await queue(m, d, [get('./DevDetail/A')]);
+    const { d, cmdIds } = await deviceWithQueue(m, [get('./DevDetail/A')]);
     jest.spyOn(delivery, 'take').mockRejectedValueOnce(new Error('process gone'));
     const sessionId = String(++sid);
     await expect(send(d, sessionId, 1, openingCommands(d.deviceId))).rejects.toThrow(
@@ -192,7 +181,7 @@ describe('delivery races (a session start, without the lock)', () => {
     // The same message again: the saved answer is replayed, its command taken first.
     const again = await send(d, sessionId, 1, openingCommands(d.deviceId));
     expect(again.body).toBe((await deviceDoc(m, d))?.syncml.lastResponse);
-    expect(sentIds(parsed(again))).toEqual([batch.commands[0].cmdId]);
+    expect(sentIds(parsed(again))).toEqual(cmdIds);
     const [doc] = await commandDocs(m, d);
     expect([doc.status, doc.attempts, doc.sessionRef]).toEqual([
       'Awaiting',
@@ -202,20 +191,12 @@ describe('delivery races (a session start, without the lock)', () => {
   });
 
   it('sends and keeps the same answer when a cancel comes between the choice and the take', async () => {
-    const d = await device0();
-    const batch = await queue(m, d, [get('./DevDetail/A'), get('./DevDetail/B')]);
-    const [first, second] = batch.commands.map((c) => c.cmdId);
-    const take = delivery.take.bind(delivery);
-    jest.spyOn(delivery, 'take').mockImplementationOnce(async (...args) => {
-      await m.commands.cancel(
-        { subject: 'a', organizations: ['*'], permissions: ['*'] },
-        d.orgId,
-        d.winDeviceId,
-        batch.id,
-        [first],
-      );
-      return take(...args);
-    });
+    const { d, batch, cmdIds } = await deviceWithQueue(m, [
+      get('./DevDetail/A'),
+      get('./DevDetail/B'),
+    ]);
+    const [first, second] = cmdIds;
+    beforeNextCall(delivery, 'take', () => cancelCommands(m, d, batch.id, [first]));
     const r = await send(d, String(++sid), 1, openingCommands(d.deviceId));
     expect(sentIds(parsed(r))).toEqual([second]);
     const saved = (await deviceDoc(m, d))?.syncml;
@@ -230,15 +211,10 @@ describe('delivery races (a session start, without the lock)', () => {
   });
 
   it('takes nothing and answers 503 when another message was saved after the read', async () => {
-    const d = await device0();
-    const batch = await queue(m, d, [get('./DevDetail/A')]);
-    const repo = m.module.get(DeviceCheckinsRepository);
-    const peek = repo.peek.bind(repo);
+    const { d, cmdIds } = await deviceWithQueue(m, [get('./DevDetail/A')]);
     let inner = '';
-    jest.spyOn(repo, 'peek').mockImplementationOnce(async (thumbprint) => {
-      const snapshot = await peek(thumbprint);
+    afterNextCall(m.module.get(DeviceCheckinsRepository), 'peek', async () => {
       inner = (await open(d)).sessionId;
-      return snapshot;
     });
     const take = jest.spyOn(delivery, 'take');
     const r = await send(d, String(++sid), 1, openingCommands(d.deviceId));
@@ -247,7 +223,7 @@ describe('delivery races (a session start, without the lock)', () => {
     expect(take).toHaveBeenCalledTimes(1);
     expect((await deviceDoc(m, d))?.syncml).toMatchObject({ sessionId: inner });
     expect((await commandDocs(m, d)).map((c) => [c.cmdId, c.status, c.attempts])).toEqual([
-      [batch.commands[0].cmdId, 'Awaiting', 1],
+      [cmdIds[0], 'Awaiting', 1],
     ]);
   });
 });
@@ -393,11 +369,9 @@ describe('push channel', () => {
     const provider = m.module.get<AppConfig>(APP_CONFIG).enrollment.providerId;
     // A command queued meanwhile: the message reads the queue, and WNS answers 410 to its push.
     await queue(m, d, [get('./DevDetail/SwV')]);
-    const pending = delivery.pending.bind(delivery);
-    jest.spyOn(delivery, 'pending').mockImplementationOnce(async (...args) => {
-      await m.module.get(WinDevicesRepository).forgetChannel(d.winDeviceId, channel);
-      return pending(...args);
-    });
+    beforeNextCall(delivery, 'pending', () =>
+      m.module.get(WinDevicesRepository).forgetChannel(d.winDeviceId, channel),
+    );
     // The device answers a channel Get with its Push/Status only.
     parsed(
       await send(d, sessionId, 2, [

@@ -146,6 +146,26 @@ export async function queue(m: Medium, d: MediumDevice, configs: CommandConfig[]
   });
 }
 
+/**
+ * A device of a new tenant with `configs` queued as one batch (through the service): the batch,
+ * and its commands' cmdIds in batch order.
+ */
+export async function deviceWithQueue(m: Medium, configs: CommandConfig[]) {
+  const d = await device(m, await tenant(m));
+  const batch = await queue(m, d, configs);
+  return { d, batch, cmdIds: batch.commands.map((c) => c.cmdId) };
+}
+
+/** Cancels commands of a batch, as POST …/commands/:id/cancel does. */
+export async function cancelCommands(
+  m: Medium,
+  d: MediumDevice,
+  batchId: string,
+  cmdIds: string[],
+): Promise<void> {
+  await m.commands.cancel(ADMIN, d.orgId, d.winDeviceId, batchId, cmdIds);
+}
+
 export async function commandDocs(m: Medium, d: MediumDevice) {
   return m.db
     .collection('win_commands')
