@@ -18,7 +18,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Types } from 'mongoose';
 import { ProfilePlanner } from '../src/profiles/profile-planner';
-import { rawDeviceDoc } from '../test/support/device-docs';
+import { countInsertedDevices, rawDeviceDoc } from '../test/support/device-docs';
 import { benchApi as api, startBenchServer, type BenchServer } from './lib/bench-server';
 import { integerOption } from './lib/options';
 import { profileCheckinBench } from './lib/profile-checkin';
@@ -69,6 +69,7 @@ export async function seedFleet(
     );
     await devices.insertMany(docs, { ordered: false });
   }
+  await countInsertedDevices(server.db, String(ent.id), n, labels);
   return { slug, orgId: String(org.id), enterpriseId: String(ent.id) };
 }
 

@@ -80,6 +80,8 @@ export interface ProfilesConfig {
   planBatchSize: number;
   planPollIntervalMs: number;
   planLeaseMs: number;
+  /** The maintained target counts are recounted from the devices this often (drift repair). */
+  targetRecountIntervalMs: number;
 }
 
 function loadProfilesConfig(env: Env): ProfilesConfig {
@@ -90,6 +92,8 @@ function loadProfilesConfig(env: Env): ProfilesConfig {
     planBatchSize: int(env, 'PROFILE_PLAN_BATCH_SIZE', 1000, 1, 10_000),
     planPollIntervalMs: int(env, 'PROFILE_PLAN_POLL_INTERVAL_MS', 1000, 10, 600_000),
     planLeaseMs: int(env, 'PROFILE_PLAN_LEASE_MS', 60_000, 1000, 3_600_000),
+    targetRecountIntervalMs:
+      int(env, 'PROFILE_TARGET_RECOUNT_INTERVAL_SECONDS', 86_400, 60, 365 * 86_400) * 1000,
   };
 }
 

@@ -13,6 +13,9 @@ import { DeviceEnrollmentService } from './device-enrollment.service';
 import { DeviceCheckinService } from './device-checkin.service';
 import { EnterpriseCaService } from './enterprise-ca.service';
 import { DevicesService } from './devices.service';
+import { TargetCountDoc, TargetCountSchema } from './target-count.schema';
+import { TargetCountsRepository } from './target-counts.repository';
+import { TargetCountsService } from './target-counts.service';
 import { WinDeviceDoc, WinDeviceSchema } from './win-device.schema';
 import { WinDevicesRepository } from './win-devices.repository';
 import { WinEnterpriseDoc, WinEnterpriseSchema } from './win-enterprise.schema';
@@ -28,6 +31,7 @@ import { WinEnterprisesRepository } from './win-enterprises.repository';
       { name: DeviceEventDoc.name, schema: DeviceEventSchema },
       { name: DeviceCertificateDoc.name, schema: DeviceCertificateSchema },
       { name: MdmUserDoc.name, schema: MdmUserSchema },
+      { name: TargetCountDoc.name, schema: TargetCountSchema },
     ]),
   ],
   controllers: [EnterpriseController, DevicesController],
@@ -41,7 +45,9 @@ import { WinEnterprisesRepository } from './win-enterprises.repository';
     EnterpriseCaService,
     WinEnterprisesRepository,
     WinDevicesRepository,
+    TargetCountsRepository,
+    TargetCountsService,
   ],
-  exports: [DevicesService, DeviceCheckinService, DeviceEnrollmentService],
+  exports: [DevicesService, DeviceCheckinService, DeviceEnrollmentService, TargetCountsService],
 })
 export class DevicesModule {}

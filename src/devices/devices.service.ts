@@ -40,6 +40,7 @@ import {
   UpdateEnterpriseDto,
 } from './dto/device.dto';
 import { EnterpriseCaService } from './enterprise-ca.service';
+import { TargetCountsRepository } from './target-counts.repository';
 import { DuplicateDeviceError, WinDevicesRepository } from './win-devices.repository';
 import { EnterpriseExistsError, WinEnterprisesRepository } from './win-enterprises.repository';
 
@@ -63,6 +64,7 @@ export class DevicesService {
     private readonly events: EventBus,
     private readonly certificates: DeviceCertificatesRepository,
     private readonly users: MdmUsersRepository,
+    private readonly targetCounts: TargetCountsRepository,
   ) {
     push.onChannelGone((id, uri) => this.devices.forgetChannel(id, uri));
   }
@@ -98,6 +100,7 @@ export class DevicesService {
       }
       throw e;
     }
+    await this.targetCounts.enterpriseCreated(enterprise.id, new Date());
     return this.cas.ensureCa(enterprise);
   }
 

@@ -15,6 +15,8 @@ import {
   WinDevice,
   renewalState,
 } from './devices.types';
+import { labelDeltas } from './target-counts';
+import { TargetCountsRepository } from './target-counts.repository';
 import { WinDeviceDoc } from './win-device.schema';
 
 export function toWinDevice(d: WinDeviceDoc): WinDevice {
@@ -87,6 +89,7 @@ export class WinDevicesRepository {
   constructor(
     @InjectModel(WinDeviceDoc.name) private readonly model: Model<WinDeviceDoc>,
     reads: ReadModels,
+    private readonly counts: TargetCountsRepository,
   ) {
     this.reader = reads.of(model);
   }
@@ -109,6 +112,7 @@ export class WinDevicesRepository {
         certificate: input.certificate,
         certificateThumbprint: input.certificate?.thumbprint,
       });
+      await this.counted(winEnterpriseId);
       return toWinDevice(doc.toObject());
     } catch (e) {
       if (isDuplicateKey(e)) throw new DuplicateDeviceError(input.deviceId);
@@ -166,17 +170,41 @@ export class WinDevicesRepository {
       unset.renewal = '';
       unset.renewalThumbprint = '';
     }
+    const hasUnset = Object.keys(unset).length > 0;
     // No projection here: FerretDB 1.24 refuses findAndModify with `fields` ("not implemented
     // yet"), and toWinDevice drops the session state anyway.
-    const doc = await this.model
-      .findOneAndUpdate(
-        filter,
-        Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set },
-        { new: true },
-      )
+    if (patch.labels === undefined) {
+      const doc = await this.model
+        .findOneAndUpdate(filter, hasUnset ? { $set: set, $unset: unset } : { $set: set }, {
+          new: true,
+        })
+        .lean<WinDeviceDoc>()
+        .exec();
+      return doc ? toWinDevice(doc) : null;
+    }
+    // Labels: the document before the write says which labels this write added and removed
+    // (a racing PATCH may have changed them since the caller read the device), for the counts.
+    set.updatedAt = new Date();
+    const before = await this.model
+      .findOneAndUpdate(filter, hasUnset ? { $set: set, $unset: unset } : { $set: set }, {
+        new: false,
+        timestamps: false,
+      })
       .lean<WinDeviceDoc>()
       .exec();
-    return doc ? toWinDevice(doc) : null;
+    if (!before) return null;
+    await this.counts.bump(
+      before.winEnterpriseId.toHexString(),
+      labelDeltas(before.labels ?? [], patch.labels),
+    );
+    const after: Record<string, unknown> = { ...before, ...set };
+    for (const key of Object.keys(unset)) delete after[key];
+    return toWinDevice(after as unknown as WinDeviceDoc);
+  }
+
+  /** A device was inserted: one more in its enterprise (it has no label yet). */
+  private counted(winEnterpriseId: string): Promise<void> {
+    return this.counts.bump(winEnterpriseId, new Map([[null, 1]]));
   }
 
   /** Administrator unenrollment starts: only from active or inactive. */
@@ -323,6 +351,7 @@ export class WinDevicesRepository {
         renewal: { dueAt: input.renewalDueAt },
         enrollment: input.enrollment,
       });
+      await this.counted(winEnterpriseId);
       return { device: toWinDevice(created.toObject()), created: true };
     } catch (e) {
       // A concurrent enrollment of the same id created it first: the caller reads it again.

@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AuthUser } from '../auth/auth-user';
 import { invalidData } from '../common/errors';
 import { DevicesService } from '../devices/devices.service';
+import { TargetCountsService } from '../devices/target-counts.service';
 import { DeviceLabelChange, MAX_DEVICE_LABELS } from '../devices/devices.types';
 import { LabelDevicesDto } from './dto/profile.dto';
 import { profileConflict } from './profile-conflicts';
@@ -41,6 +42,7 @@ export class ProfileLabelsService implements OnModuleInit {
     private readonly profiles: ProfilesRepository,
     private readonly targetDevices: ProfileDevicesRepository,
     private readonly planner: ProfilePlanner,
+    private readonly targetCounts: TargetCountsService,
   ) {}
 
   onModuleInit(): void {
@@ -147,10 +149,18 @@ export class ProfileLabelsService implements OnModuleInit {
       changedLabels: [label],
     };
     await this.check(change);
-    for (const chunk of chunks(toAdd, LABEL_CHUNK))
-      result.added += await this.targetDevices.addLabel(enterprise.id, chunk, label);
-    for (const chunk of chunks(toRemove, LABEL_CHUNK))
-      result.removed += await this.targetDevices.removeLabel(enterprise.id, chunk, label);
+    // Each write's modifiedCount is what it changed (a racing PATCH may have done some): the
+    // label's count moves by that much, right after the write.
+    for (const chunk of chunks(toAdd, LABEL_CHUNK)) {
+      const n = await this.targetDevices.addLabel(enterprise.id, chunk, label);
+      await this.targetCounts.labelChanged(enterprise.id, label, n);
+      result.added += n;
+    }
+    for (const chunk of chunks(toRemove, LABEL_CHUNK)) {
+      const n = await this.targetDevices.removeLabel(enterprise.id, chunk, label);
+      await this.targetCounts.labelChanged(enterprise.id, label, -n);
+      result.removed += n;
+    }
     result.unchanged += toAdd.length + toRemove.length - result.added - result.removed;
     result.plans = await this.applied(change);
     return result;

@@ -11,6 +11,7 @@ import { CommandsService } from '../commands/commands.service';
 import { PollingLoop } from '../common/polling-loop';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { PLAN_BUCKETS, PLAN_GROUPS } from '../devices/plan-bucket';
+import { TargetCountsService } from '../devices/target-counts.service';
 import { PlanScope, ProfileAssignmentsRepository } from './profile-assignments.repository';
 import { ProfileDevicesRepository } from './profile-devices.repository';
 import { ProfilePlansRepository } from './profile-plans.repository';
@@ -24,7 +25,8 @@ import {
   WinProfile,
 } from './profiles.types';
 import { PROFILE_ORIGIN } from './reconcile.service';
-import { reaches } from './targeting';
+import { DevicesToPlan, devicesToPlan } from './target-bound';
+import { isDeviceList, reaches, targetLabelsOf } from './targeting';
 
 /** Deleted profiles examined per idle pass for purging. */
 const PURGE_BATCH = 20;
@@ -96,6 +98,7 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly assignments: ProfileAssignmentsRepository,
     private readonly devices: ProfileDevicesRepository,
     private readonly commands: CommandsService,
+    private readonly targetCounts: TargetCountsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -108,22 +111,35 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Stores a whole-profile plan (replacing an unfinished one) and answers how many devices it
-   * concerns: the targeted devices, or for a deleted profile the devices it still applies to.
+   * concerns: the devices the targets reach. For a deleted profile that is an estimate of the
+   * devices it still applies to (equal once its earlier plans finished): never exact.
    */
-  async planProfile(profile: WinProfile): Promise<number> {
-    const total = profile.deletedAt
-      ? await this.assignments.countApplied(profile.id)
-      : await this.devices.count(profile.winEnterpriseId, profile.targets);
+  async planProfile(profile: WinProfile): Promise<DevicesToPlan> {
+    const count = await this.countTargets(profile);
+    const total = profile.deletedAt ? { devices: count.devices, exact: false } : count;
     await this.plans.save({
       organizationId: profile.organizationId,
       winEnterpriseId: profile.winEnterpriseId,
       profileId: profile.id,
       revision: profile.revision,
       deviceIds: null,
-      total,
+      total: total.devices,
     });
     this.kick();
     return total;
+  }
+
+  /**
+   * From the maintained counts: a read per label named, whatever the fleet (decisions.md §49).
+   * An enterprise never counted yet (a database from before the counts) has its devices counted,
+   * as before: correct, and slow on FerretDB.
+   */
+  private async countTargets(profile: WinProfile): Promise<DevicesToPlan> {
+    const { winEnterpriseId, targets } = profile;
+    if (isDeviceList(targets)) return { devices: targets.deviceIds.length, exact: true };
+    const counts = await this.targetCounts.read(winEnterpriseId, targetLabelsOf(targets));
+    if (counts) return devicesToPlan(targets, counts);
+    return { devices: await this.devices.count(winEnterpriseId, targets), exact: true };
   }
 
   /** Re-evaluates only these devices for the profile (their labels changed). */

@@ -34,8 +34,18 @@ const CONFLICT = {
 
 class ProfileDeletedDto {
   @ApiProperty({ example: true }) deleted!: boolean;
-  @ApiProperty({ description: 'Devices the profile is being retired from', example: 12 })
+  @ApiProperty({
+    description:
+      'Devices the profile is being retired from: the devices its targets reach, an estimate ' +
+      '(devices whose earlier plan had not finished may not have it yet)',
+    example: 12,
+  })
   devicesToPlan!: number;
+  @ApiProperty({
+    description: 'Always false for a deletion: devicesToPlan is an estimate',
+    example: false,
+  })
+  devicesToPlanExact!: boolean;
 }
 
 /** The API view: a deleted profile is never shown, so `deletedAt` is not either. */

@@ -7,6 +7,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DevicesService } from '../devices/devices.service';
 import { CreateProfileDto, ProfileSettingDto, UpdateProfileDto } from './dto/profile.dto';
 import { ProfilePlanner } from './profile-planner';
+import { DevicesToPlan } from './target-bound';
 import { ProfileDevicesRepository } from './profile-devices.repository';
 import { profileConflict } from './profile-conflicts';
 import { normalizeTargets, settingsProblems, targetsProblems } from './profile-rules';
@@ -19,7 +20,12 @@ export const PROFILE_NAME_TAKEN = 'A profile with this name already exists in th
 export const PROFILE_CHANGED_CONCURRENTLY =
   'The profile was changed concurrently; read it and try again';
 
-export type ProfileWriteResult = WinProfile & { devicesToPlan: number };
+export type ProfileWriteResult = WinProfile & {
+  devicesToPlan: number;
+  devicesToPlanExact: boolean;
+};
+
+const answer = (n: DevicesToPlan) => ({ devicesToPlan: n.devices, devicesToPlanExact: n.exact });
 
 function toSettings(dtos: ProfileSettingDto[]): ProfileSetting[] {
   return dtos.map((s) => ({
@@ -67,7 +73,7 @@ export class ProfilesService {
         if (isDuplicateKey(e)) throw nameTaken();
         throw e;
       });
-    return { ...profile, devicesToPlan: await this.planner.planProfile(profile) };
+    return { ...profile, ...answer(await this.planner.planProfile(profile)) };
   }
 
   async list(user: AuthUser, orgIdOrSlug: string, page: PageRequest): Promise<Page<WinProfile>> {
@@ -116,11 +122,11 @@ export class ProfilesService {
       });
     if (!updated) throw new DomainError(ErrorCode.Conflict, PROFILE_CHANGED_CONCURRENTLY);
     // A rename or a new description changes nothing on devices: assignments keep their revision.
-    const devicesToPlan =
+    const planned =
       reachChanged || next.onRemove !== current.onRemove
         ? await this.planner.planProfile(updated)
-        : 0;
-    return { ...updated, devicesToPlan };
+        : { devices: 0, exact: true };
+    return { ...updated, ...answer(planned) };
   }
 
   /**
@@ -131,14 +137,14 @@ export class ProfilesService {
     user: AuthUser,
     orgIdOrSlug: string,
     id: string,
-  ): Promise<{ deleted: true; devicesToPlan: number }> {
+  ): Promise<{ deleted: true; devicesToPlan: number; devicesToPlanExact: boolean }> {
     const enterprise = await this.devices.getEnterprise(user, orgIdOrSlug);
     await this.find(enterprise.organizationId, enterprise.id, id);
     const deleted = assertFound(
       await this.profiles.markDeleted(enterprise.organizationId, id, new Date()),
       'Profile',
     );
-    return { deleted: true, devicesToPlan: await this.planner.planProfile(deleted) };
+    return { deleted: true, ...answer(await this.planner.planProfile(deleted)) };
   }
 
   private async find(orgId: string, winEnterpriseId: string, id: string): Promise<WinProfile> {

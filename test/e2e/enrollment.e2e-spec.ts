@@ -487,6 +487,15 @@ describe('MS-MDE2 enrollment over the device listener', () => {
       const session = await deviceOf(again.identity).runSession();
       expect(session.outcome).toBe('completed');
       expect(await t.db.collection('win_devices').countDocuments({ deviceId })).toBe(1);
+      // The enterprise's device count (decisions.md §49) counted the enrollment, not the re-enrollment.
+      const counted = await t.db
+        .collection<{ _id: string; devices: number }>('win_target_counts')
+        .findOne({ _id: enterpriseId });
+      expect(counted?.devices).toBe(
+        await t.db
+          .collection('win_devices')
+          .countDocuments({ winEnterpriseId: new Types.ObjectId(enterpriseId) }),
+      );
     });
   });
 

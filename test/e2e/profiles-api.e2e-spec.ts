@@ -50,6 +50,7 @@ describe('profiles: CRUD, validation, labels, planning, conflicts', () => {
       targets: { all: true },
       revision: 1,
       devicesToPlan: 1,
+      devicesToPlanExact: true,
     });
     const id = created.body.data.id as string;
     // Other paths: the revision below would otherwise conflict with them (all target every device).
@@ -83,7 +84,9 @@ describe('profiles: CRUD, validation, labels, planning, conflicts', () => {
 
     const del = await t.http.delete(`${profilesUrl(s)}/${id}`).set(bearer(s.token));
     expect(del.status).toBe(200);
-    expect(del.body.data).toEqual({ deleted: true, devicesToPlan: 0 });
+    // Not planned yet, so nothing applied: a deletion answers the devices its targets reach, an
+    // estimate of those it is retired from (decisions.md §49).
+    expect(del.body.data).toEqual({ deleted: true, devicesToPlan: 1, devicesToPlanExact: false });
     const gone = await t.http.get(`${profilesUrl(s)}/${id}`).set(bearer(s.token));
     expect(gone.status).toBe(404);
     expect(gone.body.error).toEqual({ code: 3001, message: 'Profile not found' });
@@ -265,7 +268,7 @@ describe('profiles: CRUD, validation, labels, planning, conflicts', () => {
     await planner.runUntilIdle();
     expect(Object.values(await statesOf(t, keep.id))).toEqual(['pending@1']);
     const del = await t.http.delete(`${profilesUrl(s)}/${keep.id}`).set(bearer(s.token));
-    expect(del.body.data).toEqual({ deleted: true, devicesToPlan: 1 });
+    expect(del.body.data).toEqual({ deleted: true, devicesToPlan: 1, devicesToPlanExact: false });
     await planner.runUntilIdle();
     await planner.purgeDeleted();
     expect(

@@ -1,5 +1,6 @@
-import { Types } from 'mongoose';
+import { Connection, Types } from 'mongoose';
 import { planFieldsOf } from '../../src/devices/plan-bucket';
+import { targetCountId } from '../../src/devices/target-counts';
 
 /**
  * An active `win_devices` document as enrollment stores it, for writing thousands through the
@@ -27,4 +28,28 @@ export function rawDeviceDoc(o: {
     createdAt: o.now,
     updatedAt: o.now,
   };
+}
+
+/**
+ * What the server adds to the enterprise's target counts when it creates devices (decisions.md
+ * §49), for fleets written through the driver: `n` more devices, each carrying `labels`.
+ */
+export async function countInsertedDevices(
+  db: Connection,
+  enterpriseId: string,
+  n: number,
+  labels: string[],
+): Promise<void> {
+  await db.collection<{ _id: string }>('win_target_counts').bulkWrite(
+    [null, ...new Set(labels)].map((label) => ({
+      updateOne: {
+        filter: { _id: targetCountId(enterpriseId, label) },
+        update: {
+          $inc: { devices: n, seq: 1 },
+          $setOnInsert: { winEnterpriseId: new Types.ObjectId(enterpriseId), label },
+        },
+        upsert: true,
+      },
+    })),
+  );
 }

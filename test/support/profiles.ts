@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import type { TestApp } from './app';
-import { rawDeviceDoc } from './device-docs';
+import { countInsertedDevices, rawDeviceDoc } from './device-docs';
 import { bearer } from './app';
 import type { Seeded } from './seed';
 import { uniqueDeviceId } from './seed';
@@ -27,7 +27,7 @@ export async function createProfile(
   t: TestApp,
   s: Pick<Seeded, 'slug' | 'token'>,
   over: Record<string, unknown> = {},
-): Promise<{ id: string; revision: number; devicesToPlan: number }> {
+): Promise<{ id: string; revision: number; devicesToPlan: number; devicesToPlanExact: boolean }> {
   const r = await t.http.post(profilesUrl(s)).set(bearer(s.token)).send(profileBody(over));
   if (r.status !== 200) throw new Error(`create profile: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.data;
@@ -56,6 +56,7 @@ export async function insertDevices(
   );
   for (let i = 0; i < docs.length; i += 5000)
     await t.db.collection('win_devices').insertMany(docs.slice(i, i + 5000));
+  await countInsertedDevices(t.db, s.enterpriseId, n, labels);
   return docs.map((d) => d._id.toHexString());
 }
 

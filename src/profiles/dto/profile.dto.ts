@@ -283,6 +283,15 @@ export class ProfileWriteResponseDto extends ProfileResponseDto {
     example: 100000,
   })
   devicesToPlan!: number;
+
+  @ApiProperty({
+    description:
+      'True when devicesToPlan is the exact number of devices the targets reach. False when it ' +
+      'is an upper bound: targets with several labels, or excluded labels, are counted from ' +
+      'per-label device counts, which cannot tell how many devices carry two labels at once',
+    example: true,
+  })
+  devicesToPlanExact!: boolean;
 }
 
 export class ProfilePageDto extends PageOf(ProfileResponseDto) {}
