@@ -12,6 +12,7 @@ import { MANAGEMENT_PATH, SYNCML_CONTENT_TYPE } from '../common/device-protocol'
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { clientIdentity } from '../tls/client-identity';
 import type { DeviceRoute } from '../tls/device-listener';
+import { Admission, SessionGate } from './session-gate';
 import { SyncmlSessionService } from './syncml-session.service';
 import { plain, SyncmlHttpResult } from './syncml-session.types';
 
@@ -34,6 +35,9 @@ export class ManagementEndpoint implements DeviceRoute {
   private readonly logger = new Logger('SyncmlController');
   private readonly httpLogger = new Logger('HTTP');
   private readonly errorLogger = new Logger('Errors');
+  /** Public for the admission tests, which wait for a message to be queued. */
+  readonly gate: SessionGate;
+  private lastBusyLog = 0;
   private readonly readBody: (
     req: IncomingMessage,
     res: ServerResponse,
@@ -44,6 +48,12 @@ export class ManagementEndpoint implements DeviceRoute {
     private readonly session: SyncmlSessionService,
   ) {
     this.readBody = syncmlBodyReader(config.syncml.bodyLimitBytes);
+    const { maxConcurrent, maxQueued, maxQueueWaitMs } = config.syncml;
+    this.gate = new SessionGate({
+      concurrent: maxConcurrent,
+      queued: maxQueued,
+      maxWaitMs: maxQueueWaitMs,
+    });
   }
 
   /** POST to the management path, as the Express route matched it (query string aside). */
@@ -83,7 +93,14 @@ export class ManagementEndpoint implements DeviceRoute {
       if (type !== SYNCML_CONTENT_TYPE)
         return plain(415, `Content-Type must be ${SYNCML_CONTENT_TYPE}`);
       if (!Buffer.isBuffer(body)) return plain(400, 'Empty body');
-      return await this.session.handle(body, clientIdentity(req, this.config.device));
+      const identity = clientIdentity(req, this.config.device);
+      const admission = await this.admit(req);
+      if (!admission.admitted) return this.busy();
+      try {
+        return await this.session.handle(body, identity);
+      } finally {
+        admission.release();
+      }
     } catch (e) {
       if (!isStoreUnreachable(e)) throw e;
       this.logger.warn(`Store unreachable; SyncML message answered 503: ${(e as Error).message}`);
@@ -91,6 +108,41 @@ export class ManagementEndpoint implements DeviceRoute {
         'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
       });
     }
+  }
+
+  /** The gate's answer; the wait ends early when the device's connection closes. */
+  private async admit(req: IncomingMessage): Promise<Admission> {
+    const hungUp = new AbortController();
+    const socket = req.socket;
+    if (socket.destroyed) hungUp.abort();
+    const onClose = () => hungUp.abort();
+    socket.once('close', onClose);
+    try {
+      return await this.gate.enter(hungUp.signal);
+    } finally {
+      socket.removeListener('close', onClose);
+    }
+  }
+
+  /**
+   * 429 with Retry-After (management-session.md §1: load shedding); the message was not read,
+   * so the device's retry finds everything as it left it. One warning per 10 s at most, with
+   * the refusals since the last one.
+   */
+  private busy(): SyncmlHttpResult {
+    const now = Date.now();
+    if (now - this.lastBusyLog >= 10_000) {
+      this.lastBusyLog = now;
+      const r = this.gate.takeRefused();
+      this.logger.warn(
+        `Busy: refused ${r.full} SyncML message(s) with the queue full and ${r.waited} that waited ` +
+          `${this.config.syncml.maxQueueWaitMs / 1000} s; dropped ${r.gone} whose device hung up ` +
+          `(in flight ${this.gate.inFlight}, queued ${this.gate.queued})`,
+      );
+    }
+    return plain(429, 'Busy, retry later', {
+      'Retry-After': String(this.config.syncml.busyRetryAfterSeconds),
+    });
   }
 
   private async afterBody(
