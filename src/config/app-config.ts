@@ -80,6 +80,10 @@ export interface ProfilesConfig {
   planBatchSize: number;
   planPollIntervalMs: number;
   planLeaseMs: number;
+  /** Give legacy devices and assignments their planning partition in the background (§49). */
+  partitionBackfill: boolean;
+  /** Documents one backfill write handles (one bulk write of conditional updates). */
+  partitionBackfillBatch: number;
 }
 
 function loadProfilesConfig(env: Env): ProfilesConfig {
@@ -90,6 +94,8 @@ function loadProfilesConfig(env: Env): ProfilesConfig {
     planBatchSize: int(env, 'PROFILE_PLAN_BATCH_SIZE', 1000, 1, 10_000),
     planPollIntervalMs: int(env, 'PROFILE_PLAN_POLL_INTERVAL_MS', 1000, 10, 600_000),
     planLeaseMs: int(env, 'PROFILE_PLAN_LEASE_MS', 60_000, 1000, 3_600_000),
+    partitionBackfill: bool(env, 'PROFILE_PARTITION_BACKFILL', true),
+    partitionBackfillBatch: int(env, 'PROFILE_PARTITION_BACKFILL_BATCH', 500, 1, 10_000),
   };
 }
 
