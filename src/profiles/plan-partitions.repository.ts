@@ -30,6 +30,14 @@ export interface LegacyDoc {
 const LEGACY = { planBucket: { $exists: false } };
 
 /**
+ * Updates one `update` command carries. FerretDB 1.24 keeps a PostgreSQL connection for each
+ * update statement of a command until the command ends: 500 in one command waited forever for
+ * the 51st connection of a pool of 50 (every connection idle, none released; the same stall as
+ * §47's first backfill with 1,000). Twenty stay well inside the pool beside the rest of the app.
+ */
+const UPDATES_PER_COMMAND = 20;
+
+/**
  * The stores of the planning-partition backfill (decisions.md §49): its scans for legacy
  * devices and assignments, its conditional writes, its lease and its completion mark.
  */
@@ -120,15 +128,20 @@ export class PlanPartitionsRepository {
         timestamps: false,
       },
     }));
-    const res =
-      kind === 'devices'
-        ? await this.devices.bulkWrite(ops as AnyBulkWriteOperation<WinDeviceDoc>[], {
-            ordered: false,
-          })
-        : await this.assignments.bulkWrite(
-            ops as AnyBulkWriteOperation<WinProfileAssignmentDoc>[],
-            { ordered: false },
-          );
-    return res.modifiedCount;
+    let written = 0;
+    for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) {
+      const chunk = ops.slice(i, i + UPDATES_PER_COMMAND);
+      const res =
+        kind === 'devices'
+          ? await this.devices.bulkWrite(chunk as AnyBulkWriteOperation<WinDeviceDoc>[], {
+              ordered: false,
+            })
+          : await this.assignments.bulkWrite(
+              chunk as AnyBulkWriteOperation<WinProfileAssignmentDoc>[],
+              { ordered: false },
+            );
+      written += res.modifiedCount;
+    }
+    return written;
   }
 }

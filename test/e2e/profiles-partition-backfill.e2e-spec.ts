@@ -90,7 +90,7 @@ describe('profiles: the planning partition backfill', () => {
     // The first instance is the "older version": no backfill; the devices are written without fields.
     const old = await start({ PROFILE_PARTITION_BACKFILL: 'false', PROFILE_PLANNER: 'false' });
     const s = await seedDevice(old);
-    const legacy = await insertLegacyDevices(old, s, 60, ['fleet']);
+    const legacy = await insertLegacyDevices(old, s, 120, ['fleet']);
     // An assignment of an older profile, written before assignments carried the partition too.
     const legacyAssignment = new Types.ObjectId();
     await old.db.collection('win_profile_assignments').insertOne({
@@ -113,19 +113,20 @@ describe('profiles: the planning partition backfill', () => {
 
     const t = await start(
       {
-        PROFILE_PARTITION_BACKFILL_BATCH: '25',
+        // More updates than one FerretDB command can hold connections for (UPDATES_PER_COMMAND).
+        PROFILE_PARTITION_BACKFILL_BATCH: '60',
         PROFILE_PLANNER: 'false',
         PROFILE_PLAN_BATCH_SIZE: '10',
       },
       old.uri,
     );
     const done = await until('the backfill mark', () => mark(t));
-    expect(done.counts).toEqual({ devices: 60, assignments: 1 });
+    expect(done.counts).toEqual({ devices: 120, assignments: 1 });
     expect(
       await t.db.collection('win_profile_assignments').findOne({ _id: legacyAssignment }),
     ).toMatchObject(planFieldsOf(legacy[7]));
     const stored = await devicesOf(t, legacy);
-    expect(stored).toHaveLength(60);
+    expect(stored).toHaveLength(120);
     expectPartitioned(stored);
     // Nothing an administrator sees changed.
     expect(new Set(stored.map((d) => d.updatedAt.toISOString()))).toEqual(
@@ -133,10 +134,10 @@ describe('profiles: the planning partition backfill', () => {
     );
 
     const profile = await createProfile(t, s, { targets: { labels: ['fleet'] } });
-    expect(profile.devicesToPlan).toBe(60);
+    expect(profile.devicesToPlan).toBe(120);
     const planner = t.app.get(ProfilePlanner);
     expect(await planner.runOnce(1)).toBe(1);
-    // 60 devices in batches of 10: by planGroup (§47), which legacy devices without fields would
+    // 120 devices in batches of 10: by planGroup (§47), which legacy devices without fields would
     // have kept at `enterprise` (§38's _id pages).
     expect(await t.db.collection('win_profile_plans').findOne({})).toMatchObject({
       level: 'group',
