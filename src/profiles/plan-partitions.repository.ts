@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Db } from 'mongodb';
 import { AnyBulkWriteOperation, Connection, Model, Types } from 'mongoose';
+import { bulkWriteInChunks } from '../common/mongo/bulk-updates';
 import { releaseJobLease, takeJobLease } from '../common/mongo/instance-lease';
 import { ReadModels } from '../common/mongo/read-pool';
 import { planFieldsOf } from '../devices/plan-bucket';
@@ -28,14 +29,6 @@ export interface LegacyDoc {
 
 /** Documents written before the partition fields existed: the filter FerretDB cannot push down. */
 const LEGACY = { planBucket: { $exists: false } };
-
-/**
- * Updates one `update` command carries. FerretDB 1.24 keeps a PostgreSQL connection for each
- * update statement of a command until the command ends: 500 in one command waited forever for
- * the 51st connection of a pool of 50 (every connection idle, none released; the same stall as
- * §47's first backfill with 1,000). Twenty stay well inside the pool beside the rest of the app.
- */
-const UPDATES_PER_COMMAND = 20;
 
 /**
  * The stores of the planning-partition backfill (decisions.md §49): its scans for legacy
@@ -128,20 +121,13 @@ export class PlanPartitionsRepository {
         timestamps: false,
       },
     }));
-    let written = 0;
-    for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) {
-      const chunk = ops.slice(i, i + UPDATES_PER_COMMAND);
-      const res =
-        kind === 'devices'
-          ? await this.devices.bulkWrite(chunk as AnyBulkWriteOperation<WinDeviceDoc>[], {
-              ordered: false,
-            })
-          : await this.assignments.bulkWrite(
-              chunk as AnyBulkWriteOperation<WinProfileAssignmentDoc>[],
-              { ordered: false },
-            );
-      written += res.modifiedCount;
-    }
-    return written;
+    // Bounded commands: FerretDB holds a connection per statement of a command (bulk-updates.ts).
+    return kind === 'devices'
+      ? bulkWriteInChunks(ops as AnyBulkWriteOperation<WinDeviceDoc>[], (c) =>
+          this.devices.bulkWrite(c, { ordered: false }),
+        )
+      : bulkWriteInChunks(ops as AnyBulkWriteOperation<WinProfileAssignmentDoc>[], (c) =>
+          this.assignments.bulkWrite(c, { ordered: false }),
+        );
   }
 }

@@ -8,7 +8,14 @@ import { STORE_MIGRATIONS_COLLECTION } from '../../src/profiles/plan-partitions.
 import { ProfilePlanner } from '../../src/profiles/profile-planner';
 import { startTestApp, TestApp } from '../support/app';
 import { rawDeviceDoc } from '../support/device-docs';
-import { assignmentsOf, createProfile } from '../support/profiles';
+import { bearer } from '../support/app';
+import {
+  assignmentsOf,
+  CAMERA,
+  createProfile,
+  insertDevices,
+  profilesUrl,
+} from '../support/profiles';
 import { seedDevice, Seeded, uniqueDeviceId } from '../support/seed';
 
 interface StoredDevice {
@@ -180,5 +187,24 @@ describe('profiles: the planning partition backfill', () => {
       written: { devices: 0, assignments: 0 },
       batches: 0,
     });
+  }, 120_000);
+
+  it('moves a batch of assignments larger than one FerretDB command holds to a new revision', async () => {
+    // The planner's revision updates go in bounded commands too (common/mongo/bulk-updates.ts).
+    const t = await start({ PROFILE_PLANNER: 'false', PROFILE_PLAN_BATCH_SIZE: '200' });
+    const s = await seedDevice(t);
+    const ids = await insertDevices(t, s, 120, ['fleet']);
+    const profile = await createProfile(t, s, { targets: { labels: ['fleet'] } });
+    const planner = t.app.get(ProfilePlanner);
+    await planner.runUntilIdle();
+    const patched = await t.http
+      .patch(`${profilesUrl(s)}/${profile.id}`)
+      .set(bearer(s.token))
+      .send({ settings: [{ path: CAMERA, format: 'int', value: '1' }] });
+    expect(patched.status).toBe(200);
+    await planner.runUntilIdle();
+    const assigned = await assignmentsOf(t, profile.id);
+    expect(assigned.map((a) => a.winDeviceId.toHexString()).sort()).toEqual([...ids].sort());
+    expect(new Set(assigned.map((a) => a.revision))).toEqual(new Set([2]));
   }, 120_000);
 });
