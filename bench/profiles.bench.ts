@@ -73,6 +73,18 @@ export async function seedFleet(
   return { slug, orgId: String(org.id), enterpriseId: String(ent.id) };
 }
 
+/**
+ * The planning part's profile and its assignments, once measured: left `pending`, they are work
+ * for reconciliation, which the check-in part drains to deliver its own profile — delivering
+ * 100,000 devices' commands first (the part never finished on a 110,000-device store). The
+ * devices stay: the check-in part runs in a store of that size.
+ */
+async function discardPlanned(server: BenchServer, profileId: string): Promise<void> {
+  const id = new Types.ObjectId(profileId);
+  await server.db.collection('win_profile_assignments').deleteMany({ profileId: id });
+  await server.db.collection('win_profiles').deleteOne({ _id: id });
+}
+
 interface PlanRow {
   devices: number;
   requestMs: number;
@@ -129,6 +141,7 @@ const planning: BenchPart = {
         .collection('win_profile_assignments')
         .countDocuments({ profileId: new Types.ObjectId(String(profile.id)) });
       if (assignments !== n) throw new Error(`${assignments} assignments for ${n} devices`);
+      await discardPlanned(server, String(profile.id));
       rows.push({
         devices: n,
         requestMs,

@@ -76,8 +76,16 @@ export async function profileCheckinBench(
       },
     );
     await server.app.get(ProfilePlanner).runUntilIdle();
+    // Reconciliation takes every due assignment of the store: another part's would be delivered
+    // first, and the figures would wait for them (the planning part discards its own).
+    const foreign = await server.db.collection('win_profile_assignments').countDocuments({
+      profileId: { $ne: new Types.ObjectId(String(profile.id)) },
+      state: { $in: ['pending', 'removing'] },
+    });
+    if (foreign)
+      throw new Error(`${foreign} assignments of other profiles wait for reconciliation`);
     const reconcile = server.app.get(ReconcileService);
-    // Until nothing is left to start (other parts may have left assignments in this store).
+    // Until nothing is left to start.
     const drain = async (now?: Date) => {
       for (;;) {
         const p = await reconcile.runOnce(now);

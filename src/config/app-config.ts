@@ -56,7 +56,7 @@ export interface AppConfig {
     lastSeenIntervalMs: number;
     /** How long a command answered 101, or an Exec answered 202, waits for its final outcome. */
     asyncResultTimeoutMs: number;
-    /** Admission of management messages (SessionGate, decisions.md §49). */
+    /** Admission of management messages (SessionGate, decisions.md §50). */
     maxConcurrent: number;
     maxQueued: number;
     maxQueueWaitMs: number;
@@ -87,6 +87,10 @@ export interface ProfilesConfig {
   planLeaseMs: number;
   /** The maintained target counts are recounted from the devices this often (drift repair). */
   targetRecountIntervalMs: number;
+  /** Give legacy devices and assignments their planning partition in the background (§51). */
+  partitionBackfill: boolean;
+  /** Documents one backfill write handles (one bulk write of conditional updates). */
+  partitionBackfillBatch: number;
 }
 
 function loadProfilesConfig(env: Env): ProfilesConfig {
@@ -99,6 +103,8 @@ function loadProfilesConfig(env: Env): ProfilesConfig {
     planLeaseMs: int(env, 'PROFILE_PLAN_LEASE_MS', 60_000, 1000, 3_600_000),
     targetRecountIntervalMs:
       int(env, 'PROFILE_TARGET_RECOUNT_INTERVAL_SECONDS', 86_400, 60, 365 * 86_400) * 1000,
+    partitionBackfill: bool(env, 'PROFILE_PARTITION_BACKFILL', true),
+    partitionBackfillBatch: int(env, 'PROFILE_PARTITION_BACKFILL_BATCH', 500, 1, 10_000),
   };
 }
 

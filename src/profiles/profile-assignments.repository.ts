@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, Model, Types } from 'mongoose';
+import { bulkWriteInChunks } from '../common/mongo/bulk-updates';
 import { onlyDuplicateKeys } from '../common/mongo/mongo-errors';
 import { WinProfileAssignmentDoc } from './win-profile-assignment.schema';
 import { planFieldsOf } from '../devices/plan-bucket';
@@ -146,10 +147,8 @@ export class ProfileAssignmentsRepository {
         if (!onlyDuplicateKeys(e)) throw e;
       }
     }
-    if (updates.length) {
-      const res = await this.model.bulkWrite(updates, { ordered: false });
-      written += res.modifiedCount;
-    }
+    // A revision's batch updates up to a batch of assignments: in bounded commands on FerretDB.
+    written += await bulkWriteInChunks(updates, (c) => this.model.bulkWrite(c, { ordered: false }));
     return written;
   }
 

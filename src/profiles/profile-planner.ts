@@ -303,9 +303,10 @@ export class ProfilePlanner implements OnApplicationBootstrap, OnModuleDestroy {
    * Whether every device of the enterprise and every assignment of the profile carries its
    * partition fields. Documents from before they existed (an older version, or written around
    * the schema) are not in any partition: such a plan walks the enterprise by `_id` pages
-   * (§38's, slow on FerretDB but complete). A positive answer is kept for the process: devices
-   * created since carry the fields (the device schema sets them), and so do the assignments the
-   * planner inserts.
+   * (§38's, slow on FerretDB but complete) until the backfill gives them their fields
+   * (plan-partition-backfill.ts, §51): a negative answer is not kept, so the first plan after it
+   * finishes walks partitions. A positive answer is kept for the process: devices created since
+   * carry the fields (the device schema sets them), and so do the assignments the planner inserts.
    */
   private async partitioned(profile: WinProfile): Promise<boolean> {
     for (const [key, any] of [

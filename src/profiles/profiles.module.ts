@@ -8,6 +8,8 @@ import { ProfileDevicesRepository } from './profile-devices.repository';
 import { ProfileLabelsService } from './profile-labels.service';
 import { ProfilePlanner } from './profile-planner';
 import { ProfilePlansRepository } from './profile-plans.repository';
+import { PlanPartitionBackfill } from './plan-partition-backfill';
+import { PlanPartitionsRepository } from './plan-partitions.repository';
 import { LabelsController, ProfilesController } from './profiles.controller';
 import { ProfilesRepository } from './profiles.repository';
 import { ProfilesService } from './profiles.service';
@@ -40,6 +42,8 @@ import { WinProfileDoc, WinProfileSchema } from './win-profile.schema';
     ProfilesService,
     ProfileLabelsService,
     ProfilePlanner,
+    PlanPartitionsRepository,
+    PlanPartitionBackfill,
   ],
   exports: [ProfilesService, ProfilePlanner],
 })

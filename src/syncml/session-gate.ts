@@ -1,5 +1,5 @@
 /**
- * Admission of management messages (decisions.md §49). Past what the store can serve, every
+ * Admission of management messages (decisions.md §50). Past what the store can serve, every
  * message still accepted lengthens everyone's wait, until each one outlives its device's request
  * timeout: the server then works only for devices that have hung up, and answers nobody (5,000
  * simulated PCs at a one-minute poll: 160 of 6,826 check-ins answered). The gate keeps the

@@ -78,7 +78,11 @@ async function leaseDoc(): Promise<Record<string, unknown> | null> {
   const client = new MongoClient(uri);
   try {
     await client.connect();
-    return await client.db(databaseOf(uri)!).collection(INSTANCE_LEASE_COLLECTION).findOne({});
+    // The instance lease, not a background job's (they share the collection).
+    return await client
+      .db(databaseOf(uri)!)
+      .collection<{ _id: string }>(INSTANCE_LEASE_COLLECTION)
+      .findOne({ _id: 'primary' });
   } finally {
     await client.close();
   }

@@ -14,7 +14,7 @@ import {
 } from '../support/syncml-device';
 
 /**
- * Admission of management messages (decisions.md §49): one served at a time and one waiting
+ * Admission of management messages (decisions.md §50): one served at a time and one waiting
  * here, so the third is refused at once with 429 and Retry-After, and a waiting message whose
  * device hung up is dropped without being read.
  */

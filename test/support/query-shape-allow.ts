@@ -37,6 +37,11 @@ const OUTBOX_LEGACY = 'once per process: outbox records from before outboxDue ge
 const PLAN_PARTITION =
   'bounded by one planning partition via {winEnterpriseId|profileId, planGroup}';
 
+// The planning partition backfill (profiles/plan-partition-backfill.ts, decisions.md §51): one
+// streamed read of each collection per start until it finishes, then never again (a mark read by
+// `_id`). An index on a field that is missing only from legacy documents would serve one pass.
+const PLAN_BACKFILL = 'once until finished: legacy documents without planning partition fields';
+
 export const QUERY_SHAPE_ALLOWED: Record<string, string> = {
   'win_devices find {_id:range,labels:in,planGroup:eq,winEnterpriseId:eq}': PLAN_PARTITION,
   'win_devices find {labels:in,planGroup:eq,winEnterpriseId:eq}': PLAN_PARTITION,
@@ -48,6 +53,8 @@ export const QUERY_SHAPE_ALLOWED: Record<string, string> = {
     PLAN_PARTITION,
   'win_profile_assignments update {planBucket:eq,profileId:eq,revision:range,state:in,winDeviceId:in}':
     PLAN_PARTITION,
+  'win_devices find {planBucket:other}': PLAN_BACKFILL,
+  'win_profile_assignments find {planBucket:other}': PLAN_BACKFILL,
   'win_commands update {outboxAt:other,outboxDue:other}': OUTBOX_LEGACY,
   'win_command_batches update {outboxAt:other,outboxDue:other}': OUTBOX_LEGACY,
   'win_devices update {outboxAt:other,outboxDue:other}': OUTBOX_LEGACY,
