@@ -137,10 +137,24 @@ describe('the embedded store on PostgreSQL', () => {
          WHERE indrelid = '${/FROM ("plans"\."win_commands_[0-9a-f]+")/.exec(sql)![1]}'::regclass
            AND indexrelid::regclass::text LIKE '%\\_gin'`,
       );
-      // One twin per index the schema declares (FerretDB's own _id index has none).
-      expect(twins.rows).toHaveLength(WinCommandSchema.indexes().length);
+      // One twin per index the schema declares, and one for FerretDB's own _id index.
+      expect(twins.rows).toHaveLength(WinCommandSchema.indexes().length + 1);
+
+      // `{_id: x}` goes down as `_jsonb->'_id' @> x` too, which the _id B-tree cannot serve.
+      const table = /FROM ("plans"\."win_commands_[0-9a-f]+")/.exec(sql)![1];
+      const byId = async (): Promise<string> =>
+        (
+          await pg.query<{ 'QUERY PLAN': string }>(
+            `EXPLAIN SELECT _jsonb FROM ${table} WHERE _jsonb->'_id' @> '"${device.toHexString()}"'`,
+          )
+        ).rows
+          .map((row) => row['QUERY PLAN'])
+          .join('\n');
+      expect(await byId()).toMatch(/Bitmap Index Scan on win_commands_[0-9a-f]+__id_\w+_gin/);
+
       for (const { name } of twins.rows) await pg.query(`DROP INDEX ${name}`);
       expect(await explain()).toMatch(/Seq Scan on win_commands_/);
+      expect(await byId()).toMatch(/Seq Scan on win_commands_/);
     } finally {
       await pg.end();
       await connection.close();
