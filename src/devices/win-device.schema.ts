@@ -132,9 +132,9 @@ WinDeviceSchema.index({ winEnterpriseId: 1, labels: 1, _id: 1 });
 // Profile targeting `{all: true}`: the enterprise's devices walked by _id.
 WinDeviceSchema.index({ winEnterpriseId: 1, _id: 1 });
 // The profile planner's pages: one partition of the enterprise by equality (plan-bucket.ts),
-// sorted by _id in memory (a partition holds about two batches). No `_id` key: the store's GIN
-// twins (store/pushdown-indexes.ts) skip indexes with one, and the B-tree alone cannot serve
-// FerretDB's `@>` conditions.
+// sorted by _id in memory (a partition holds about two batches). No `_id` key: the partition is
+// the equality FerretDB pushes down (its GIN twin, store/pushdown-indexes.ts, serves it), and the
+// sort stays in memory on either store.
 WinDeviceSchema.index({ winEnterpriseId: 1, planGroup: 1 });
 WinDeviceSchema.index({ winEnterpriseId: 1, planBucket: 1 });
 // Every device gets its partition when it is created (whatever path creates it).

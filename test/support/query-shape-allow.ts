@@ -31,9 +31,8 @@ const OUTBOX_LEGACY = 'once per process: outbox records from before outboxDue ge
 
 // The profile planner's pages (decisions.md §47): the {winEnterpriseId, planGroup} and
 // {profileId, planGroup, state} prefixes read one planning partition, about two batches; the
-// labels, `_id` cursor and device ids are applied to those. Their indexes carry no more keys
-// because the store's GIN twins skip indexes with `_id` and multikey `labels` would only widen
-// them.
+// labels, `_id` cursor and device ids are applied to those. Their indexes carry no more keys:
+// FerretDB pushes down only the equalities, and multikey `labels` would only widen them.
 const PLAN_PARTITION =
   'bounded by one planning partition via {winEnterpriseId|profileId, planGroup}';
 
