@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { CommandOutcomeHooks, CommandOutcomes } from '../commands/command-outcomes';
 import { CommandsService } from '../commands/commands.service';
 import { DeviceStatus } from '../devices/devices.types';
+import { PLAN_BUCKETS } from '../devices/plan-bucket';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AssignmentState, SettingOutcome, WinProfile } from './profiles.types';
 import { ProfilesRepository } from './profiles.repository';
@@ -52,6 +53,18 @@ export interface ReconcilePass {
 @Injectable()
 export class ReconcileService implements OnModuleInit {
   private readonly logger = new Logger('ProfileReconcile');
+  /**
+   * The planning bucket the next pass's drift checks start from. Per process (decisions.md
+   * §52): on FerretDB one instance serves the store (§5); on MongoDB each instance walks every
+   * bucket itself, which is safe (a check is queued by a conditional update on the due time it
+   * was read with, under a batch id derived from it) and costs reads, not work. Random at start
+   * so that a process restarted more often than a walk takes still reaches every bucket.
+   */
+  private checkCursor = randomInt(PLAN_BUCKETS);
+  /** False once no assignment without a planning bucket was left (they only ever gain one). */
+  private unpartitionedLeft = true;
+  /** A walk of the buckets ended since their due checks were last read. */
+  private unpartitionedDue = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -93,7 +106,7 @@ export class ReconcileService implements OnModuleInit {
         this.logger.error(`Assignment ${a.id}: ${(e as Error).message}`);
       }
     }
-    for (const a of await this.repo.dueChecks(now, batchSize)) {
+    for (const a of await this.dueChecks(now, batchSize)) {
       try {
         if (await this.queueCheck(a, now)) pass.checks++;
       } catch (e) {
@@ -101,6 +114,36 @@ export class ReconcileService implements OnModuleInit {
       }
     }
     return pass;
+  }
+
+  /**
+   * The next bucketsPerPass planning buckets' due checks, never a scan of every verified
+   * assignment: a check is queued at most one walk (4,096 / bucketsPerPass passes) after it is
+   * due. Assignments stored without a bucket are read once per walk, while any is left.
+   */
+  private async dueChecks(now: Date, limit: number): Promise<ReconcileAssignment[]> {
+    const { bucketsPerPass } = this.config.profileReconcile;
+    const first = this.checkCursor;
+    const buckets = Array.from({ length: bucketsPerPass }, (_, i) => (first + i) % PLAN_BUCKETS);
+    this.checkCursor = (first + bucketsPerPass) % PLAN_BUCKETS;
+    const due = await this.repo.dueChecks(buckets, now, limit);
+    // Once per walk (from the pass whose buckets cross bucket 0, or the next one with room).
+    if (first + bucketsPerPass >= PLAN_BUCKETS) this.unpartitionedDue = this.unpartitionedLeft;
+    if (this.unpartitionedDue && due.length < limit) {
+      this.unpartitionedDue = false;
+      const legacy = await this.repo.dueUnpartitionedChecks(now, limit - due.length);
+      if (!legacy.length) this.unpartitionedLeft = await this.repo.unpartitioned();
+      due.push(...legacy);
+    }
+    return due;
+  }
+
+  /**
+   * Where the next pass's drift checks start: tests aim a pass at an assignment's bucket rather
+   * than walking 4,096 of them.
+   */
+  seekChecks(planBucket: number): void {
+    this.checkCursor = planBucket % PLAN_BUCKETS;
   }
 
   /**
