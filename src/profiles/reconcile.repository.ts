@@ -110,22 +110,17 @@ export class ReconcileRepository {
   }
 
   /**
-   * Verified assignments of these planning buckets whose re-read is due: per bucket, the bucket
-   * and the state are equalities FerretDB pushes down (it filters the bucket's verified
-   * assignments by nextVerifyAt), and (planBucket, state, nextVerifyAt) serves it on MongoDB.
+   * Verified assignments of one planning bucket whose re-read is due: the bucket and the state
+   * are equalities FerretDB pushes down (it filters the bucket's verified assignments by
+   * nextVerifyAt), and (planBucket, state, nextVerifyAt) serves it on MongoDB.
    */
-  async dueChecks(buckets: number[], now: Date, limit: number): Promise<ReconcileAssignment[]> {
-    const found: WinProfileAssignmentDoc[] = [];
-    for (const planBucket of buckets) {
-      if (found.length >= limit) break;
-      const docs = await this.model
-        .find({ planBucket, state: AssignmentState.Verified, nextVerifyAt: { $lte: now } })
-        .limit(limit - found.length)
-        .lean<WinProfileAssignmentDoc[]>()
-        .exec();
-      found.push(...docs);
-    }
-    return found.map(toReconcile);
+  async dueChecks(planBucket: number, now: Date, limit: number): Promise<ReconcileAssignment[]> {
+    const docs = await this.model
+      .find({ planBucket, state: AssignmentState.Verified, nextVerifyAt: { $lte: now } })
+      .limit(limit)
+      .lean<WinProfileAssignmentDoc[]>()
+      .exec();
+    return docs.map(toReconcile);
   }
 
   /**

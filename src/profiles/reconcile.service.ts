@@ -65,6 +65,8 @@ export class ReconcileService implements OnModuleInit {
   private unpartitionedLeft = true;
   /** A walk of the buckets ended since their due checks were last read. */
   private unpartitionedDue = false;
+  /** The last pass stopped inside the cursor's bucket, its limit reached. */
+  private checkHeld = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -113,22 +115,32 @@ export class ReconcileService implements OnModuleInit {
         this.logger.error(`Drift check of assignment ${a.id}: ${(e as Error).message}`);
       }
     }
+    // A full bucket none of whose checks could be queued would hold the cursor for ever: its
+    // due checks are left to the next walk.
+    if (this.checkHeld && !pass.checks) this.advanceChecks();
     return pass;
   }
 
   /**
-   * The next bucketsPerPass planning buckets' due checks, never a scan of every verified
+   * The due checks of the next bucketsPerPass planning buckets, never a scan of every verified
    * assignment: a check is queued at most one walk (4,096 / bucketsPerPass passes) after it is
-   * due. Assignments stored without a bucket are read once per walk, while any is left.
+   * due. A bucket that filled the pass's limit may hold more: the next pass starts there again
+   * (the worker runs it at once, since this one found work), so a fleet verified in one burst is
+   * checked batch after batch rather than a walk later. Assignments stored without a bucket are
+   * read once per walk, while any is left.
    */
   private async dueChecks(now: Date, limit: number): Promise<ReconcileAssignment[]> {
-    const { bucketsPerPass } = this.config.profileReconcile;
-    const first = this.checkCursor;
-    const buckets = Array.from({ length: bucketsPerPass }, (_, i) => (first + i) % PLAN_BUCKETS);
-    this.checkCursor = (first + bucketsPerPass) % PLAN_BUCKETS;
-    const due = await this.repo.dueChecks(buckets, now, limit);
-    // Once per walk (from the pass whose buckets cross bucket 0, or the next one with room).
-    if (first + bucketsPerPass >= PLAN_BUCKETS) this.unpartitionedDue = this.unpartitionedLeft;
+    const due: ReconcileAssignment[] = [];
+    this.checkHeld = false;
+    for (let i = 0; i < this.config.profileReconcile.bucketsPerPass; i++) {
+      const found = await this.repo.dueChecks(this.checkCursor, now, limit - due.length);
+      due.push(...found);
+      if (due.length >= limit) {
+        this.checkHeld = true;
+        break;
+      }
+      this.advanceChecks();
+    }
     if (this.unpartitionedDue && due.length < limit) {
       this.unpartitionedDue = false;
       const legacy = await this.repo.dueUnpartitionedChecks(now, limit - due.length);
@@ -136,6 +148,12 @@ export class ReconcileService implements OnModuleInit {
       due.push(...legacy);
     }
     return due;
+  }
+
+  private advanceChecks(): void {
+    this.checkCursor = (this.checkCursor + 1) % PLAN_BUCKETS;
+    // A walk ended: the unpartitioned assignments' turn (this pass, or the next with room).
+    if (this.checkCursor === 0) this.unpartitionedDue = this.unpartitionedLeft;
   }
 
   /**

@@ -320,6 +320,60 @@ describe('Profile reconciliation', () => {
     });
   });
 
+  /** Another process's reconciliation over the same store (its own cursor and memory). */
+  const reconcileProcess = (over: Partial<AppConfig['profileReconcile']> = {}) => {
+    const config = t.app.get<AppConfig>(APP_CONFIG);
+    return new ReconcileService(
+      { ...config, profileReconcile: { ...config.profileReconcile, ...over } },
+      t.app.get(ReconcileRepository),
+      t.app.get(ProfilesRepository),
+      t.app.get(CommandsService),
+      t.app.get(CommandOutcomeHooks),
+    );
+  };
+
+  /** A profile verified on two devices, their assignments due for a check at the returned time. */
+  async function verifiedOnTwo(): Promise<{ p: { id: string }; docs: StoredAssignment[] }> {
+    const d1 = await managedDevice(t);
+    const d2 = await managedDevice(t, d1);
+    const p = await createProfile(t, d1, {
+      ...twoSettings,
+      targets: { deviceIds: [d1.winDeviceId, d2.winDeviceId] },
+    });
+    await planner.runUntilIdle();
+    await reconcile.runOnce();
+    for (const d of [d1, d2]) {
+      const sim = simulate(t, d);
+      await sim.runSession();
+      sim.close();
+    }
+    const docs = [await assignment(p.id, d1), await assignment(p.id, d2)];
+    expect(docs.map((a) => a.state)).toEqual(['verified', 'verified']);
+    return { p, docs };
+  }
+
+  it('a pass that fills its limit inside a bucket starts the next pass there again', async () => {
+    const { p, docs } = await verifiedOnTwo();
+    // Both in one bucket no other assignment uses (written around the schema: a device's bucket
+    // derives from its id).
+    const assignments = t.db.collection<StoredAssignment>('win_profile_assignments');
+    const used = new Set((await assignments.find().toArray()).map((a) => a.planBucket));
+    const bucket = Array.from({ length: PLAN_BUCKETS }, (_, i) => i).find((b) => !used.has(b))!;
+    await assignments.updateMany(
+      { _id: { $in: docs.map((a) => a._id) } },
+      { $set: { planBucket: bucket } },
+    );
+    const one = reconcileProcess({ batchSize: 1 });
+    const due = new Date(Math.max(...docs.map((a) => a.nextVerifyAt!.getTime())) + 1);
+    const checks = async () =>
+      (await profileCommands(p.id)).filter((c) => c.config.action === 'Get').length;
+    const before = await checks();
+    one.seekChecks(bucket);
+    expect(await one.runOnce(due)).toMatchObject({ checks: 1 });
+    expect(await one.runOnce(due)).toMatchObject({ checks: 1 });
+    expect((await checks()) - before).toBe(4);
+  });
+
   it('a pass reads assignments by pushed-down equalities: one state at a time, drift checks one planning bucket at a time', async () => {
     // Work of several kinds in the store: verified assignments (earlier tests), one delivering.
     const d = await managedDevice(t);
@@ -373,13 +427,7 @@ describe('Profile reconciliation', () => {
       .collection('win_profile_assignments')
       .updateOne({ _id: a._id }, { $unset: { planBucket: '', planGroup: '' } });
     // A process of its own: this one may already have seen no such assignment left.
-    const fresh = new ReconcileService(
-      t.app.get<AppConfig>(APP_CONFIG),
-      t.app.get(ReconcileRepository),
-      t.app.get(ProfilesRepository),
-      t.app.get(CommandsService),
-      t.app.get(CommandOutcomeHooks),
-    );
+    const fresh = reconcileProcess();
     const due = new Date(a.nextVerifyAt!.getTime() + 1);
     fresh.seekChecks(0);
     await fresh.runOnce(due);
