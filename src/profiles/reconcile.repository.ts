@@ -80,8 +80,8 @@ export class ReconcileRepository {
 
   /**
    * Assignments with work to start (pending: deliver; removing: send the Deletes), never claimed
-   * since the planner set the state, then claims that ran out (a crashed instance, an open batch
-   * due for its sweep). Bounded; served by (state, reconcileAt) and (state, step, reconcileAt).
+   * since the planner set the state, then (with `claims`) claims that ran out (a crashed
+   * instance, an open batch due for its sweep). Bounded; served by (state, reconcileAt) and (state, step, reconcileAt).
    *
    * One query per state, the state a top-level equality: FerretDB 1.24 pushes down only those
    * (decisions.md §43, §52), so each query decodes the documents of one state where an `$in` of
@@ -92,7 +92,7 @@ export class ReconcileRepository {
    * at its last match. The order was only fairness among due work, and a pass's leftovers are
    * the next pass's: each claim moves reconcileAt past now, so what was taken is not due again.
    */
-  async due(now: Date, limit: number): Promise<ReconcileAssignment[]> {
+  async due(now: Date, limit: number, claims = true): Promise<ReconcileAssignment[]> {
     const found: WinProfileAssignmentDoc[] = [];
     const take = async (filter: FilterQuery<WinProfileAssignmentDoc>) => {
       if (found.length >= limit) return;
@@ -104,6 +104,7 @@ export class ReconcileRepository {
       found.push(...docs);
     };
     for (const state of FRESH_STATES) await take({ state, reconcileAt: null });
+    if (!claims) return found.map(toReconcile);
     for (const state of CLAIMED_STATES) await take({ state, reconcileAt: { $lte: now } });
     await take({ state: AssignmentState.Verified, step: 'check', reconcileAt: { $lte: now } });
     return found.map(toReconcile);

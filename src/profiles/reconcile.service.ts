@@ -67,6 +67,13 @@ export class ReconcileService implements OnModuleInit {
   private unpartitionedDue = false;
   /** The last pass stopped inside the cursor's bucket, its limit reached. */
   private checkHeld = false;
+  /**
+   * When run-out claims are looked for next (decisions.md §52). A claim is a lease of sweepMs,
+   * so finding it a sixtieth of that late changes nothing, while each look decodes every
+   * assignment of the states in flight (a rollout's delivering ones): once a minute at the
+   * default hour, not every pass.
+   */
+  private nextClaimSweep = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -94,7 +101,11 @@ export class ReconcileService implements OnModuleInit {
   async runOnce(now = new Date()): Promise<ReconcilePass> {
     const pass: ReconcilePass = { delivered: 0, removing: 0, settled: 0, checks: 0 };
     const { batchSize, sweepMs } = this.config.profileReconcile;
-    for (const a of await this.repo.due(now, batchSize)) {
+    const sweep = now.getTime() >= this.nextClaimSweep;
+    const due = await this.repo.due(now, batchSize, sweep);
+    // Swept to the end (the limit not reached): the next look is a sixtieth of a lease away.
+    if (sweep && due.length < batchSize) this.nextClaimSweep = now.getTime() + sweepMs / 60;
+    for (const a of due) {
       if (!(await this.repo.claim(a, new Date(now.getTime() + sweepMs)))) continue;
       const claimed = { ...a, reconcileAt: new Date(now.getTime() + sweepMs) };
       try {

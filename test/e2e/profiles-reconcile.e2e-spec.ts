@@ -332,6 +332,40 @@ describe('Profile reconciliation', () => {
     );
   };
 
+  /** The finds on win_profile_assignments the server issues while `run` runs. */
+  async function assignmentFinds(
+    run: () => Promise<unknown>,
+  ): Promise<{ filter: Record<string, unknown>; sort?: unknown }[]> {
+    const finds: { filter: Record<string, unknown>; sort?: unknown }[] = [];
+    const watch = (e: CommandStartedEvent) => {
+      const cmd = e.command as Record<string, unknown>;
+      if (e.commandName === 'find' && cmd.find === 'win_profile_assignments') {
+        finds.push({ filter: cmd.filter as Record<string, unknown>, sort: cmd.sort });
+      }
+    };
+    const client = t.db.getClient();
+    client.on('commandStarted', watch);
+    try {
+      await run();
+    } finally {
+      client.off('commandStarted', watch);
+    }
+    return finds;
+  }
+
+  it('looks for run-out claims once a sixtieth of their lease, not every pass', async () => {
+    const fresh = reconcileProcess();
+    const { sweepMs } = t.app.get<AppConfig>(APP_CONFIG).profileReconcile;
+    const claimSweeps = async (now: Date) =>
+      (await assignmentFinds(() => fresh.runOnce(now))).filter(
+        (f) => f.filter.state === 'delivering',
+      ).length;
+    const now = new Date(Date.now() + 3 * DAY);
+    expect(await claimSweeps(now)).toBe(1);
+    expect(await claimSweeps(new Date(now.getTime() + sweepMs / 60 - 1))).toBe(0);
+    expect(await claimSweeps(new Date(now.getTime() + sweepMs / 60))).toBe(1);
+  });
+
   /** A profile verified on two devices, their assignments due for a check at the returned time. */
   async function verifiedOnTwo(): Promise<{ p: { id: string }; docs: StoredAssignment[] }> {
     const d1 = await managedDevice(t);
@@ -378,22 +412,9 @@ describe('Profile reconciliation', () => {
     // Work of several kinds in the store: verified assignments (earlier tests), one delivering.
     const d = await managedDevice(t);
     await apply(d, twoSettings);
-    const finds: { filter: Record<string, unknown>; sort?: unknown }[] = [];
-    const watch = (e: CommandStartedEvent) => {
-      const cmd = e.command as Record<string, unknown>;
-      if (e.commandName === 'find' && cmd.find === 'win_profile_assignments') {
-        finds.push({ filter: cmd.filter as Record<string, unknown>, sort: cmd.sort });
-      }
-    };
-    const client = t.db.getClient();
-    client.on('commandStarted', watch);
     const start = PLAN_BUCKETS - 96;
-    try {
-      reconcile.seekChecks(start);
-      await reconcile.runOnce(new Date(Date.now() + 2 * DAY));
-    } finally {
-      client.off('commandStarted', watch);
-    }
+    reconcile.seekChecks(start);
+    const finds = await assignmentFinds(() => reconcile.runOnce(new Date(Date.now() + 2 * DAY)));
     expect(finds.length).toBeGreaterThan(0);
     // FerretDB 1.24 pushes down top-level scalar equalities only (decisions.md §43, §52): every
     // read names one state, and none sorts (a sort decodes all the filter selected).
