@@ -94,7 +94,7 @@ export async function profileCheckinBench(
         if (p.delivered + p.removing + p.settled + p.checks === 0) return;
       }
     };
-    // Drift checks are read a few planning buckets a pass (decisions.md §52): whole walks, until
+    // Drift checks are read a few planning buckets a pass (decisions.md §53): whole walks, until
     // one queues none.
     const walk = async (now: Date) => {
       const { bucketsPerPass } = server.app.get<AppConfig>(APP_CONFIG).profileReconcile;

@@ -124,7 +124,7 @@ export interface ProfileReconcileConfig {
   batchSize: number;
   /**
    * Planning buckets (of 4,096) one pass reads for due drift checks: a full walk takes
-   * 4,096 / bucketsPerPass passes, the most a due check waits (decisions.md §52).
+   * 4,096 / bucketsPerPass passes, the most a due check waits (decisions.md §53).
    */
   bucketsPerPass: number;
 }

@@ -84,7 +84,7 @@ export class ReconcileRepository {
    * instance, an open batch due for its sweep). Bounded; served by (state, reconcileAt) and (state, step, reconcileAt).
    *
    * One query per state, the state a top-level equality: FerretDB 1.24 pushes down only those
-   * (decisions.md §43, §52), so each query decodes the documents of one state where an `$in` of
+   * (decisions.md §43, §53), so each query decodes the documents of one state where an `$in` of
    * states decoded the collection. A verified assignment holds a claim only while its drift
    * check is open (step `check`, an equality too), so in the steady state — everything verified,
    * nothing open — no query decodes a verified document. No sort: FerretDB sorts in Go after

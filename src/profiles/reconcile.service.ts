@@ -55,7 +55,7 @@ export class ReconcileService implements OnModuleInit {
   private readonly logger = new Logger('ProfileReconcile');
   /**
    * The planning bucket the next pass's drift checks start from. Per process (decisions.md
-   * §52): on FerretDB one instance serves the store (§5); on MongoDB each instance walks every
+   * §53): on FerretDB one instance serves the store (§5); on MongoDB each instance walks every
    * bucket itself, which is safe (a check is queued by a conditional update on the due time it
    * was read with, under a batch id derived from it) and costs reads, not work. Random at start
    * so that a process restarted more often than a walk takes still reaches every bucket.
@@ -68,7 +68,7 @@ export class ReconcileService implements OnModuleInit {
   /** The last pass stopped inside the cursor's bucket, its limit reached. */
   private checkHeld = false;
   /**
-   * When run-out claims are looked for next (decisions.md §52). A claim is a lease of sweepMs,
+   * When run-out claims are looked for next (decisions.md §53). A claim is a lease of sweepMs,
    * so finding it a sixtieth of that late changes nothing, while each look decodes every
    * assignment of the states in flight (a rollout's delivering ones): once a minute at the
    * default hour, not every pass.

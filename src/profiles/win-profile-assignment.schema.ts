@@ -41,7 +41,7 @@ WinProfileAssignmentSchema.index({ profileId: 1, planGroup: 1, state: 1 });
 WinProfileAssignmentSchema.index({ profileId: 1, planBucket: 1, state: 1 });
 // Reconciliation: a device's work at check-in.
 WinProfileAssignmentSchema.index({ winDeviceId: 1, state: 1 });
-// Due drift checks, one planning bucket at a time (decisions.md §52): FerretDB's GIN twin
+// Due drift checks, one planning bucket at a time (decisions.md §53): FerretDB's GIN twin
 // answers the bucket and state equalities, MongoDB the due range as well.
 WinProfileAssignmentSchema.index({ planBucket: 1, state: 1, nextVerifyAt: 1 });
 // Reconciliation's bounded batches: pending assignments to deliver, open batches to sweep, one

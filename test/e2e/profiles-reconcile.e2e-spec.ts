@@ -269,7 +269,7 @@ describe('Profile reconciliation', () => {
     reconcile.seekChecks(planBucket!);
     await reconcile.runOnce();
     expect(await profileCommands(p.id)).toHaveLength(4);
-    // Due, but a pass reads the next 16 planning buckets only (decisions.md §52): the pass
+    // Due, but a pass reads the next 16 planning buckets only (decisions.md §53): the pass
     // before its bucket's turn queues nothing.
     const due = new Date(Date.now() + DAY + 60_000);
     reconcile.seekChecks(planBucket! + 16);
@@ -416,7 +416,7 @@ describe('Profile reconciliation', () => {
     reconcile.seekChecks(start);
     const finds = await assignmentFinds(() => reconcile.runOnce(new Date(Date.now() + 2 * DAY)));
     expect(finds.length).toBeGreaterThan(0);
-    // FerretDB 1.24 pushes down top-level scalar equalities only (decisions.md §43, §52): every
+    // FerretDB 1.24 pushes down top-level scalar equalities only (decisions.md §43, §53): every
     // read names one state, and none sorts (a sort decodes all the filter selected).
     for (const f of finds) {
       expect(typeof f.filter.state).toBe('string');
