@@ -8,6 +8,8 @@
  * every assignment ended verified.
  */
 import { Types } from 'mongoose';
+import { APP_CONFIG, type AppConfig } from '../../src/config/app-config';
+import { PLAN_BUCKETS } from '../../src/devices/plan-bucket';
 import { ProfilePlanner } from '../../src/profiles/profile-planner';
 import { ReconcileService } from '../../src/profiles/reconcile.service';
 import { SimulatedDevice } from '../../tools/simulator';
@@ -92,9 +94,20 @@ export async function profileCheckinBench(
         if (p.delivered + p.removing + p.settled + p.checks === 0) return;
       }
     };
+    // Drift checks are read a few planning buckets a pass (decisions.md §53): whole walks, until
+    // one queues none.
+    const walk = async (now: Date) => {
+      const { bucketsPerPass } = server.app.get<AppConfig>(APP_CONFIG).profileReconcile;
+      for (let queued = 1; queued > 0;) {
+        queued = 0;
+        for (let i = 0; i < Math.ceil(PLAN_BUCKETS / bucketsPerPass); i++)
+          queued += (await reconcile.runOnce(now)).checks;
+      }
+      await drain(now);
+    };
     await drain();
     for (const sim of sims) await session(rows[1], sim);
-    await drain(new Date(Date.now() + DAY + 60_000));
+    await walk(new Date(Date.now() + DAY + 60_000));
     for (const sim of sims) await session(rows[2], sim);
     for (const sim of sims) await session(rows[3], sim);
     // The reference: the same Replace + Get pairs as a plain batch (no profile, no outcome hook).

@@ -122,6 +122,11 @@ export interface ProfileReconcileConfig {
   sweepMs: number;
   /** Assignments one pass takes at most. */
   batchSize: number;
+  /**
+   * Planning buckets (of 4,096) one pass reads for due drift checks: a full walk takes
+   * 4,096 / bucketsPerPass passes, the most a due check waits (decisions.md §53).
+   */
+  bucketsPerPass: number;
 }
 
 /** Outbound webhooks (issue 12). */
@@ -572,6 +577,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       verifyIntervalMs: int(env, 'PROFILE_VERIFY_INTERVAL_SECONDS', 86_400, 1, 365 * 86_400) * 1000,
       sweepMs: int(env, 'PROFILE_RECONCILE_SWEEP_SECONDS', 3600, 1, 7 * 86_400) * 1000,
       batchSize: int(env, 'PROFILE_RECONCILE_BATCH', 200, 1, 10_000),
+      bucketsPerPass: int(env, 'PROFILE_RECONCILE_BUCKETS_PER_PASS', 16, 1, 4096),
     },
   };
 }

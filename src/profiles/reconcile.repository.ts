@@ -58,13 +58,15 @@ function toReconcile(d: WinProfileAssignmentDoc): ReconcileAssignment {
   };
 }
 
-/** States whose open batch a sweep settles (verified: a drift check in flight). */
-const OPEN_STATES: AssignmentState[] = [
+/** States whose work starts once the planner set them (never claimed since). */
+const FRESH_STATES: AssignmentState[] = [AssignmentState.Pending, AssignmentState.Removing];
+
+/** States whose claim or open batch a sweep takes up again when its reconcileAt passed. */
+const CLAIMED_STATES: AssignmentState[] = [
   AssignmentState.Pending,
   AssignmentState.Delivering,
   AssignmentState.Verifying,
   AssignmentState.Removing,
-  AssignmentState.Verified,
 ];
 
 /** Reconciliation's reads and conditional writes on win_profile_assignments. */
@@ -78,37 +80,75 @@ export class ReconcileRepository {
 
   /**
    * Assignments with work to start (pending: deliver; removing: send the Deletes), never claimed
-   * since the planner set the state, then claims that ran out (a crashed instance, an open batch
-   * due for its sweep). Bounded; served by (state, reconcileAt).
+   * since the planner set the state, then (with `claims`) claims that ran out (a crashed
+   * instance, an open batch due for its sweep). Bounded; served by (state, reconcileAt) and (state, step, reconcileAt).
+   *
+   * One query per state, the state a top-level equality: FerretDB 1.24 pushes down only those
+   * (decisions.md §43, §53), so each query decodes the documents of one state where an `$in` of
+   * states decoded the collection. A verified assignment holds a claim only while its drift
+   * check is open (step `check`, an equality too), so in the steady state — everything verified,
+   * nothing open — no query decodes a verified document. No sort: FerretDB sorts in Go after
+   * decoding everything the pushed-down part selected, where without one the limit ends the read
+   * at its last match. The order was only fairness among due work, and a pass's leftovers are
+   * the next pass's: each claim moves reconcileAt past now, so what was taken is not due again.
    */
-  async due(now: Date, limit: number): Promise<ReconcileAssignment[]> {
-    const fresh = await this.model
-      .find({
-        state: { $in: [AssignmentState.Pending, AssignmentState.Removing] },
-        reconcileAt: null,
-      })
-      .limit(limit)
-      .lean<WinProfileAssignmentDoc[]>()
-      .exec();
-    if (fresh.length >= limit) return fresh.map(toReconcile);
-    const expired = await this.model
-      .find({ state: { $in: OPEN_STATES }, reconcileAt: { $lte: now } })
-      .sort({ reconcileAt: 1 })
-      .limit(limit - fresh.length)
-      .lean<WinProfileAssignmentDoc[]>()
-      .exec();
-    return [...fresh, ...expired].map(toReconcile);
+  async due(now: Date, limit: number, claims = true): Promise<ReconcileAssignment[]> {
+    const found: WinProfileAssignmentDoc[] = [];
+    const take = async (filter: FilterQuery<WinProfileAssignmentDoc>) => {
+      if (found.length >= limit) return;
+      const docs = await this.model
+        .find(filter)
+        .limit(limit - found.length)
+        .lean<WinProfileAssignmentDoc[]>()
+        .exec();
+      found.push(...docs);
+    };
+    for (const state of FRESH_STATES) await take({ state, reconcileAt: null });
+    if (!claims) return found.map(toReconcile);
+    for (const state of CLAIMED_STATES) await take({ state, reconcileAt: { $lte: now } });
+    await take({ state: AssignmentState.Verified, step: 'check', reconcileAt: { $lte: now } });
+    return found.map(toReconcile);
   }
 
-  /** Verified assignments whose re-read is due (served by (state, nextVerifyAt)). */
-  async dueChecks(now: Date, limit: number): Promise<ReconcileAssignment[]> {
+  /**
+   * Verified assignments of one planning bucket whose re-read is due: the bucket and the state
+   * are equalities FerretDB pushes down (it filters the bucket's verified assignments by
+   * nextVerifyAt), and (planBucket, state, nextVerifyAt) serves it on MongoDB.
+   */
+  async dueChecks(planBucket: number, now: Date, limit: number): Promise<ReconcileAssignment[]> {
     const docs = await this.model
-      .find({ state: AssignmentState.Verified, nextVerifyAt: { $lte: now } })
-      .sort({ nextVerifyAt: 1 })
+      .find({ planBucket, state: AssignmentState.Verified, nextVerifyAt: { $lte: now } })
       .limit(limit)
       .lean<WinProfileAssignmentDoc[]>()
       .exec();
     return docs.map(toReconcile);
+  }
+
+  /**
+   * Due checks of assignments stored without a planning bucket (before §47; the backfill of §51
+   * gives them one). `$exists` is not pushed down: this decodes every verified assignment, so it
+   * runs once per walk of the buckets, and only while unpartitioned() says some are left.
+   */
+  async dueUnpartitionedChecks(now: Date, limit: number): Promise<ReconcileAssignment[]> {
+    const docs = await this.model
+      .find({
+        planBucket: { $exists: false },
+        state: AssignmentState.Verified,
+        nextVerifyAt: { $lte: now },
+      })
+      .limit(limit)
+      .lean<WinProfileAssignmentDoc[]>()
+      .exec();
+    return docs.map(toReconcile);
+  }
+
+  /** Whether any assignment has no planning bucket (decodes the collection when none has). */
+  async unpartitioned(): Promise<boolean> {
+    const doc = await this.model
+      .findOne({ planBucket: { $exists: false } }, { _id: 1 })
+      .lean()
+      .exec();
+    return doc !== null;
   }
 
   /** The device's assignments awaiting one of these batches (an outcome hook). */

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { CommandOutcomeHooks, CommandOutcomes } from '../commands/command-outcomes';
 import { CommandsService } from '../commands/commands.service';
 import { DeviceStatus } from '../devices/devices.types';
+import { PLAN_BUCKETS } from '../devices/plan-bucket';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AssignmentState, SettingOutcome, WinProfile } from './profiles.types';
 import { ProfilesRepository } from './profiles.repository';
@@ -52,6 +53,27 @@ export interface ReconcilePass {
 @Injectable()
 export class ReconcileService implements OnModuleInit {
   private readonly logger = new Logger('ProfileReconcile');
+  /**
+   * The planning bucket the next pass's drift checks start from. Per process (decisions.md
+   * §53): on FerretDB one instance serves the store (§5); on MongoDB each instance walks every
+   * bucket itself, which is safe (a check is queued by a conditional update on the due time it
+   * was read with, under a batch id derived from it) and costs reads, not work. Random at start
+   * so that a process restarted more often than a walk takes still reaches every bucket.
+   */
+  private checkCursor = randomInt(PLAN_BUCKETS);
+  /** False once no assignment without a planning bucket was left (they only ever gain one). */
+  private unpartitionedLeft = true;
+  /** A walk of the buckets ended since their due checks were last read. */
+  private unpartitionedDue = false;
+  /** The last pass stopped inside the cursor's bucket, its limit reached. */
+  private checkHeld = false;
+  /**
+   * When run-out claims are looked for next (decisions.md §53). A claim is a lease of sweepMs,
+   * so finding it a sixtieth of that late changes nothing, while each look decodes every
+   * assignment of the states in flight (a rollout's delivering ones): once a minute at the
+   * default hour, not every pass.
+   */
+  private nextClaimSweep = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -79,7 +101,11 @@ export class ReconcileService implements OnModuleInit {
   async runOnce(now = new Date()): Promise<ReconcilePass> {
     const pass: ReconcilePass = { delivered: 0, removing: 0, settled: 0, checks: 0 };
     const { batchSize, sweepMs } = this.config.profileReconcile;
-    for (const a of await this.repo.due(now, batchSize)) {
+    const sweep = now.getTime() >= this.nextClaimSweep;
+    const due = await this.repo.due(now, batchSize, sweep);
+    // Swept to the end (the limit not reached): the next look is a sixtieth of a lease away.
+    if (sweep && due.length < batchSize) this.nextClaimSweep = now.getTime() + sweepMs / 60;
+    for (const a of due) {
       if (!(await this.repo.claim(a, new Date(now.getTime() + sweepMs)))) continue;
       const claimed = { ...a, reconcileAt: new Date(now.getTime() + sweepMs) };
       try {
@@ -93,14 +119,60 @@ export class ReconcileService implements OnModuleInit {
         this.logger.error(`Assignment ${a.id}: ${(e as Error).message}`);
       }
     }
-    for (const a of await this.repo.dueChecks(now, batchSize)) {
+    for (const a of await this.dueChecks(now, batchSize)) {
       try {
         if (await this.queueCheck(a, now)) pass.checks++;
       } catch (e) {
         this.logger.error(`Drift check of assignment ${a.id}: ${(e as Error).message}`);
       }
     }
+    // A full bucket none of whose checks could be queued would hold the cursor for ever: its
+    // due checks are left to the next walk.
+    if (this.checkHeld && !pass.checks) this.advanceChecks();
     return pass;
+  }
+
+  /**
+   * The due checks of the next bucketsPerPass planning buckets, never a scan of every verified
+   * assignment: a check is queued at most one walk (4,096 / bucketsPerPass passes) after it is
+   * due. A bucket that filled the pass's limit may hold more: the next pass starts there again
+   * (the worker runs it at once, since this one found work), so a fleet verified in one burst is
+   * checked batch after batch rather than a walk later. Assignments stored without a bucket are
+   * read once per walk, while any is left.
+   */
+  private async dueChecks(now: Date, limit: number): Promise<ReconcileAssignment[]> {
+    const due: ReconcileAssignment[] = [];
+    this.checkHeld = false;
+    for (let i = 0; i < this.config.profileReconcile.bucketsPerPass; i++) {
+      const found = await this.repo.dueChecks(this.checkCursor, now, limit - due.length);
+      due.push(...found);
+      if (due.length >= limit) {
+        this.checkHeld = true;
+        break;
+      }
+      this.advanceChecks();
+    }
+    if (this.unpartitionedDue && due.length < limit) {
+      this.unpartitionedDue = false;
+      const legacy = await this.repo.dueUnpartitionedChecks(now, limit - due.length);
+      if (!legacy.length) this.unpartitionedLeft = await this.repo.unpartitioned();
+      due.push(...legacy);
+    }
+    return due;
+  }
+
+  private advanceChecks(): void {
+    this.checkCursor = (this.checkCursor + 1) % PLAN_BUCKETS;
+    // A walk ended: the unpartitioned assignments' turn (this pass, or the next with room).
+    if (this.checkCursor === 0) this.unpartitionedDue = this.unpartitionedLeft;
+  }
+
+  /**
+   * Where the next pass's drift checks start: tests aim a pass at an assignment's bucket rather
+   * than walking 4,096 of them.
+   */
+  seekChecks(planBucket: number): void {
+    this.checkCursor = planBucket % PLAN_BUCKETS;
   }
 
   /**

@@ -39,8 +39,13 @@ WinProfileAssignmentSchema.index({ profileId: 1, winDeviceId: 1 });
 // The planner's pages of one partition of the profile's assignments (decisions.md §47).
 WinProfileAssignmentSchema.index({ profileId: 1, planGroup: 1, state: 1 });
 WinProfileAssignmentSchema.index({ profileId: 1, planBucket: 1, state: 1 });
-// Reconciliation: a device's work at check-in, and due re-verifications.
+// Reconciliation: a device's work at check-in.
 WinProfileAssignmentSchema.index({ winDeviceId: 1, state: 1 });
-WinProfileAssignmentSchema.index({ state: 1, nextVerifyAt: 1 });
-// Reconciliation's bounded batches: pending assignments to deliver, open batches to sweep.
+// Due drift checks, one planning bucket at a time (decisions.md §53): FerretDB's GIN twin
+// answers the bucket and state equalities, MongoDB the due range as well.
+WinProfileAssignmentSchema.index({ planBucket: 1, state: 1, nextVerifyAt: 1 });
+// Reconciliation's bounded batches: pending assignments to deliver, open batches to sweep, one
+// state at a time; verified ones only while a drift check is open (step `check`), so the
+// steady state's verified assignments are not read by the sweep on either store.
 WinProfileAssignmentSchema.index({ state: 1, reconcileAt: 1 });
+WinProfileAssignmentSchema.index({ state: 1, step: 1, reconcileAt: 1 });

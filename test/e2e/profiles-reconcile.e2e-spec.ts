@@ -1,5 +1,11 @@
+import type { CommandStartedEvent } from 'mongodb';
 import { Types } from 'mongoose';
+import { CommandOutcomeHooks } from '../../src/commands/command-outcomes';
+import { CommandsService } from '../../src/commands/commands.service';
+import { APP_CONFIG, AppConfig } from '../../src/config/app-config';
+import { PLAN_BUCKETS } from '../../src/devices/plan-bucket';
 import { ProfilePlanner } from '../../src/profiles/profile-planner';
+import { ProfilesRepository } from '../../src/profiles/profiles.repository';
 import { ReconcileRepository } from '../../src/profiles/reconcile.repository';
 import { ReconcileService } from '../../src/profiles/reconcile.service';
 import type { DeviceBehaviour } from '../../tools/simulator/types';
@@ -28,6 +34,7 @@ interface StoredAssignment {
   revision: number;
   stateChangedAt: Date;
   nextVerifyAt: Date | null;
+  planBucket?: number;
   settings: {
     path: string;
     state: string;
@@ -257,12 +264,23 @@ describe('Profile reconciliation', () => {
     expect((await assignment(p.id, d)).state).toBe('verified');
 
     // Not due yet: nothing is queued.
+    const { planBucket } = await assignment(p.id, d);
+    expect(planBucket).toEqual(expect.any(Number));
+    reconcile.seekChecks(planBucket!);
     await reconcile.runOnce();
     expect(await profileCommands(p.id)).toHaveLength(4);
-    // Due: one check (Gets only), and only one however often the job runs before the session
-    // (other tests' assignments in this database are due too: only this profile's are counted).
+    // Due, but a pass reads the next 16 planning buckets only (decisions.md §53): the pass
+    // before its bucket's turn queues nothing.
     const due = new Date(Date.now() + DAY + 60_000);
+    reconcile.seekChecks(planBucket! + 16);
     await reconcile.runOnce(due);
+    expect(await profileCommands(p.id)).toHaveLength(4);
+    // Its bucket's pass: one check (Gets only), and only one however often the job runs before
+    // the session (other tests' assignments in this database are due too: only this profile's
+    // are counted).
+    reconcile.seekChecks(planBucket!);
+    await reconcile.runOnce(due);
+    reconcile.seekChecks(planBucket!);
     await reconcile.runOnce(due);
     const check = (await profileCommands(p.id)).slice(4);
     expect(check.map((c) => `${c.config.action} ${c.config.path}`)).toEqual([
@@ -279,6 +297,7 @@ describe('Profile reconciliation', () => {
 
     // Changed behind the server's back: drifted, naming the setting and the device's value.
     sim.drift(CAMERA, '1');
+    reconcile.seekChecks(planBucket!);
     await reconcile.runOnce(new Date(still.nextVerifyAt!.getTime() + 1));
     expect(await profileCommands(p.id)).toHaveLength(8);
     await sim.runSession();
@@ -299,6 +318,147 @@ describe('Profile reconciliation', () => {
       statusCode: 200,
       deviceValue: '1',
     });
+  });
+
+  /** Another process's reconciliation over the same store (its own cursor and memory). */
+  const reconcileProcess = (over: Partial<AppConfig['profileReconcile']> = {}) => {
+    const config = t.app.get<AppConfig>(APP_CONFIG);
+    return new ReconcileService(
+      { ...config, profileReconcile: { ...config.profileReconcile, ...over } },
+      t.app.get(ReconcileRepository),
+      t.app.get(ProfilesRepository),
+      t.app.get(CommandsService),
+      t.app.get(CommandOutcomeHooks),
+    );
+  };
+
+  /** The finds on win_profile_assignments the server issues while `run` runs. */
+  async function assignmentFinds(
+    run: () => Promise<unknown>,
+  ): Promise<{ filter: Record<string, unknown>; sort?: unknown }[]> {
+    const finds: { filter: Record<string, unknown>; sort?: unknown }[] = [];
+    const watch = (e: CommandStartedEvent) => {
+      const cmd = e.command as Record<string, unknown>;
+      if (e.commandName === 'find' && cmd.find === 'win_profile_assignments') {
+        finds.push({ filter: cmd.filter as Record<string, unknown>, sort: cmd.sort });
+      }
+    };
+    const client = t.db.getClient();
+    client.on('commandStarted', watch);
+    try {
+      await run();
+    } finally {
+      client.off('commandStarted', watch);
+    }
+    return finds;
+  }
+
+  it('looks for run-out claims once a sixtieth of their lease, not every pass', async () => {
+    const fresh = reconcileProcess();
+    const { sweepMs } = t.app.get<AppConfig>(APP_CONFIG).profileReconcile;
+    const claimSweeps = async (now: Date) =>
+      (await assignmentFinds(() => fresh.runOnce(now))).filter(
+        (f) => f.filter.state === 'delivering',
+      ).length;
+    const now = new Date(Date.now() + 3 * DAY);
+    expect(await claimSweeps(now)).toBe(1);
+    expect(await claimSweeps(new Date(now.getTime() + sweepMs / 60 - 1))).toBe(0);
+    expect(await claimSweeps(new Date(now.getTime() + sweepMs / 60))).toBe(1);
+  });
+
+  /** A profile verified on two devices, their assignments due for a check at the returned time. */
+  async function verifiedOnTwo(): Promise<{ p: { id: string }; docs: StoredAssignment[] }> {
+    const d1 = await managedDevice(t);
+    const d2 = await managedDevice(t, d1);
+    const p = await createProfile(t, d1, {
+      ...twoSettings,
+      targets: { deviceIds: [d1.winDeviceId, d2.winDeviceId] },
+    });
+    await planner.runUntilIdle();
+    await reconcile.runOnce();
+    for (const d of [d1, d2]) {
+      const sim = simulate(t, d);
+      await sim.runSession();
+      sim.close();
+    }
+    const docs = [await assignment(p.id, d1), await assignment(p.id, d2)];
+    expect(docs.map((a) => a.state)).toEqual(['verified', 'verified']);
+    return { p, docs };
+  }
+
+  it('a pass that fills its limit inside a bucket starts the next pass there again', async () => {
+    const { p, docs } = await verifiedOnTwo();
+    // Both in one bucket no other assignment uses (written around the schema: a device's bucket
+    // derives from its id).
+    const assignments = t.db.collection<StoredAssignment>('win_profile_assignments');
+    const used = new Set((await assignments.find().toArray()).map((a) => a.planBucket));
+    const bucket = Array.from({ length: PLAN_BUCKETS }, (_, i) => i).find((b) => !used.has(b))!;
+    await assignments.updateMany(
+      { _id: { $in: docs.map((a) => a._id) } },
+      { $set: { planBucket: bucket } },
+    );
+    const one = reconcileProcess({ batchSize: 1 });
+    const due = new Date(Math.max(...docs.map((a) => a.nextVerifyAt!.getTime())) + 1);
+    const checks = async () =>
+      (await profileCommands(p.id)).filter((c) => c.config.action === 'Get').length;
+    const before = await checks();
+    one.seekChecks(bucket);
+    expect(await one.runOnce(due)).toMatchObject({ checks: 1 });
+    expect(await one.runOnce(due)).toMatchObject({ checks: 1 });
+    expect((await checks()) - before).toBe(4);
+  });
+
+  it('a pass reads assignments by pushed-down equalities: one state at a time, drift checks one planning bucket at a time', async () => {
+    // Work of several kinds in the store: verified assignments (earlier tests), one delivering.
+    const d = await managedDevice(t);
+    await apply(d, twoSettings);
+    const start = PLAN_BUCKETS - 96;
+    reconcile.seekChecks(start);
+    const finds = await assignmentFinds(() => reconcile.runOnce(new Date(Date.now() + 2 * DAY)));
+    expect(finds.length).toBeGreaterThan(0);
+    // FerretDB 1.24 pushes down top-level scalar equalities only (decisions.md §43, §53): every
+    // read names one state, and none sorts (a sort decodes all the filter selected).
+    for (const f of finds) {
+      expect(typeof f.filter.state).toBe('string');
+      expect(f.sort).toBeUndefined();
+    }
+    // Drift checks: the 16 buckets after the cursor, one equality each, and nothing else.
+    const checks = finds.filter((f) => 'nextVerifyAt' in f.filter);
+    expect(checks.map((f) => f.filter.planBucket)).toEqual(
+      Array.from({ length: 16 }, (_, i) => start + i),
+    );
+    expect(checks.every((f) => f.filter.state === 'verified')).toBe(true);
+    // Verified assignments are read by the sweep only with an open check (step: 'check').
+    const sweeps = finds.filter(
+      (f) => !('nextVerifyAt' in f.filter) && f.filter.state === 'verified',
+    );
+    expect(sweeps.map((f) => f.filter.step)).toEqual(['check']);
+  });
+
+  it('an assignment stored without a planning bucket gets its drift check from the pass that ends a walk', async () => {
+    const d = await managedDevice(t);
+    const p = await apply(d, twoSettings);
+    const sim = simulate(t, d);
+    await sim.runSession();
+    sim.close();
+    const a = await assignment(p.id, d);
+    expect(a.state).toBe('verified');
+    // Written before planning buckets existed (decisions.md §47; §51's backfill not run yet).
+    await t.db
+      .collection('win_profile_assignments')
+      .updateOne({ _id: a._id }, { $unset: { planBucket: '', planGroup: '' } });
+    // A process of its own: this one may already have seen no such assignment left.
+    const fresh = reconcileProcess();
+    const due = new Date(a.nextVerifyAt!.getTime() + 1);
+    fresh.seekChecks(0);
+    await fresh.runOnce(due);
+    expect(await profileCommands(p.id)).toHaveLength(4);
+    fresh.seekChecks(PLAN_BUCKETS - 16);
+    await fresh.runOnce(due);
+    expect((await profileCommands(p.id)).slice(4).map((c) => c.config.action)).toEqual([
+      'Get',
+      'Get',
+    ]);
   });
 
   it('a new revision cancels the older one’s unsent commands and is verified in its place', async () => {
