@@ -59,6 +59,9 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
     DEVICE_PORT: '0',
     DEVICE_HOST: '127.0.0.1',
     ENROLLMENT_CA_KEY_BITS: '2048',
+    // The benches measure how fast messages are served, all devices at once: none is refused
+    // for its wait in the admission queue (decisions.md §50), which keeps its default width.
+    SYNCML_MAX_QUEUE_WAIT_SECONDS: '600',
     ...opts.env,
   });
   const external = Boolean(process.env.MONGODB_URI?.trim());

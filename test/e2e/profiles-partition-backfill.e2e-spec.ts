@@ -42,6 +42,11 @@ async function insertLegacyDevices(t: TestApp, s: Seeded, n: number, labels: str
     return legacy;
   });
   await t.db.collection('win_devices').insertMany(docs);
+  // The version that wrote them kept no target counts either (decisions.md §49): the new one
+  // counts the devices until its recount has run.
+  await t.db
+    .collection('win_target_counts')
+    .deleteMany({ winEnterpriseId: new Types.ObjectId(s.enterpriseId) });
   return docs.map((d) => d._id.toHexString());
 }
 
