@@ -4,10 +4,9 @@ import { AnyBulkWriteOperation, Model, Types } from 'mongoose';
 import { OutboxEntry } from '../common/mongo/outbox';
 import { WinCommandBatchDoc } from '../commands/win-command-batch.schema';
 import { WinCommandDoc } from '../commands/win-command.schema';
+import { bulkWriteInChunks } from '../common/mongo/bulk-updates';
 import { DeviceEventDoc } from '../devices/device-event.schema';
 import { WinDeviceDoc } from '../devices/win-device.schema';
-
-const ACK_CHUNK = 25;
 
 /** Where an outbox record sits: the relay clears it there once its deliveries are stored. */
 export type OutboxSource = 'command' | 'batch' | 'device';
@@ -70,7 +69,14 @@ export class OutboxRepository {
     this.legacyAdopted = true;
   }
 
-  /** Up to `limit` documents of each source with records, oldest first. */
+  /**
+   * Up to `limit` documents of each source with records. Unsorted: FerretDB sorts only after
+   * decoding every document the filter selects, so a sorted read costs the whole backlog on every
+   * pass, and a backlog that grows while sessions write made the relay's passes slower and slower
+   * while they took the store from the sessions (decisions.md §54). Unsorted, the limit ends the
+   * read. Delivery is not ordered (README, Webhooks), and every record read is acknowledged, so
+   * each pass shrinks the backlog.
+   */
   async pending(limit: number, now: Date): Promise<OutboxRecord[]> {
     await this.adoptLegacy();
     const due = { outboxDue: true, outboxAt: { $lte: now } };
@@ -78,7 +84,6 @@ export class OutboxRepository {
       this.commands
         .find(due)
         .select({ cmdId: 1, batchId: 1, organizationId: 1, winDeviceId: 1, config: 1, outbox: 1 })
-        .sort({ outboxAt: 1 })
         .limit(limit)
         .lean<(WinCommandDoc & WithOutbox)[]>()
         .exec(),
@@ -92,14 +97,12 @@ export class OutboxRepository {
           createdBy: 1,
           outbox: 1,
         })
-        .sort({ outboxAt: 1 })
         .limit(limit)
         .lean<(WinCommandBatchDoc & WithOutbox)[]>()
         .exec(),
       this.devices
         .find(due)
         .select({ organizationId: 1, deviceId: 1, name: 1, status: 1, outbox: 1 })
-        .sort({ outboxAt: 1 })
         .limit(limit)
         .lean<(WinDeviceDoc & WithOutbox)[]>()
         .exec(),
@@ -137,35 +140,27 @@ export class OutboxRepository {
   /**
    * Empties each document's outbox when it still holds exactly the records read (same size, all
    * of them present); a record pushed meanwhile keeps it for the next pass, which replays the
-   * ones read (their delivery ids dedupe). Documents that hold the same records (one
-   * `updateMany` pushed them) are cleared by one statement.
+   * ones read (their delivery ids dedupe). One statement per document, by `_id`: the equality
+   * FerretDB pushes down (its GIN twin, decisions.md §52), where `_id: {$in}` left it only
+   * `outboxDue: true`, so each statement decoded the whole backlog (§54).
    */
   async acknowledge(records: OutboxRecord[]): Promise<void> {
-    const groups = new Map<
-      string,
-      { source: OutboxSource; ids: Types.ObjectId[]; r: OutboxRecord }
-    >();
-    for (const r of records) {
-      const key = JSON.stringify([r.source, r.outboxMissing, r.entries.map((e) => e.k)]);
-      const g = groups.get(key) ?? { source: r.source, ids: [], r };
-      g.ids.push(new Types.ObjectId(r.docId));
-      groups.set(key, g);
-    }
     const bySource = new Map<OutboxSource, AnyBulkWriteOperation<WithOutbox>[]>();
-    for (const { source, ids, r } of groups.values()) {
-      const ops = bySource.get(source) ?? [];
+    for (const r of records) {
+      const ops = bySource.get(r.source) ?? [];
+      const _id = new Types.ObjectId(r.docId);
       ops.push({
-        updateMany: {
+        updateOne: {
           filter: r.entries.length
             ? {
-                _id: { $in: ids },
+                _id,
                 outboxDue: true,
                 outbox: { $size: r.entries.length },
                 // One equality per record: FerretDB 1.24 does not apply $all to an array path.
                 $and: r.entries.map((e) => ({ 'outbox.k': e.k })),
               }
             : {
-                _id: { $in: ids },
+                _id,
                 outboxDue: true,
                 outbox: r.outboxMissing ? { $exists: false } : { $size: 0 },
               },
@@ -174,13 +169,12 @@ export class OutboxRepository {
           timestamps: false,
         },
       });
-      bySource.set(source, ops);
+      bySource.set(r.source, ops);
     }
     for (const [source, ops] of bySource) {
       const model = this.modelOf(source) as unknown as Model<WithOutbox>;
-      // FerretDB 1.24 (SQLite) stalled on a bulk write of 100 statements here: bounded chunks.
-      for (let i = 0; i < ops.length; i += ACK_CHUNK)
-        await model.bulkWrite(ops.slice(i, i + ACK_CHUNK), { ordered: false });
+      // FerretDB holds a PostgreSQL connection per statement of a command (bulk-updates.ts).
+      await bulkWriteInChunks(ops, (chunk) => model.bulkWrite(chunk, { ordered: false }));
     }
   }
 
@@ -188,7 +182,6 @@ export class OutboxRepository {
   async pendingAlerts(limit: number): Promise<PendingAlert[]> {
     const docs = await this.alerts
       .find({ published: false })
-      .sort({ receivedAt: 1 })
       .limit(limit)
       .lean<DeviceEventDoc[]>()
       .exec();
