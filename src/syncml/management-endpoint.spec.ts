@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { loadConfig } from '../config/app-config';
 import { ManagementEndpoint } from './management-endpoint';
@@ -16,7 +17,8 @@ const request = (method: string, url: string, contentType?: string) =>
     method,
     url,
     headers: contentType ? { 'content-type': contentType } : {},
-    socket: {},
+    // A connection that stays open (the admission gate listens for its close).
+    socket: Object.assign(new EventEmitter(), { destroyed: false }),
   }) as unknown as IncomingMessage;
 
 const SYNCML = 'application/vnd.syncml.dm+xml';
