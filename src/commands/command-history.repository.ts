@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Db } from 'mongodb';
 import { Connection, Model, Types } from 'mongoose';
+import { bulkWriteInChunks } from '../common/mongo/bulk-updates';
 import { releaseJobLease, takeJobLease } from '../common/mongo/instance-lease';
 import { CommandStatus } from './command-status';
 import { WinCommandBatchDoc } from './win-command-batch.schema';
@@ -75,17 +76,17 @@ export class CommandHistoryRepository {
     // counts a list read took before the deletes cannot be stored after them (decisions.md §46);
     // one update per batch by _id, which FerretDB pushes down (an `$in` it would not), no updatedAt.
     const kept = batchIds.filter((id) => keep.has(id.toHexString()));
-    if (kept.length) {
-      await this.batches.collection.bulkWrite(
-        kept.map((_id) => ({
-          updateOne: {
-            filter: { _id },
-            update: { $unset: { finalSummary: 1 }, $inc: { summaryEpoch: 1 } },
-          },
-        })),
-        { ordered: false },
-      );
-    }
+    // Up to RETENTION_BATCH statements: in commands of 20, since FerretDB holds a PostgreSQL
+    // connection per statement of a command (bulk-updates.ts, decisions.md §51).
+    await bulkWriteInChunks(
+      kept.map((_id) => ({
+        updateOne: {
+          filter: { _id },
+          update: { $unset: { finalSummary: 1 }, $inc: { summaryEpoch: 1 } },
+        },
+      })),
+      (chunk) => this.batches.collection.bulkWrite(chunk, { ordered: false }),
+    );
     const empty = batchIds.filter((id) => !keep.has(id.toHexString()));
     if (!empty.length) return 0;
     const res = await this.batches

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model, Types } from 'mongoose';
+import { bulkWriteInChunks } from '../common/mongo/bulk-updates';
 import { findPage } from '../common/mongo/find-page';
 import { isDuplicateKey, onlyDuplicateKeys } from '../common/mongo/mongo-errors';
 import { newObjectId } from '../common/mongo/object-id';
@@ -310,15 +311,15 @@ export class CommandsRepository {
   }
 
   /**
-   * Stores counts from `countStatuses`, in one round trip, without touching `updatedAt`. Each
+   * Stores counts from `countStatuses` (one round trip per 20), without touching `updatedAt`. Each
    * write holds only while the batch's `summaryEpoch` is the one read before its commands were
    * counted: the history retention bumps it when it thins the batch, so counts taken before a
    * thinning never land after it (decisions.md §46).
    */
   async keepFinalSummaries(settled: SettledSummary[]): Promise<void> {
-    if (!settled.length) return;
-    // The driver's bulkWrite: mongoose's would set updatedAt, which the API shows.
-    await this.batches.collection.bulkWrite(
+    // The driver's bulkWrite: mongoose's would set updatedAt, which the API shows. A page holds up
+    // to MAX_PAGE_LIMIT batches: in commands of 20 (bulk-updates.ts, decisions.md §51).
+    await bulkWriteInChunks(
       settled.map(({ id, summary, epoch }) => ({
         updateOne: {
           filter: {
@@ -328,7 +329,7 @@ export class CommandsRepository {
           update: { $set: { finalSummary: summary } },
         },
       })),
-      { ordered: false },
+      (chunk) => this.batches.collection.bulkWrite(chunk, { ordered: false }),
     );
   }
 
