@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuthUser, canActOn } from '../auth/auth-user';
+import { isStoreUnreachable } from '../common/errors';
 import { OBJECT_ID } from '../common/mongo/object-id';
 import { Page, PageRequest } from '../common/pagination/pagination';
 import { OrganizationsService } from '../organizations/organizations.service';
@@ -37,7 +38,8 @@ export class AuditService {
     } catch (e) {
       this.logger.error(
         `Audit record not stored: ${JSON.stringify(entry ?? { actor: write.user.subject, method: write.method, route: write.route, params: write.params, status: write.status })}`,
-        e instanceof Error ? e.stack : String(e),
+        // An unreachable store is expected while it restarts: its message says enough.
+        isStoreUnreachable(e) ? (e as Error).message : e instanceof Error ? e.stack : String(e),
       );
     }
   }

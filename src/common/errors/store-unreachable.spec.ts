@@ -1,4 +1,6 @@
 import { ArgumentsHost } from '@nestjs/common';
+import { once } from 'node:events';
+import { createConnection, createServer } from 'node:net';
 import {
   BulkWriteResult,
   MongoBulkWriteError,
@@ -18,7 +20,35 @@ const selection = () =>
     servers: new Map(),
   } as unknown as TopologyDescription);
 
+/**
+ * The error Node gives a write to a socket whose peer has closed its end: what the driver
+ * rethrows when the store is killed between two commands on a pooled connection.
+ */
+async function writeAfterPeerClosed(): Promise<Error> {
+  const server = createServer((s) => s.end());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  const socket = createConnection(port, '127.0.0.1');
+  try {
+    await once(socket, 'end');
+    const failed = once(socket, 'error');
+    socket.write('after the end');
+    const [error] = (await failed) as [Error];
+    return error;
+  } finally {
+    socket.destroy();
+    server.close();
+  }
+}
+
 describe('isStoreUnreachable', () => {
+  it('recognizes a write to a connection the store closed (EPIPE, unwrapped by the driver)', async () => {
+    const error = await writeAfterPeerClosed();
+    expect((error as NodeJS.ErrnoException).code).toBe('EPIPE');
+    expect(isStoreUnreachable(error)).toBe(true);
+  });
+
   it.each([
     ['server selection timeout', selection()],
     ['network error', new MongoNetworkError('connection 3 to 127.0.0.1:3601 closed')],

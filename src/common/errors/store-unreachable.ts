@@ -20,6 +20,13 @@ const UNREACHABLE_NAMES = new Set([
 // PrimarySteppedDown, NotWritablePrimary, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary.
 const UNAVAILABLE_SERVER_CODES = new Set([11600, 11602, 91, 189, 10107, 13435, 13436]);
 
+// Node socket errors that reach the caller unwrapped. Writing a command to a connection whose
+// store has just died fails with EPIPE ("This socket has been ended by the other party"): the
+// driver waits for 'drain', and that wait rethrows the socket's own error, not a
+// MongoNetworkError. Inside a request the store's connections are the only sockets written to
+// (WNS and webhook deliveries catch their own), so these codes mean the store went away.
+const SOCKET_GONE_CODES = new Set(['EPIPE', 'ECONNRESET']);
+
 // Mongoose's own messages when it cannot hand an operation to the driver (with
 // bufferCommands it waits 10 s, then fails this way).
 const MONGOOSE_UNREACHABLE =
@@ -31,11 +38,12 @@ const MONGOOSE_UNREACHABLE =
  * `cause` chains, since services may wrap what the driver threw.
  */
 export function isStoreUnreachable(error: unknown, depth = 0): boolean {
-  if (!(error instanceof Error) || depth > 5) return false;
+  if (!isError(error) || depth > 5) return false;
   if (UNREACHABLE_NAMES.has(error.name) || UNREACHABLE_NAMES.has(error.constructor.name)) {
     return true;
   }
   const { code, hasErrorLabel } = error as { code?: unknown; hasErrorLabel?: unknown };
+  if (typeof code === 'string' && SOCKET_GONE_CODES.has(code)) return true;
   if (error.name === 'MongoServerError' && UNAVAILABLE_SERVER_CODES.has(Number(code))) {
     return true;
   }
@@ -50,4 +58,9 @@ export function isStoreUnreachable(error: unknown, depth = 0): boolean {
     return true;
   }
   return isStoreUnreachable(error.cause, depth + 1);
+}
+
+/** An Error, including one made in another realm (Node's internals under jest's sandbox). */
+function isError(value: unknown): value is Error {
+  return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
 }
