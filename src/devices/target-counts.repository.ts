@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Db } from 'mongodb';
-import { Connection, Model, Types } from 'mongoose';
+import { AnyBulkWriteOperation, Connection, Model, Types } from 'mongoose';
 import { releaseJobLease, takeJobLease } from '../common/mongo/instance-lease';
+import { UPDATES_PER_COMMAND } from '../common/mongo/bulk-updates';
 import { isDuplicateKey, onlyDuplicateKeys } from '../common/mongo/mongo-errors';
 import { LabelTally, targetCountId } from './target-counts';
 import { TargetCountDoc } from './target-count.schema';
@@ -51,9 +52,9 @@ export class TargetCountsRepository {
   }
 
   /**
-   * Applies these changes (`null`: all devices) in one round trip, after the device writes that
-   * made them. A failure is logged, not thrown: the device write stands, and the drift is the
-   * recount's to repair.
+   * Applies these changes (`null`: all devices), one round trip per UPDATES_PER_COMMAND counters,
+   * after the device writes that made them. A failure is logged, not thrown: the device write
+   * stands, and the drift is the recount's to repair.
    */
   async bump(winEnterpriseId: string, deltas: ReadonlyMap<string | null, number>): Promise<void> {
     const changed = [...deltas].filter(([, n]) => n !== 0);
@@ -68,22 +69,34 @@ export class TargetCountsRepository {
         upsert: true,
       },
     }));
+    // In chunks: FerretDB holds a PostgreSQL connection per statement of a command (§51), and a
+    // PATCH replacing 50 labels with 50 others changes 100 counters.
+    for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) {
+      if (!(await this.bumpChunk(winEnterpriseId, ops.slice(i, i + UPDATES_PER_COMMAND)))) return;
+    }
+  }
+
+  /** One ordered bulk write of counter bumps; false (logged) when it failed for good. */
+  private async bumpChunk(
+    winEnterpriseId: string,
+    ops: AnyBulkWriteOperation<TargetCountDoc>[],
+  ): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.model.bulkWrite(ops, { ordered: true });
-        return;
+        return true;
       } catch (e) {
         // Two first upserts of one counter: the loser's insert hits the unique `_id`. Ordered,
         // the ops before it were applied; the next attempt only $incs the rest onto the winner's.
         const failed = (e as { writeErrors?: { index: number }[] }).writeErrors?.[0]?.index;
         if (attempt === 0 && failed !== undefined && onlyDuplicateKeys(e)) {
-          ops.splice(0, failed);
+          ops = ops.slice(failed);
           continue;
         }
         this.log.warn(
           `target counts of enterprise ${winEnterpriseId} not updated (the recount repairs them): ${(e as Error).message}`,
         );
-        return;
+        return false;
       }
     }
   }

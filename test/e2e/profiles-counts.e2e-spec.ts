@@ -152,6 +152,20 @@ describe('profiles: devicesToPlan from the maintained target counts', () => {
     expect(del.body.data).toEqual({ deleted: true, devicesToPlan: 4, devicesToPlanExact: false });
   });
 
+  it('a PATCH replacing 50 labels with 50 others moves 100 counters (in chunks: §51)', async () => {
+    const s = await seedDevice(t);
+    const id = await createDevice(s);
+    const first = Array.from({ length: 50 }, (_, i) => `first-${i}`);
+    const second = Array.from({ length: 50 }, (_, i) => `second-${i}`);
+    await patchLabels(s, id, first);
+    await patchLabels(s, id, second);
+    const stored = await storedCounts(s);
+    expect(stored).toEqual(await trueCounts(s));
+    expect(Object.keys(stored)).toHaveLength(1 + 50);
+    expect(stored['second-49']).toBe(1);
+    expect(stored['first-0']).toBeUndefined();
+  });
+
   it('a recount repairs a counter that drifted', async () => {
     const { s } = await labelledFleet();
     const counts = t.db.collection<StoredCount>('win_target_counts');
