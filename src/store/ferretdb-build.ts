@@ -1,5 +1,15 @@
 import { execFile, spawn } from 'node:child_process';
-import { chmod, cp, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,7 +32,7 @@ const run = promisify(execFile);
  * lifetime of every iterator and cursor (several per query): a pprof profile entry with a stack
  * trace per object, and a finalizer that panics, killing the server, if one was never closed.
  * That was 24 % of FerretDB's CPU per idle check-in (Go CPU profile); here it does nothing.
- * Same exported API, so the rest of FerretDB compiles unchanged. Bump FERRETDB_BUILD with it.
+ * Same exported API, so the rest of FerretDB compiles unchanged. Bump FERRETDB_BUILD with any patch.
  */
 const RESOURCE_GO = {
   path: ['internal', 'util', 'resource', 'resource.go'],
@@ -43,6 +53,29 @@ func Track(obj any, token *Token) {}
 // Untrack does nothing (upstream: stops tracking obj).
 func Untrack(obj any, token *Token) {}
 `,
+};
+
+/**
+ * The second patch (decisions.md §55): upstream's `update` handler opens a query per statement
+ * and closes it with `defer` inside the loop, so every statement's query (a PostgreSQL
+ * connection) stays open until the whole command returns. A bulk write of more statements than
+ * the pool holds (50) then waits forever for a connection only itself can release (§51). Here
+ * each statement's query is closed as soon as its update is done, as upstream's `delete` does.
+ */
+const UPDATE_GO_EDIT = {
+  path: ['internal', 'handler', 'msg_update.go'],
+  edits: [
+    {
+      find: '\t\tcloser := iterator.NewMultiCloser()\n\t\tdefer closer.Close()\n',
+      replace: '\t\tcloser := iterator.NewMultiCloser()\n',
+    },
+    {
+      find: '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n',
+      replace:
+        '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n' +
+        "\t\tcloser.Close() // patched by mullion: per statement, not deferred to the command's end\n",
+    },
+  ],
 };
 
 // Cold Go caches: ~100 modules to download, then minutes of compiling on 2 shared cores.
@@ -101,6 +134,7 @@ async function build(go: string, binary: string, log: StoreLog): Promise<void> {
     await makeWritable(source); // the Go module cache is read-only
     await writeFile(join(source, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
     await writeFile(join(source, ...RESOURCE_GO.path), RESOURCE_GO.text);
+    await editFile(join(source, ...UPDATE_GO_EDIT.path), UPDATE_GO_EDIT.edits);
 
     // Listing the packages downloads the modules they come from: a phase of its own, and the
     // count that makes compiling progress measurable.
@@ -131,6 +165,19 @@ async function build(go: string, binary: string, log: StoreLog): Promise<void> {
     await rm(work, { recursive: true, force: true });
   }
   log(`built FerretDB ${FERRETDB_BUILD} in ${progress.summary()}`);
+}
+
+/** Applies each edit to the file; each `find` must occur exactly once (the source is pinned). */
+async function editFile(path: string, edits: { find: string; replace: string }[]): Promise<void> {
+  let text = await readFile(path, 'utf8');
+  for (const { find, replace } of edits) {
+    const at = text.indexOf(find);
+    if (at < 0 || text.indexOf(find, at + 1) >= 0) {
+      throw new Error(`patching ${path}: expected exactly one ${JSON.stringify(find)}`);
+    }
+    text = text.slice(0, at) + replace + text.slice(at + find.length);
+  }
+  await writeFile(path, text);
 }
 
 /** Says every few seconds which phase a long build is in, for how long, and how far it got. */

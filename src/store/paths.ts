@@ -8,7 +8,7 @@ export const FERRETDB_VERSION = 'v1.24.2';
  * Names mullion's build of FERRETDB_VERSION (its cache directory): bumped whenever the patches
  * applied before building change (ferretdb-build.ts), so every machine rebuilds once.
  */
-export const FERRETDB_BUILD = `${FERRETDB_VERSION}-mullion.1`;
+export const FERRETDB_BUILD = `${FERRETDB_VERSION}-mullion.2`;
 
 /**
  * Per-user cache for what mullion builds once (FerretDB): `$MULLION_CACHE_DIR`, else
