@@ -17,14 +17,15 @@ import {
 
 /**
  * A Windows-like polling device that retries a failed exchange with the same message: after a
- * 503 or a broken connection it resends the exact bytes (CONNRETRYFREQ), never re-executes a
- * command it already answered, and counts how often it executed each server command.
+ * 503, a 429 (the admission gate's "busy", management-session.md §1) or a broken connection it
+ * resends the exact bytes (CONNRETRYFREQ), never re-executes a command it already answered, and
+ * counts how often it executed each server command.
  */
 export class RetryingDevice {
   /** Executions per server CmdID (mullion's cmdId): more than 1 means executed twice. */
   readonly executions = new Map<string, number>();
-  /** Answers the device had to retry, by reason (`503`, `network`). */
-  readonly retries = { unavailable: 0, network: 0 };
+  /** Answers the device had to retry, by reason (503, 429, a broken connection). */
+  readonly retries = { unavailable: 0, busy: 0, network: 0 };
   /** When each completed session ended (performance.now()). */
   readonly sessionsEndedAt: number[] = [];
   private sessionCounter = 0;
@@ -93,13 +94,14 @@ export class RetryingDevice {
     throw new Error(`device ${this.device.deviceId}: session ${sessionId} never ended`);
   }
 
-  /** The same bytes until the server answers something other than 503. */
+  /** The same bytes until the server answers something other than 503 or 429. */
   private async send(body: string): Promise<RawAnswer> {
     for (;;) {
       try {
         const answer = await this.post(body);
-        if (answer.status !== 503) return answer;
-        this.retries.unavailable++;
+        if (answer.status === 503) this.retries.unavailable++;
+        else if (answer.status === 429) this.retries.busy++;
+        else return answer;
       } catch {
         this.retries.network++;
       }
