@@ -6,6 +6,7 @@
  *     counts and stores the plan: its time is printed), then the planner runs the plan to the
  *     end in PROFILE_PLAN_BATCH_SIZE batches. Printed: request time, planning time, devices/s,
  *     the ratio between the largest and the smallest size (linear planning: ratio ≈ size ratio),
+ *     the time of GET …/profiles/:id/status (counts per state and the first page of devices),
  *     and the planner's memory (rss and heap before, at the peak sampled every 20 ms, after).
  *  2. check-in (bench/lib/profile-checkin.ts): round trips and time of an idle check-in, of the
  *     one that delivers and verifies a 20-setting profile, and of a drift check's.
@@ -91,6 +92,8 @@ interface PlanRow {
   planMs: number;
   batches: number;
   assignments: number;
+  /** GET …/profiles/:id/status (counts and the first page of 20), once planned. */
+  statusMs: number;
   rss: [number, number, number];
   heap: [number, number, number];
 }
@@ -141,6 +144,16 @@ const planning: BenchPart = {
         .collection('win_profile_assignments')
         .countDocuments({ profileId: new Types.ObjectId(String(profile.id)) });
       if (assignments !== n) throw new Error(`${assignments} assignments for ${n} devices`);
+      const t2 = performance.now();
+      const status = await api(
+        server,
+        'GET',
+        `/v1/organizations/${fleet.slug}/mdm/windows/enterprise/profiles/${String(profile.id)}/status?limit=20`,
+      );
+      const statusMs = performance.now() - t2;
+      const counts = status.counts as Record<string, number> | undefined;
+      if (counts?.pending !== n)
+        throw new Error(`status counts ${JSON.stringify(counts)} ≠ ${n} pending`);
       await discardPlanned(server, String(profile.id));
       rows.push({
         devices: n,
@@ -148,19 +161,20 @@ const planning: BenchPart = {
         planMs,
         batches,
         assignments,
+        statusMs,
         rss: [before.rss, peak.rss, after.rss],
         heap: [before.heapUsed, peak.heap, after.heapUsed],
       });
       log(`planning: ${n} devices planned in ${(planMs / 1000).toFixed(2)} s (${batches} batches)`);
     }
     log(
-      '\n| devices | POST profile | planning | devices/s | batches | rss before → peak → after | heap before → peak → after |',
+      '\n| devices | POST profile | planning | devices/s | batches | GET status | rss before → peak → after | heap before → peak → after |',
     );
-    log('| ---: | ---: | ---: | ---: | ---: | --- | --- |');
+    log('| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
     for (const r of rows)
       log(
         `| ${r.devices} | ${r.requestMs.toFixed(0)} ms | ${(r.planMs / 1000).toFixed(2)} s | ` +
-          `${Math.round(r.devices / (r.planMs / 1000))} | ${r.batches} | ` +
+          `${Math.round(r.devices / (r.planMs / 1000))} | ${r.batches} | ${r.statusMs.toFixed(0)} ms | ` +
           `${r.rss.map(mb).join(' → ')} | ${r.heap.map(mb).join(' → ')} |`,
       );
     if (rows.length > 1) {
