@@ -559,7 +559,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       maxDeliveryAttempts: int(env, 'SYNCML_MAX_DELIVERY_ATTEMPTS', 3, 1, 100),
       lockMs: int(env, 'SYNCML_LOCK_MS', 30000, 1000, 600000),
       lastSeenIntervalMs: int(env, 'DEVICE_LAST_SEEN_INTERVAL_SECONDS', 300, 0, 86400) * 1000,
-      maxConcurrent: int(env, 'SYNCML_MAX_CONCURRENT', 16, 1, 10000),
+      maxConcurrent: int(env, 'SYNCML_MAX_CONCURRENT', 10000, 1, 10000),
       maxQueued: int(env, 'SYNCML_MAX_QUEUED', 1000, 0, 1000000),
       maxQueueWaitMs: int(env, 'SYNCML_MAX_QUEUE_WAIT_SECONDS', 15, 1, 600) * 1000,
       busyRetryAfterSeconds: int(env, 'SYNCML_BUSY_RETRY_AFTER_SECONDS', 30, 1, 3600),
