@@ -61,6 +61,11 @@ export interface AppConfig {
     maxQueued: number;
     maxQueueWaitMs: number;
     busyRetryAfterSeconds: number;
+    /**
+     * A message not answered within this is answered 503 and gives its place in the gate back
+     * (a store call that never settles, decisions.md §50).
+     */
+    messageDeadlineMs: number;
   };
   enrollment: EnrollmentConfig;
   push: PushConfig;
@@ -559,10 +564,11 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       maxDeliveryAttempts: int(env, 'SYNCML_MAX_DELIVERY_ATTEMPTS', 3, 1, 100),
       lockMs: int(env, 'SYNCML_LOCK_MS', 30000, 1000, 600000),
       lastSeenIntervalMs: int(env, 'DEVICE_LAST_SEEN_INTERVAL_SECONDS', 300, 0, 86400) * 1000,
-      maxConcurrent: int(env, 'SYNCML_MAX_CONCURRENT', 10000, 1, 10000),
+      maxConcurrent: int(env, 'SYNCML_MAX_CONCURRENT', 16, 1, 10000),
       maxQueued: int(env, 'SYNCML_MAX_QUEUED', 1000, 0, 1000000),
       maxQueueWaitMs: int(env, 'SYNCML_MAX_QUEUE_WAIT_SECONDS', 15, 1, 600) * 1000,
       busyRetryAfterSeconds: int(env, 'SYNCML_BUSY_RETRY_AFTER_SECONDS', 30, 1, 3600),
+      messageDeadlineMs: int(env, 'SYNCML_MESSAGE_DEADLINE_SECONDS', 60, 1, 3600) * 1000,
       asyncResultTimeoutMs:
         int(env, 'SYNCML_ASYNC_RESULT_TIMEOUT_SECONDS', 86400, 1, 30 * 86400) * 1000,
     },

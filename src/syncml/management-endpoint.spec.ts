@@ -79,4 +79,43 @@ describe('ManagementEndpoint', () => {
       warn.mockRestore();
     }
   });
+
+  it('answers 503 and gives the place back when a message outlives the deadline', async () => {
+    jest.useFakeTimers();
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const gated = loadConfig({
+        JWT_SECRET: 'x'.repeat(32),
+        DATA_DIR: '/tmp/unused',
+        SYNCML_MAX_CONCURRENT: '1',
+        SYNCML_MESSAGE_DEADLINE_SECONDS: '60',
+      });
+      let calls = 0;
+      const e = new ManagementEndpoint(gated, {
+        // The first message waits on a store call that never settles; the next one is served.
+        handle: () =>
+          ++calls === 1
+            ? new Promise<SyncmlHttpResult>(() => undefined)
+            : Promise.resolve({ status: 200, body: '<SyncML/>', contentType: SYNCML }),
+      } as unknown as SyncmlSessionService);
+      const stuck = e.answer(request('POST', '/', SYNCML), Buffer.from('x'));
+      await jest.advanceTimersByTimeAsync(59_999);
+      expect(e.gate.inFlight).toBe(1);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(await stuck).toEqual({
+        status: 503,
+        body: 'Service unavailable, retry',
+        contentType: 'text/plain; charset=utf-8',
+        headers: { 'Retry-After': '5' },
+      });
+      expect(e.gate.inFlight).toBe(0);
+      expect(error).toHaveBeenCalledWith(expect.stringContaining('not answered within 60 s'));
+      expect(await e.answer(request('POST', '/', SYNCML), Buffer.from('x'))).toMatchObject({
+        status: 200,
+      });
+    } finally {
+      error.mockRestore();
+      jest.useRealTimers();
+    }
+  });
 });

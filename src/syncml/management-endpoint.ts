@@ -97,7 +97,7 @@ export class ManagementEndpoint implements DeviceRoute {
       const admission = await this.admit(req);
       if (!admission.admitted) return this.busy();
       try {
-        return await this.session.handle(body, identity);
+        return await this.withinDeadline(this.session.handle(body, identity), identity?.thumbprint);
       } finally {
         admission.release();
       }
@@ -108,6 +108,42 @@ export class ManagementEndpoint implements DeviceRoute {
         'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
       });
     }
+  }
+
+  /**
+   * The session's answer, or 503 with Retry-After once SYNCML_MESSAGE_DEADLINE_SECONDS have
+   * passed (decisions.md §50). The MongoDB driver (6.20) can leave a command pending for good:
+   * written while the store's connection was closing, it waits for a 'drain' that a destroyed
+   * socket never emits, and no error reaches it. A message stuck on one would hold its place in
+   * the gate forever. Answered 503, the device resends the same message later (what was written
+   * is matched again, as after any unreachable store); the stuck work is left, and whatever it
+   * ends with is only logged.
+   */
+  private async withinDeadline(
+    work: Promise<SyncmlHttpResult>,
+    thumbprint: string | undefined,
+  ): Promise<SyncmlHttpResult> {
+    const ms = this.config.syncml.messageDeadlineMs;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), ms);
+    });
+    try {
+      const answer = await Promise.race([work, late]);
+      if (answer) return answer;
+    } finally {
+      clearTimeout(timer);
+    }
+    work.catch((e: unknown) =>
+      this.logger.warn(`A message given up after the deadline failed later: ${String(e)}`),
+    );
+    this.logger.error(
+      `Message of the device with certificate ${thumbprint ?? '(none)'} not answered within ${ms / 1000} s ` +
+        '(a store call that never settled): answered 503, its place in the gate given back',
+    );
+    return plain(503, 'Service unavailable, retry', {
+      'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
+    });
   }
 
   /** The gate's answer; the wait ends early when the device's connection closes. */

@@ -6,6 +6,7 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { READ_CONNECTION, ReadModels } from '../../src/common/mongo/read-pool';
 import { startEmbeddedStore, withDatabase, type EmbeddedStore } from '../../src/store';
+import { ManagementEndpoint } from '../../src/syncml/management-endpoint';
 import { bearer, startTestApp, type TestApp } from '../support/app';
 import { RetryingDevice } from '../support/retrying-device';
 import { commandsUrl } from '../support/seed';
@@ -30,9 +31,19 @@ const PER_BATCH = 2;
 // Between two sessions of one device: 20 devices polling back to back would only measure how
 // fast one store connection (maxPoolSize=1) serializes them.
 const POLL_PAUSE_MS = 400;
-// Long enough that the checks made during the outage (each bounded by the driver's 2 s server
-// selection) finish before the restart; the test checks that they did (pid unchanged).
-const RESTART_BACKOFF_MS = 4_000;
+// Each store call during the outage fails after this long (MONGODB_SERVER_SELECTION_TIMEOUT_MS):
+// short, so that the gate's queue (below) drains in a few seconds while the store is down.
+const SERVER_SELECTION_MS = 500;
+// Long enough that the checks made during the outage finish before the restart, the SyncML one
+// after waiting its turn in the full gate (21 messages, 4 at a time, 0.5 s each); the test
+// checks that they did (pid unchanged).
+const RESTART_BACKOFF_MS = 8_000;
+// The admission gate (decisions.md §50) is full when the store dies: 4 messages at a time for 20
+// devices, the rest wait in its queue (long enough for a message admitted during the outage to
+// meet the server selection timeout and answer 503), and every place comes back afterwards. A
+// message whose driver command never settles (the store died as it was written) is answered 503
+// at the deadline: without it, such messages held their places for good (1 run in 6).
+const GATE = { concurrent: 4, queued: 64, waitSeconds: 10, deadlineSeconds: 3 };
 
 let dataDir: string;
 let store: EmbeddedStore;
@@ -55,8 +66,15 @@ beforeAll(async () => {
   });
   t = await startTestApp(
     __filename,
-    // A request that dies with the store cannot release its device's lock: it expires instead.
-    { SYNCML_LOCK_MS: '1500' },
+    {
+      // A request that dies with the store cannot release its device's lock: it expires instead.
+      SYNCML_LOCK_MS: '1500',
+      MONGODB_SERVER_SELECTION_TIMEOUT_MS: String(SERVER_SELECTION_MS),
+      SYNCML_MAX_CONCURRENT: String(GATE.concurrent),
+      SYNCML_MAX_QUEUED: String(GATE.queued),
+      SYNCML_MAX_QUEUE_WAIT_SECONDS: String(GATE.waitSeconds),
+      SYNCML_MESSAGE_DEADLINE_SECONDS: String(GATE.deadlineSeconds),
+    },
     // monitorCommands: reads answered by the read pool after the restart are counted.
     { uri: withDatabase(store.uri, 'storedies'), mongo: { monitorCommands: true } },
   );
@@ -155,7 +173,8 @@ it('survives kill -9 of the store: restarted, 503s meanwhile, nothing lost or ap
     process.kill(killedPid, 'SIGKILL');
     const duringOutage = Promise.all(fleet.map((d) => enqueue(d, 1)));
 
-    const [rest, live, ready, syncml, enrollment] = await Promise.all([
+    const gate = t.app.get(ManagementEndpoint).gate;
+    const [rest, live, ready, syncml, enrollment, gateFull] = await Promise.all([
       t.http.get(`${commandsUrl(first)}`).set(bearer(first.token)),
       t.http.get('/health'),
       t.http.get('/health/ready'),
@@ -180,6 +199,12 @@ it('survives kill -9 of the store: restarted, 503s meanwhile, nothing lost or ap
         ),
         'application/soap+xml; charset=utf-8',
       ),
+      // The polling devices fill the gate while their messages wait on the dead store.
+      until('the admission gate full during the outage', async () =>
+        gate.inFlight === GATE.concurrent && gate.queued > 0 && store.pid === killedPid
+          ? { inFlight: gate.inFlight, queued: gate.queued }
+          : undefined,
+      ),
     ]);
     const answeredIn = performance.now() - killedAt;
     // These answers came while the store was down: the supervisor had not restarted it yet.
@@ -193,6 +218,8 @@ it('survives kill -9 of the store: restarted, 503s meanwhile, nothing lost or ap
     expect(live.status).toBe(200); // liveness only
     expect(ready.status).toBe(503);
     expect(ready.body.error.code).toBe(5003);
+    // Through the full gate: queued, admitted, and answered 503 by the store's absence.
+    expect(gateFull.inFlight).toBe(GATE.concurrent);
     expect(syncml.status).toBe(503);
     expect(syncml.body).not.toContain('<SyncML');
     // enrollment.md §11.1: a fault Windows shows as "try later", with 503 and Retry-After.
@@ -240,6 +267,9 @@ it('survives kill -9 of the store: restarted, 503s meanwhile, nothing lost or ap
     expect(readsAfterRestart).toBeGreaterThan(0);
     polling = false;
     await Promise.all(pollers);
+    // Every place the outage's messages held came back: none waits on a store call that never
+    // settled (the gate would otherwise stay full and refuse every device).
+    expect({ inFlight: gate.inFlight, queued: gate.queued }).toEqual({ inFlight: 0, queued: 0 });
 
     // No batch created twice: one batch per key, retries included, and no other batch.
     for (const e of enqueued) expect(new Set(e.batchIds).size).toBe(1);
