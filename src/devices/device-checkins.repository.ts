@@ -13,7 +13,7 @@ import {
 } from './device-checkin.types';
 import { DeviceCertificateInfo, DeviceStatus } from './devices.types';
 import { DeviceEvent, DeviceEventDoc } from './device-event.schema';
-import { WinDeviceDoc } from './win-device.schema';
+import { THUMBPRINT_FIELDS, WinDeviceDoc } from './win-device.schema';
 import { deviceInOrganization, toWinDevice } from './win-devices.repository';
 
 /** Left out of the idle read: the webhook outbox (pending events) and what no session reads. */
@@ -94,41 +94,47 @@ export class DeviceCheckinsRepository {
    */
   async acquire(thumbprint: string, now: Date, lockMs: number): Promise<AcquireResult> {
     const lockToken = randomUUID();
-    const doc = await this.model
-      .findOneAndUpdate(
-        {
-          // An unenrolling device still checks in: it is told to leave (Exec Unenroll).
-          status: { $in: [DeviceStatus.Active, DeviceStatus.Inactive, DeviceStatus.Unenrolling] },
-          // Its current certificate, or a renewed one the device has not used yet.
-          $and: [
-            { $or: [{ certificateThumbprint: thumbprint }, { renewalThumbprint: thumbprint }] },
-            { $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }] },
-          ],
-        },
-        { $set: { lockedUntil: new Date(now.getTime() + lockMs), lockToken } },
-        // The document as it was: its lockToken tells whether the last holder released the lock.
-        // Locking is bookkeeping, not a change of the device: updatedAt stays as it was.
-        { new: false, timestamps: false },
-      )
-      .lean<WinDeviceDoc>()
-      .exec();
-    if (doc) {
-      return {
-        kind: 'ok',
-        ctx: {
-          device: toWinDevice(doc),
-          session: (doc.syncml as StoredSession | undefined) ?? null,
-          queueMark: doc.queueWrites ? null : (doc.queueSeq ?? 0),
-          lockToken,
-          staleLock: !!doc.lockToken,
-        },
-      };
+    // One certificate field at a time, each a top-level equality: FerretDB pushes only those
+    // down, and `$or` of the two fields decoded every device of the store on every locked
+    // message (decisions.md §56). The current certificate first: the renewed one is tried only
+    // until the device has used it once.
+    for (const field of THUMBPRINT_FIELDS) {
+      const doc = await this.model
+        .findOneAndUpdate(
+          {
+            [field]: thumbprint,
+            // An unenrolling device still checks in: it is told to leave (Exec Unenroll).
+            status: { $in: [DeviceStatus.Active, DeviceStatus.Inactive, DeviceStatus.Unenrolling] },
+            $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }],
+          },
+          { $set: { lockedUntil: new Date(now.getTime() + lockMs), lockToken } },
+          // The document as it was: its lockToken tells whether the last holder released the
+          // lock. Locking is bookkeeping, not a change of the device: updatedAt stays as it was.
+          { new: false, timestamps: false },
+        )
+        .lean<WinDeviceDoc>()
+        .exec();
+      if (doc) {
+        return {
+          kind: 'ok',
+          ctx: {
+            device: toWinDevice(doc),
+            session: (doc.syncml as StoredSession | undefined) ?? null,
+            queueMark: doc.queueWrites ? null : (doc.queueSeq ?? 0),
+            lockToken,
+            staleLock: !!doc.lockToken,
+          },
+        };
+      }
     }
-    const other = await this.model
-      .findOne({ $or: [{ certificateThumbprint: thumbprint }, { renewalThumbprint: thumbprint }] })
-      .select({ status: 1 })
-      .lean<Pick<WinDeviceDoc, 'status'>>()
-      .exec();
+    let other: Pick<WinDeviceDoc, 'status'> | null = null;
+    for (const field of THUMBPRINT_FIELDS) {
+      other ??= await this.model
+        .findOne({ [field]: thumbprint })
+        .select({ status: 1 })
+        .lean<Pick<WinDeviceDoc, 'status'>>()
+        .exec();
+    }
     if (!other) return { kind: 'unknown' };
     return other.status === DeviceStatus.Unenrolled ? { kind: 'unenrolled' } : { kind: 'busy' };
   }

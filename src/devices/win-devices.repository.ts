@@ -17,7 +17,7 @@ import {
 } from './devices.types';
 import { labelDeltas } from './target-counts';
 import { TargetCountsRepository } from './target-counts.repository';
-import { WinDeviceDoc } from './win-device.schema';
+import { THUMBPRINT_FIELDS, WinDeviceDoc } from './win-device.schema';
 
 export function toWinDevice(d: WinDeviceDoc): WinDevice {
   return {
@@ -362,12 +362,16 @@ export class WinDevicesRepository {
 
   /** The device a certificate identifies: its current one or a renewed one not used yet. */
   async findByCertificate(thumbprint: string): Promise<WinDevice | null> {
-    const doc = await this.model
-      .findOne({ $or: [{ certificateThumbprint: thumbprint }, { renewalThumbprint: thumbprint }] })
-      .select(ADMIN_PROJECTION)
-      .lean<WinDeviceDoc>()
-      .exec();
-    return doc ? toWinDevice(doc) : null;
+    // One field at a time: FerretDB pushes down a top-level equality, not an `$or` (§56).
+    for (const field of THUMBPRINT_FIELDS) {
+      const doc = await this.model
+        .findOne({ [field]: thumbprint })
+        .select(ADMIN_PROJECTION)
+        .lean<WinDeviceDoc>()
+        .exec();
+      if (doc) return toWinDevice(doc);
+    }
+    return null;
   }
 
   /**

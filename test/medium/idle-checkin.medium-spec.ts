@@ -93,6 +93,54 @@ describe('round trips', () => {
   });
 });
 
+describe('the lock', () => {
+  /** The filters of the commands `act` started on win_devices. */
+  async function deviceFilters(act: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+    started.length = 0;
+    await act();
+    return started
+      .filter((e) => String(e.command[e.commandName]) === 'win_devices')
+      .map((e) => (e.command.query ?? e.command.filter) as Record<string, unknown>);
+  }
+  const pushedDown = (filter: Record<string, unknown>, thumbprint: string) =>
+    filter.certificateThumbprint === thumbprint || filter.renewalThumbprint === thumbprint;
+
+  it('finds the device by one top-level equality on a certificate field (FerretDB pushes it down, §56)', async () => {
+    const d = await device(m, await tenant(m));
+    const repo = m.module.get(DeviceCheckinsRepository);
+    const now = new Date();
+    let result: Awaited<ReturnType<DeviceCheckinsRepository['acquire']>> | undefined;
+    const filters = await deviceFilters(async () => {
+      result = await repo.acquire(d.identity.thumbprint, now, 30_000);
+    });
+    expect(result?.kind).toBe('ok');
+    expect(filters).toHaveLength(1);
+    expect(pushedDown(filters[0], d.identity.thumbprint)).toBe(true);
+
+    // Held: both fields tried, then the device is found (each by its equality) and is busy.
+    const busy = await deviceFilters(async () => {
+      result = await repo.acquire(d.identity.thumbprint, now, 30_000);
+    });
+    expect(result?.kind).toBe('busy');
+    for (const f of busy) expect(pushedDown(f, d.identity.thumbprint)).toBe(true);
+
+    // A renewed certificate not used yet opens the session too.
+    const other = await device(m, await tenant(m));
+    await m.db
+      .collection('win_devices')
+      .updateOne(
+        { deviceId: other.deviceId },
+        { $set: { certificateThumbprint: 'OLD', renewalThumbprint: other.identity.thumbprint } },
+      );
+    const renewed = await deviceFilters(async () => {
+      result = await repo.acquire(other.identity.thumbprint, now, 30_000);
+    });
+    expect(result?.kind).toBe('ok');
+    for (const f of renewed) expect(pushedDown(f, other.identity.thumbprint)).toBe(true);
+    expect(await repo.acquire('NO-SUCH-THUMBPRINT', now, 30_000)).toEqual({ kind: 'unknown' });
+  });
+});
+
 describe('a command queued while an idle check-in is in flight', () => {
   it('is delivered at the next session', async () => {
     const d = await device(m, await tenant(m));
