@@ -14,7 +14,7 @@ import {
 import { DeviceCertificateInfo, DeviceStatus } from './devices.types';
 import { DeviceEvent, DeviceEventDoc } from './device-event.schema';
 import { THUMBPRINT_FIELDS, WinDeviceDoc } from './win-device.schema';
-import { deviceInOrganization, toWinDevice } from './win-devices.repository';
+import { devicesInOrganization, toWinDevice } from './win-devices.repository';
 
 /** Left out of the idle read: the webhook outbox (pending events) and what no session reads. */
 const PEEK_PROJECTION = {
@@ -255,16 +255,20 @@ export class DeviceCheckinsRepository {
    * or null (missing, another tenant's, not active): then nothing moved.
    */
   async beginQueueWriteIfActive(orgId: string, winDeviceIdOrDeviceId: string) {
-    const doc = await this.model
-      .findOneAndUpdate(
-        { ...deviceInOrganization(orgId, winDeviceIdOrDeviceId), status: DeviceStatus.Active },
-        { $inc: { queueSeq: 1, queueWrites: 1 } },
-        // FerretDB 1.24 refuses a projection on findAndModify: toWinDevice leaves the session out.
-        { new: true, timestamps: false },
-      )
-      .lean<WinDeviceDoc>()
-      .exec();
-    return doc ? toWinDevice(doc) : null;
+    for (const filter of devicesInOrganization(orgId, winDeviceIdOrDeviceId)) {
+      const doc = await this.model
+        .findOneAndUpdate(
+          { ...filter, status: DeviceStatus.Active },
+          { $inc: { queueSeq: 1, queueWrites: 1 } },
+          // FerretDB 1.24 refuses a projection on findAndModify: toWinDevice leaves the session
+          // out.
+          { new: true, timestamps: false },
+        )
+        .lean<WinDeviceDoc>()
+        .exec();
+      if (doc) return toWinDevice(doc);
+    }
+    return null;
   }
 
   /** After that write settled (written or failed). */

@@ -49,15 +49,23 @@ export function toWinDevice(d: WinDeviceDoc): WinDevice {
 /** Admin reads never carry the session state (it holds the last SyncML response). */
 const ADMIN_PROJECTION = { syncml: 0, lockedUntil: 0, lockToken: 0 };
 
-/** A device by winDeviceId (24-hex) or by Windows device id, only inside the given organization. */
-export function deviceInOrganization(
+/**
+ * A device by winDeviceId (24-hex) or by Windows device id, only inside the given organization:
+ * the filters to try in turn, the first that finds a device wins. Not one `$or` of both: FerretDB
+ * pushes down only top-level equalities, and with `$or` it decoded every device of the
+ * organization for each lookup, each enqueue included (decisions.md §56).
+ */
+export function devicesInOrganization(
   orgId: string,
   winDeviceIdOrDeviceId: string,
-): FilterQuery<WinDeviceDoc> {
+): FilterQuery<WinDeviceDoc>[] {
   const key = winDeviceIdOrDeviceId;
   return OBJECT_ID.test(key)
-    ? { organizationId: orgId, $or: [{ _id: key }, { deviceId: key }] }
-    : { organizationId: orgId, deviceId: key };
+    ? [
+        { organizationId: orgId, _id: key },
+        { organizationId: orgId, deviceId: key },
+      ]
+    : [{ organizationId: orgId, deviceId: key }];
 }
 
 export class DuplicateDeviceError extends Error {}
@@ -125,12 +133,15 @@ export class WinDevicesRepository {
     orgId: string,
     winDeviceIdOrDeviceId: string,
   ): Promise<WinDevice | null> {
-    const doc = await this.reader
-      .findOne(deviceInOrganization(orgId, winDeviceIdOrDeviceId))
-      .select(ADMIN_PROJECTION)
-      .lean<WinDeviceDoc>()
-      .exec();
-    return doc ? toWinDevice(doc) : null;
+    for (const filter of devicesInOrganization(orgId, winDeviceIdOrDeviceId)) {
+      const doc = await this.reader
+        .findOne(filter)
+        .select(ADMIN_PROJECTION)
+        .lean<WinDeviceDoc>()
+        .exec();
+      if (doc) return toWinDevice(doc);
+    }
+    return null;
   }
 
   async list(

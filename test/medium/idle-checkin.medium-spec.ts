@@ -139,6 +139,28 @@ describe('the lock', () => {
     for (const f of renewed) expect(pushedDown(f, other.identity.thumbprint)).toBe(true);
     expect(await repo.acquire('NO-SUCH-THUMBPRINT', now, 30_000)).toEqual({ kind: 'unknown' });
   });
+
+  it("finds an enqueue's device by its id, or its Windows device id, as top-level equalities (§56)", async () => {
+    const d = await device(m, await tenant(m));
+    const repo = m.module.get(DeviceCheckinsRepository);
+    for (const key of [d.winDeviceId, d.deviceId]) {
+      let found: { id: string } | null = null;
+      const filters = await deviceFilters(async () => {
+        found = await repo.beginQueueWriteIfActive(d.orgId, key);
+        if (found) await repo.settleQueueWrite(found.id);
+      });
+      expect(found).toMatchObject({ id: d.winDeviceId });
+      const lookups = filters.filter((f) => f && 'organizationId' in f);
+      expect(lookups.length).toBeGreaterThan(0);
+      for (const f of lookups) {
+        expect(f).not.toHaveProperty('$or');
+        expect(typeof (f._id ?? f.deviceId)).not.toBe('undefined');
+      }
+    }
+    // Another organization's id finds nothing, and moves nothing.
+    const other = await tenant(m);
+    expect(await repo.beginQueueWriteIfActive(other.orgId, d.winDeviceId)).toBeNull();
+  });
 });
 
 describe('a command queued while an idle check-in is in flight', () => {
