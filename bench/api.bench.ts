@@ -2,7 +2,8 @@
  * REST API throughput: `npm run bench:api [-- --connections 10 --duration 10 --batch 10]`.
  *
  * Starts the real app (request logging off) on a free loopback port, on MONGODB_URI or else on
- * the embedded store in a temporary directory, seeds one organization/enterprise/device, then
+ * the embedded store in a temporary directory, seeds one organization/enterprise/device (and
+ * `--fleet` more devices in it), then
  * runs autocannon against the commands POST (a `--batch`-command batch per request) and against
  * GET /health with the same connections and duration, and prints requests/s, p50/p99 latency
  * and failures for both, and their ratio, and the database round trips of one POST (driver
@@ -15,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { BenchServer, seedBenchDevice, startBenchServer } from './lib/bench-server';
 import { integerOption } from './lib/options';
 import { cpuMsBetween, sampleServer } from './lib/proc-cpu';
+import { countInsertedDevices, rawDeviceDoc } from '../test/support/device-docs';
 import { COMMAND_MIX, commandBatchBody } from './lib/command-mix';
 
 const USAGE = `npm run bench:api -- [--connections N] [--duration S] [--batch N] [--warmup S] [--pipelining N]
@@ -22,7 +24,10 @@ const USAGE = `npm run bench:api -- [--connections N] [--duration S] [--batch N]
   --duration, -d     seconds per run                           (default 10)
   --batch, -b        commands per POST                         (default 10)
   --warmup, -w       seconds of unmeasured load before each run (default 1; 0 = none)
-  --pipelining, -p   requests in flight per connection         (default 1)`;
+  --pipelining, -p   requests in flight per connection         (default 1)
+  --fleet            other devices in the organization         (default 0)
+  --by               the device in the URL: winDeviceId (its 24-hex id, as the API documents)
+                     or deviceId (its Windows device id)       (default winDeviceId)`;
 
 interface BenchOptions {
   connections: number;
@@ -30,6 +35,8 @@ interface BenchOptions {
   batch: number;
   warmup: number;
   pipelining: number;
+  fleet: number;
+  by: 'winDeviceId' | 'deviceId';
 }
 
 function parseOptions(argv: string[]): BenchOptions {
@@ -41,6 +48,8 @@ function parseOptions(argv: string[]): BenchOptions {
       batch: { type: 'string', short: 'b', default: '10' },
       warmup: { type: 'string', short: 'w', default: '1' },
       pipelining: { type: 'string', short: 'p', default: '1' },
+      fleet: { type: 'string', default: '0' },
+      by: { type: 'string', default: 'winDeviceId' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -50,12 +59,18 @@ function parseOptions(argv: string[]): BenchOptions {
   }
   const int = (name: keyof BenchOptions, min: number, max: number): number =>
     integerOption(values, name, min, max, USAGE);
+  if (values.by !== 'winDeviceId' && values.by !== 'deviceId') {
+    console.error(`--by must be winDeviceId or deviceId\n${USAGE}`);
+    process.exit(2);
+  }
   return {
     connections: int('connections', 1, 1000),
     duration: int('duration', 1, 3600),
     batch: int('batch', 1, 10000),
     warmup: int('warmup', 0, 600),
     pipelining: int('pipelining', 1, 100),
+    fleet: int('fleet', 0, 1_000_000),
+    by: values.by,
   };
 }
 
@@ -160,7 +175,7 @@ function report(
   console.log(`command:  npm run bench:api${argv.length ? ` -- ${argv.join(' ')}` : ''}`);
   console.log(
     `          (= --connections ${options.connections} --duration ${options.duration} --batch ${options.batch}` +
-      ` --warmup ${options.warmup} --pipelining ${options.pipelining})`,
+      ` --warmup ${options.warmup} --pipelining ${options.pipelining} --fleet ${options.fleet} --by ${options.by})`,
   );
   console.log(
     `machine:  ${cpu.length} cores (${cpu[0]?.model.trim() ?? '?'}), ${fmt(totalmem() / 2 ** 30, 1)} GiB, ${process.platform}/${process.arch}, node ${process.version}`,
@@ -225,6 +240,24 @@ function report(
   }
 }
 
+/** `n` more devices in the bench device's organization, written through the driver. */
+async function seedFleet(
+  server: BenchServer,
+  at: { orgId: string; enterpriseId: string },
+  n: number,
+): Promise<void> {
+  if (!n) return;
+  const now = new Date();
+  for (let i = 0; i < n; i += 10_000) {
+    const docs = Array.from({ length: Math.min(10_000, n - i) }, (_, k) =>
+      rawDeviceDoc({ ...at, deviceId: `FLEET${i + k}`, labels: [], now }),
+    );
+    await server.db.collection('win_devices').insertMany(docs, { ordered: false });
+  }
+  await countInsertedDevices(server.db, at.enterpriseId, n, []);
+  console.log(`[fleet] ${n} more devices in the organization`);
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const options = parseOptions(argv);
@@ -244,8 +277,10 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => interrupt('SIGINT'));
   process.once('SIGTERM', () => interrupt('SIGTERM'));
   try {
-    const { slug, deviceId } = await seedBenchDevice(server);
-    const commandsUrl = `${server.baseUrl}/v1/organizations/${slug}/mdm/windows/enterprise/devices/${deviceId}/commands/`;
+    const seeded = await seedBenchDevice(server);
+    await seedFleet(server, seeded, options.fleet);
+    const inUrl = options.by === 'winDeviceId' ? seeded.id : seeded.deviceId;
+    const commandsUrl = `${server.baseUrl}/v1/organizations/${seeded.slug}/mdm/windows/enterprise/devices/${inUrl}/commands/`;
     const trips = await roundTripsOfOnePost(
       server,
       commandsUrl,

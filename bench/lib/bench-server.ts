@@ -136,16 +136,30 @@ async function describeStore(db: Connection, source: ResolvedMongo['source']): P
 }
 
 /** A fresh organization, its Windows enterprise and one active device, through the API. */
-export async function seedBenchDevice(
-  server: BenchServer,
-): Promise<{ slug: string; deviceId: string }> {
+export async function seedBenchDevice(server: BenchServer): Promise<{
+  slug: string;
+  deviceId: string;
+  /** The device's Mongo id (winDeviceId), and its organization's and enterprise's. */
+  id: string;
+  orgId: string;
+  enterpriseId: string;
+}> {
   const slug = `bench-${randomBytes(4).toString('hex')}`;
   const deviceId = randomBytes(16).toString('hex').toUpperCase();
   const enterprise = `/v1/organizations/${slug}/mdm/windows/enterprise`;
-  await benchApi(server, 'POST', '/v1/organizations', { name: `Bench ${slug}`, slug });
-  await benchApi(server, 'POST', enterprise, {});
-  await benchApi(server, 'POST', `${enterprise}/devices`, { deviceId, name: 'Bench PC' });
-  return { slug, deviceId };
+  const org = await benchApi(server, 'POST', '/v1/organizations', { name: `Bench ${slug}`, slug });
+  const ent = await benchApi(server, 'POST', enterprise, {});
+  const device = await benchApi(server, 'POST', `${enterprise}/devices`, {
+    deviceId,
+    name: 'Bench PC',
+  });
+  return {
+    slug,
+    deviceId,
+    id: String(device.id),
+    orgId: String(org.id),
+    enterpriseId: String(ent.id),
+  };
 }
 
 export interface CertifiedBenchDevice {
