@@ -43,9 +43,16 @@ export class ProfileStatusService {
       'Profile',
     );
     if (profile.winEnterpriseId !== enterprise.id) throw notFound('Profile');
+    // The page's total comes from the counts per state (every assignment of the profile is in
+    // its organization): one read of the profile's assignments less, each of which decodes them
+    // all on FerretDB.
+    const counting = this.assignments.countByState(profileId);
+    const total = counting.then((c) =>
+      state ? (c[state] ?? 0) : Object.values(c).reduce((n, k) => n + (k ?? 0), 0),
+    );
     const [counted, devices] = await Promise.all([
-      this.assignments.countByState(profileId),
-      this.reconcile.list(enterprise.organizationId, profileId, page, state),
+      counting,
+      this.reconcile.list(enterprise.organizationId, profileId, page, state, total),
     ]);
     const counts = Object.fromEntries(ASSIGNMENT_STATES.map((s) => [s, counted[s] ?? 0])) as Record<
       AssignmentState,

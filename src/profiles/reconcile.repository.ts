@@ -218,13 +218,15 @@ export class ReconcileRepository {
     profileId: string,
     page: PageRequest,
     state?: AssignmentState,
+    /** The count of matching assignments, when the caller has it (the profile's status does). */
+    total?: Promise<number>,
   ): Promise<Page<ReconcileAssignment>> {
     const filter: FilterQuery<WinProfileAssignmentDoc> = {
       organizationId: new Types.ObjectId(orgId),
       profileId: new Types.ObjectId(profileId),
     };
     if (state) filter.state = state;
-    return findPage(this.model, filter, page, toReconcile);
+    return findPage(this.model, filter, page, toReconcile, undefined, total);
   }
 
   async forDevice(orgId: string, winDeviceId: string): Promise<ReconcileAssignment[]> {

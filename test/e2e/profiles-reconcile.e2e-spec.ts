@@ -122,6 +122,8 @@ describe('Profile reconciliation', () => {
     const status = await t.http.get(`${profilesUrl(d)}/${p.id}/status`).set(bearer(d.token));
     expect(status.status).toBe(200);
     expect(status.body.data.counts).toMatchObject({ verified: 1, delivering: 0, failed: 0 });
+    // The page's total comes from the counts (decisions.md §56): the same figure.
+    expect(status.body.data.devices.totalDocs).toBe(1);
     expect(status.body.data.devices.docs).toEqual([
       expect.objectContaining({ winDeviceId: d.winDeviceId, state: 'verified', failure: null }),
     ]);
@@ -227,6 +229,7 @@ describe('Profile reconciliation', () => {
       .get(`${profilesUrl(d)}/${p.id}/status?state=failed`)
       .set(bearer(d.token));
     expect(failed.status).toBe(200);
+    expect(failed.body.data.devices.totalDocs).toBe(1);
     expect(failed.body.data.devices.docs).toEqual([
       expect.objectContaining({
         winDeviceId: d.winDeviceId,

@@ -7,15 +7,19 @@ export function pageSort(page: PageRequest): Record<string, 1 | -1> {
   return field === '_id' ? { _id: direction } : { [field]: direction, _id: direction };
 }
 
-/** One page of the documents matching `filter` and, from the same filter, their total count. */
+/**
+ * One page of the documents matching `filter` and, from the same filter, their total count, or
+ * `total` when the caller counts them anyway (on FerretDB each count decodes every match).
+ */
 export async function findPage<Doc, Item>(
   model: Model<Doc>,
   filter: FilterQuery<Doc>,
   page: PageRequest,
   toItem: (doc: Doc) => Item,
   projection?: ProjectionType<Doc>,
+  total?: Promise<number>,
 ): Promise<Page<Item>> {
-  const [docs, total] = await Promise.all([
+  const [docs, count] = await Promise.all([
     model
       .find(filter, projection)
       .sort(pageSort(page))
@@ -23,7 +27,7 @@ export async function findPage<Doc, Item>(
       .limit(page.limit)
       .lean<Doc[]>()
       .exec(),
-    model.countDocuments(filter).exec(),
+    total ?? model.countDocuments(filter).exec(),
   ]);
-  return toPage(docs.map(toItem), total, page);
+  return toPage(docs.map(toItem), count, page);
 }
