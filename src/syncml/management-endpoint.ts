@@ -30,6 +30,13 @@ const MANAGEMENT_PATH_SLASH = `${MANAGEMENT_PATH_LC}/`;
  * filter's JSON 500 for an unexpected failure. SyncmlController keeps the OpenAPI description
  * and answers through `answer` too.
  */
+/** 503 with Retry-After: the message was not (fully) processed, and the device resends it. */
+function unavailable(): SyncmlHttpResult {
+  return plain(503, 'Service unavailable, retry', {
+    'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
+  });
+}
+
 @Injectable()
 export class ManagementEndpoint implements DeviceRoute {
   private readonly logger = new Logger('SyncmlController');
@@ -104,9 +111,7 @@ export class ManagementEndpoint implements DeviceRoute {
     } catch (e) {
       if (!isStoreUnreachable(e)) throw e;
       this.logger.warn(`Store unreachable; SyncML message answered 503: ${(e as Error).message}`);
-      return plain(503, 'Service unavailable, retry', {
-        'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
-      });
+      return unavailable();
     }
   }
 
@@ -141,9 +146,7 @@ export class ManagementEndpoint implements DeviceRoute {
       `Message of the device with certificate ${thumbprint ?? '(none)'} not answered within ${ms / 1000} s ` +
         '(a store call that never settled): answered 503, its place in the gate given back',
     );
-    return plain(503, 'Service unavailable, retry', {
-      'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
-    });
+    return unavailable();
   }
 
   /** The gate's answer; the wait ends early when the device's connection closes. */
