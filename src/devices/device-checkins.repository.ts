@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { Db } from 'mongodb';
 import { Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
+import { firstMatch } from '../common/mongo/first-match';
 import { OutboxEvent, outboxEntry, withOutbox } from '../common/mongo/outbox';
 import { ReadModels } from '../common/mongo/read-pool';
 import {
@@ -13,8 +14,8 @@ import {
 } from './device-checkin.types';
 import { DeviceCertificateInfo, DeviceStatus } from './devices.types';
 import { DeviceEvent, DeviceEventDoc } from './device-event.schema';
-import { THUMBPRINT_FIELDS, WinDeviceDoc } from './win-device.schema';
-import { devicesInOrganization, toWinDevice } from './win-devices.repository';
+import { WinDeviceDoc } from './win-device.schema';
+import { devicesByCertificate, devicesInOrganization, toWinDevice } from './win-devices.repository';
 
 /** Left out of the idle read: the webhook outbox (pending events) and what no session reads. */
 const PEEK_PROJECTION = {
@@ -94,15 +95,13 @@ export class DeviceCheckinsRepository {
    */
   async acquire(thumbprint: string, now: Date, lockMs: number): Promise<AcquireResult> {
     const lockToken = randomUUID();
-    // One certificate field at a time, each a top-level equality: FerretDB pushes only those
-    // down, and `$or` of the two fields decoded every device of the store on every locked
-    // message (decisions.md §56). The current certificate first: the renewed one is tried only
-    // until the device has used it once.
-    for (const field of THUMBPRINT_FIELDS) {
-      const doc = await this.model
+    // One certificate field at a time (firstMatch): `$or` of the two fields decoded every device
+    // of the store on every locked message (decisions.md §56).
+    const doc = await firstMatch(devicesByCertificate(thumbprint), (filter) =>
+      this.model
         .findOneAndUpdate(
           {
-            [field]: thumbprint,
+            ...filter,
             // An unenrolling device still checks in: it is told to leave (Exec Unenroll).
             status: { $in: [DeviceStatus.Active, DeviceStatus.Inactive, DeviceStatus.Unenrolling] },
             $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }],
@@ -113,28 +112,23 @@ export class DeviceCheckinsRepository {
           { new: false, timestamps: false },
         )
         .lean<WinDeviceDoc>()
-        .exec();
-      if (doc) {
-        return {
-          kind: 'ok',
-          ctx: {
-            device: toWinDevice(doc),
-            session: (doc.syncml as StoredSession | undefined) ?? null,
-            queueMark: doc.queueWrites ? null : (doc.queueSeq ?? 0),
-            lockToken,
-            staleLock: !!doc.lockToken,
-          },
-        };
-      }
+        .exec(),
+    );
+    if (doc) {
+      return {
+        kind: 'ok',
+        ctx: {
+          device: toWinDevice(doc),
+          session: (doc.syncml as StoredSession | undefined) ?? null,
+          queueMark: doc.queueWrites ? null : (doc.queueSeq ?? 0),
+          lockToken,
+          staleLock: !!doc.lockToken,
+        },
+      };
     }
-    let other: Pick<WinDeviceDoc, 'status'> | null = null;
-    for (const field of THUMBPRINT_FIELDS) {
-      other ??= await this.model
-        .findOne({ [field]: thumbprint })
-        .select({ status: 1 })
-        .lean<Pick<WinDeviceDoc, 'status'>>()
-        .exec();
-    }
+    const other = await firstMatch(devicesByCertificate(thumbprint), (filter) =>
+      this.model.findOne(filter).select({ status: 1 }).lean<Pick<WinDeviceDoc, 'status'>>().exec(),
+    );
     if (!other) return { kind: 'unknown' };
     return other.status === DeviceStatus.Unenrolled ? { kind: 'unenrolled' } : { kind: 'busy' };
   }
@@ -255,8 +249,8 @@ export class DeviceCheckinsRepository {
    * or null (missing, another tenant's, not active): then nothing moved.
    */
   async beginQueueWriteIfActive(orgId: string, winDeviceIdOrDeviceId: string) {
-    for (const filter of devicesInOrganization(orgId, winDeviceIdOrDeviceId)) {
-      const doc = await this.model
+    const doc = await firstMatch(devicesInOrganization(orgId, winDeviceIdOrDeviceId), (filter) =>
+      this.model
         .findOneAndUpdate(
           { ...filter, status: DeviceStatus.Active },
           { $inc: { queueSeq: 1, queueWrites: 1 } },
@@ -265,10 +259,9 @@ export class DeviceCheckinsRepository {
           { new: true, timestamps: false },
         )
         .lean<WinDeviceDoc>()
-        .exec();
-      if (doc) return toWinDevice(doc);
-    }
-    return null;
+        .exec(),
+    );
+    return doc ? toWinDevice(doc) : null;
   }
 
   /** After that write settled (written or failed). */

@@ -122,11 +122,6 @@ export class WinDeviceDoc {
 
 export type WinDeviceDocument = HydratedDocument<WinDeviceDoc>;
 
-/**
- * The fields a device's certificate finds it by, in the order to try them: the current one,
- * then a renewed one not used yet. One at a time, as top-level equalities (decisions.md §56).
- */
-export const THUMBPRINT_FIELDS = ['certificateThumbprint', 'renewalThumbprint'] as const;
 export const WinDeviceSchema = SchemaFactory.createForClass(WinDeviceDoc);
 WinDeviceSchema.index({ winEnterpriseId: 1, deviceId: 1 }, { unique: true });
 WinDeviceSchema.index({ organizationId: 1, createdAt: -1 });

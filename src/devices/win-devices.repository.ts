@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model } from 'mongoose';
 import { findPage } from '../common/mongo/find-page';
+import { firstMatch } from '../common/mongo/first-match';
 import { isDuplicateKey } from '../common/mongo/mongo-errors';
 import { OBJECT_ID, newObjectId } from '../common/mongo/object-id';
 import { OutboxEvent, outboxEntry, withOutbox } from '../common/mongo/outbox';
@@ -17,7 +18,7 @@ import {
 } from './devices.types';
 import { labelDeltas } from './target-counts';
 import { TargetCountsRepository } from './target-counts.repository';
-import { THUMBPRINT_FIELDS, WinDeviceDoc } from './win-device.schema';
+import { WinDeviceDoc } from './win-device.schema';
 
 export function toWinDevice(d: WinDeviceDoc): WinDevice {
   return {
@@ -66,6 +67,14 @@ export function devicesInOrganization(
         { organizationId: orgId, deviceId: key },
       ]
     : [{ organizationId: orgId, deviceId: key }];
+}
+
+/**
+ * The device a certificate identifies: the filters to try in turn, its current certificate, then
+ * a renewed one it has not used yet (one top-level equality each, decisions.md §56).
+ */
+export function devicesByCertificate(thumbprint: string): FilterQuery<WinDeviceDoc>[] {
+  return [{ certificateThumbprint: thumbprint }, { renewalThumbprint: thumbprint }];
 }
 
 export class DuplicateDeviceError extends Error {}
@@ -133,15 +142,10 @@ export class WinDevicesRepository {
     orgId: string,
     winDeviceIdOrDeviceId: string,
   ): Promise<WinDevice | null> {
-    for (const filter of devicesInOrganization(orgId, winDeviceIdOrDeviceId)) {
-      const doc = await this.reader
-        .findOne(filter)
-        .select(ADMIN_PROJECTION)
-        .lean<WinDeviceDoc>()
-        .exec();
-      if (doc) return toWinDevice(doc);
-    }
-    return null;
+    const doc = await firstMatch(devicesInOrganization(orgId, winDeviceIdOrDeviceId), (filter) =>
+      this.reader.findOne(filter).select(ADMIN_PROJECTION).lean<WinDeviceDoc>().exec(),
+    );
+    return doc ? toWinDevice(doc) : null;
   }
 
   async list(
@@ -373,16 +377,10 @@ export class WinDevicesRepository {
 
   /** The device a certificate identifies: its current one or a renewed one not used yet. */
   async findByCertificate(thumbprint: string): Promise<WinDevice | null> {
-    // One field at a time: FerretDB pushes down a top-level equality, not an `$or` (§56).
-    for (const field of THUMBPRINT_FIELDS) {
-      const doc = await this.model
-        .findOne({ [field]: thumbprint })
-        .select(ADMIN_PROJECTION)
-        .lean<WinDeviceDoc>()
-        .exec();
-      if (doc) return toWinDevice(doc);
-    }
-    return null;
+    const doc = await firstMatch(devicesByCertificate(thumbprint), (filter) =>
+      this.model.findOne(filter).select(ADMIN_PROJECTION).lean<WinDeviceDoc>().exec(),
+    );
+    return doc ? toWinDevice(doc) : null;
   }
 
   /**
