@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { BenchServer, seedBenchDevice, startBenchServer } from './lib/bench-server';
 import { integerOption } from './lib/options';
 import { cpuMsBetween, sampleServer } from './lib/proc-cpu';
-import { countInsertedDevices, rawDeviceDoc } from '../test/support/device-docs';
+import { insertRawDevices } from '../test/support/device-docs';
 import { COMMAND_MIX, commandBatchBody } from './lib/command-mix';
 
 const USAGE = `npm run bench:api -- [--connections N] [--duration S] [--batch N] [--warmup S] [--pipelining N]
@@ -247,14 +247,7 @@ async function seedFleet(
   n: number,
 ): Promise<void> {
   if (!n) return;
-  const now = new Date();
-  for (let i = 0; i < n; i += 10_000) {
-    const docs = Array.from({ length: Math.min(10_000, n - i) }, (_, k) =>
-      rawDeviceDoc({ ...at, deviceId: `FLEET${i + k}`, labels: [], now }),
-    );
-    await server.db.collection('win_devices').insertMany(docs, { ordered: false });
-  }
-  await countInsertedDevices(server.db, at.enterpriseId, n, []);
+  await insertRawDevices(server.db, at, n, { deviceId: (i) => `FLEET${i}` });
   console.log(`[fleet] ${n} more devices in the organization`);
 }
 

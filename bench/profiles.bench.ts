@@ -19,7 +19,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Types } from 'mongoose';
 import { ProfilePlanner } from '../src/profiles/profile-planner';
-import { countInsertedDevices, rawDeviceDoc } from '../test/support/device-docs';
+import { insertRawDevices } from '../test/support/device-docs';
 import { benchApi as api, startBenchServer, type BenchServer } from './lib/bench-server';
 import { integerOption } from './lib/options';
 import { profileCheckinBench } from './lib/profile-checkin';
@@ -56,21 +56,8 @@ export async function seedFleet(
   const slug = `bench-${new Types.ObjectId().toHexString().slice(-8)}`;
   const org = await api(server, 'POST', '/v1/organizations', { name: `Bench ${slug}`, slug });
   const ent = await api(server, 'POST', `/v1/organizations/${slug}/mdm/windows/enterprise`, {});
-  const now = new Date();
-  const devices = server.db.collection('win_devices');
-  for (let i = 0; i < n; i += 10_000) {
-    const docs = Array.from({ length: Math.min(10_000, n - i) }, (_, k) =>
-      rawDeviceDoc({
-        orgId: String(org.id),
-        enterpriseId: String(ent.id),
-        deviceId: `BENCH${slug}${i + k}`,
-        labels,
-        now,
-      }),
-    );
-    await devices.insertMany(docs, { ordered: false });
-  }
-  await countInsertedDevices(server.db, String(ent.id), n, labels);
+  const at = { orgId: String(org.id), enterpriseId: String(ent.id) };
+  await insertRawDevices(server.db, at, n, { labels, deviceId: (i) => `BENCH${slug}${i}` });
   return { slug, orgId: String(org.id), enterpriseId: String(ent.id) };
 }
 

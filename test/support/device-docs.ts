@@ -53,3 +53,27 @@ export async function countInsertedDevices(
     })),
   );
 }
+
+/**
+ * `n` devices written through the driver in the enterprise (10,000 per round trip), counted as
+ * the server counts created devices; answers their ids in insertion (= _id) order.
+ */
+export async function insertRawDevices(
+  db: Connection,
+  at: { orgId: string; enterpriseId: string },
+  n: number,
+  o: { labels?: string[]; deviceId: (i: number) => string },
+): Promise<string[]> {
+  const labels = o.labels ?? [];
+  const now = new Date();
+  const ids: string[] = [];
+  for (let i = 0; i < n; i += 10_000) {
+    const docs = Array.from({ length: Math.min(10_000, n - i) }, (_, k) =>
+      rawDeviceDoc({ ...at, deviceId: o.deviceId(i + k), labels, now }),
+    );
+    await db.collection('win_devices').insertMany(docs, { ordered: false });
+    ids.push(...docs.map((d) => d._id.toHexString()));
+  }
+  await countInsertedDevices(db, at.enterpriseId, n, labels);
+  return ids;
+}

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import type { TestApp } from './app';
-import { countInsertedDevices, rawDeviceDoc } from './device-docs';
+import { insertRawDevices } from './device-docs';
 import { bearer } from './app';
 import type { Seeded } from './seed';
 import { uniqueDeviceId } from './seed';
@@ -44,20 +44,7 @@ export async function insertDevices(
   n: number,
   labels: string[] = [],
 ): Promise<string[]> {
-  const now = new Date();
-  const docs = Array.from({ length: n }, () =>
-    rawDeviceDoc({
-      orgId: s.orgId,
-      enterpriseId: s.enterpriseId,
-      deviceId: uniqueDeviceId(),
-      labels,
-      now,
-    }),
-  );
-  for (let i = 0; i < docs.length; i += 5000)
-    await t.db.collection('win_devices').insertMany(docs.slice(i, i + 5000));
-  await countInsertedDevices(t.db, s.enterpriseId, n, labels);
-  return docs.map((d) => d._id.toHexString());
+  return insertRawDevices(t.db, s, n, { labels, deviceId: () => uniqueDeviceId() });
 }
 
 export interface StoredAssignment {
