@@ -48,6 +48,8 @@ const CONTENT_TYPE = 'application/vnd.syncml.dm+xml';
 /** Generous: on a saturated store a message waits long, and a device that gave up would come
  * back while the server still works on its message (the lock would then be taken over). */
 const TIMEOUT_MS = 180_000;
+/** A keep-alive connection idle longer than this is not reused (below node's server default, 5 s). */
+const REUSE_IDLE_MS = 2_000;
 
 /**
  * Talks like the simulator's SimulatedDevice (same package 1, same responder and tree) but one
@@ -55,7 +57,10 @@ const TIMEOUT_MS = 180_000;
  */
 export class BenchDevice {
   readonly deviceId: string;
-  private readonly agent: Agent;
+  private readonly identity: BenchIdentity;
+  private agent: Agent;
+  /** When the last answer arrived (performance.now()), or null before the first request. */
+  private lastAnswerAt: number | null = null;
   private readonly target: string;
   private readonly requestUrl: string;
   private readonly origin: string;
@@ -70,13 +75,8 @@ export class BenchDevice {
     this.deviceId = identity.deviceId;
     ({ target: this.target, requestUrl: this.requestUrl } = resolveServerUrl(serverUrl));
     this.origin = new URL(serverUrl).origin;
-    this.agent = new Agent({
-      keepAlive: true,
-      maxSockets: 1,
-      cert: identity.cert,
-      key: identity.key,
-      rejectUnauthorized: false, // the listener's self-signed local certificate
-    });
+    this.identity = identity;
+    this.agent = this.newAgent();
     const tree = new DeviceTree(windowsDefaultValues(this.deviceId, DEFAULT_DEV_INFO));
     this.responder = new CommandResponder(tree, {
       unknownStatus: SyncmlStatus.NotFound,
@@ -123,6 +123,16 @@ export class BenchDevice {
     this.agent.destroy();
   }
 
+  private newAgent(): Agent {
+    return new Agent({
+      keepAlive: true,
+      maxSockets: 1,
+      cert: this.identity.cert,
+      key: this.identity.key,
+      rejectUnauthorized: false, // the listener's self-signed local certificate
+    });
+  }
+
   private async send(commands: SyncmlCommand[], final: boolean): Promise<Step> {
     const header = deviceHeader({
       sessionId: this.sessionId,
@@ -153,6 +163,15 @@ export class BenchDevice {
     body?: string,
   ): Promise<{ status: number; body: string }> {
     const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
+    // A connection left idle near the server's keep-alive timeout (node's default, 5 s) may be
+    // closed by the server while this request is on its way: a busy server runs its expired
+    // keep-alive timers before it reads what arrived, and the request dies as "socket hang up".
+    // The barrier phases leave early devices waiting for the slowest, so such a device opens a
+    // new connection (its handshake counts in the latency, as for a real device coming back).
+    if (this.lastAnswerAt !== null && performance.now() - this.lastAnswerAt > REUSE_IDLE_MS) {
+      this.agent.destroy();
+      this.agent = this.newAgent();
+    }
     return new Promise((resolve, reject) => {
       const req = request(
         url,
@@ -167,9 +186,10 @@ export class BenchDevice {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', reject);
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-          );
+          res.on('end', () => {
+            this.lastAnswerAt = performance.now();
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          });
         },
       );
       req.setTimeout(TIMEOUT_MS, () =>
