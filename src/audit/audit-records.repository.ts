@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model } from 'mongoose';
 import { findPage } from '../common/mongo/find-page';
 import { Page, PageRequest } from '../common/pagination/pagination';
+import { ReadModels } from '../common/mongo/read-pool';
 import { AuditRecordDoc } from './audit-record.schema';
 import { AuditFilter, AuditRecord, NewAuditRecord } from './audit.types';
 
@@ -27,11 +28,19 @@ function toAuditRecord(d: AuditRecordDoc): AuditRecord {
 
 @Injectable()
 export class AuditRecordsRepository {
-  constructor(@InjectModel(AuditRecordDoc.name) private readonly model: Model<AuditRecordDoc>) {}
+  /** Records are inserted off the single write connection of the embedded store (§57). */
+  private readonly inserts: Model<AuditRecordDoc>;
+
+  constructor(
+    @InjectModel(AuditRecordDoc.name) private readonly model: Model<AuditRecordDoc>,
+    models: ReadModels,
+  ) {
+    this.inserts = models.forInserts(model);
+  }
 
   /** One insert, one round trip. */
   async insert(record: NewAuditRecord): Promise<void> {
-    await this.model.create(record);
+    await this.inserts.create(record);
   }
 
   list(orgId: string, filter: AuditFilter, page: PageRequest): Promise<Page<AuditRecord>> {

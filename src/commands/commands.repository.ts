@@ -111,6 +111,9 @@ export class CommandsRepository {
   // The REST reads of batches and commands, on the read pool (decisions.md §45).
   private readonly batchReader: Model<WinCommandBatchDoc>;
   private readonly commandReader: Model<WinCommandDoc>;
+  // A new batch and its commands are inserted off the single write connection (§57).
+  private readonly batchInserts: Model<WinCommandBatchDoc>;
+  private readonly commandInserts: Model<WinCommandDoc>;
 
   constructor(
     @InjectModel(WinCommandBatchDoc.name) private readonly batches: Model<WinCommandBatchDoc>,
@@ -120,6 +123,8 @@ export class CommandsRepository {
   ) {
     this.batchReader = reads.of(batches);
     this.commandReader = reads.of(commands);
+    this.batchInserts = reads.forInserts(batches);
+    this.commandInserts = reads.forInserts(commands);
   }
 
   /**
@@ -157,7 +162,7 @@ export class CommandsRepository {
     let batchDoc: WinCommandBatchDoc | null = null;
     let fresh = true;
     try {
-      const created = await this.batches.create({
+      const created = await this.batchInserts.create({
         ...batchCreatedOutbox(),
         _id: new Types.ObjectId(input.id),
         organizationId: input.organizationId,
@@ -215,7 +220,7 @@ export class CommandsRepository {
     }));
     let inserted: WinCommandDoc[] | null = null;
     try {
-      await this.commands.collection.insertMany(raw, { ordered: false });
+      await this.commandInserts.collection.insertMany(raw, { ordered: false });
       inserted = raw;
     } catch (e) {
       if (!onlyDuplicateKeys(e)) throw e;

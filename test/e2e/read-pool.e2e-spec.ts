@@ -17,8 +17,8 @@ import {
 } from '../support/syncml-device';
 
 // decisions.md §45: on a store reached through one connection (the embedded FerretDB), reads
-// that cannot race a conditional update go through a pool of their own; every write stays on the
-// single connection. Which connection a command went through is told by the client it started
+// that cannot race a conditional update go through a pool of their own, and so do plain inserts
+// (§57); every other write stays on the single connection. Which connection a command went through is told by the client it started
 // on: the read pool's client emits its own events (and forwards them to the main client, where
 // benches and the query-shape recorder listen), so "main only" = seen on main, not on reads.
 
@@ -78,22 +78,21 @@ describe('on the embedded store (one connection for writes)', () => {
     d = await managedDevice(t);
   });
 
-  it('enqueue: the organization is read on the read pool, every write on the single connection', async () => {
+  it('enqueue: the organization read and the inserts on the pool, the conditional updates on the single connection', async () => {
     if (!separate) return expect(readPoolUri(t.uri)).toBeUndefined();
     let batchId = '';
     const trips = await commandsOf(async () => {
       batchId = (await queue(t, d, [getCmd('./DevDetail/SwV')])).id;
     });
-    expect(trips.reads).toEqual(['find organizations']);
-    expect(trips.writes).toEqual(
-      expect.arrayContaining([
-        'findAndModify win_devices',
-        'insert win_command_batches',
-        'insert win_commands',
-        'update win_devices',
-      ]),
-    );
-    expect(trips.writes.filter((w) => w.startsWith('find '))).toEqual([]);
+    // §57: new documents (the batch, its commands, the audit record) are plain inserts.
+    expect(trips.reads.sort()).toEqual([
+      'find organizations',
+      'insert audit_records',
+      'insert win_command_batches',
+      'insert win_commands',
+    ]);
+    // The queue marker's bracket (§16): opened before the inserts, settled after them.
+    expect(trips.writes).toEqual(['findAndModify win_devices', 'update win_devices']);
 
     // The REST reads of the batch: all on the read pool, and they see what was just written.
     const read = await commandsOf(async () => {

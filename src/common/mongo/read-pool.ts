@@ -32,7 +32,8 @@ export function readPoolUri(uri: string, size = READ_POOL_SIZE): string | undefi
 const MONITORING_EVENTS = ['commandStarted', 'commandSucceeded', 'commandFailed'] as const;
 
 /**
- * Models for reads that cannot race a conditional update: a read of committed state whose
+ * Models for reads that cannot race a conditional update (and for plain inserts, forInserts):
+ * a read of committed state whose
  * result no update of the same request is conditioned on beyond what the update itself checks.
  * On the embedded FerretDB they run on the read pool, beside the single connection every write
  * uses (FerretDB 1.24 loses conditional updates across connections, not reads); on MongoDB the
@@ -60,6 +61,19 @@ export class ReadModels {
       existing ??
       this.reads.model<T>(model.modelName, model.schema, model.collection.collectionName)
     );
+  }
+
+  /**
+   * `model` for inserts of new documents: on the embedded FerretDB they go through the read pool
+   * too, off the single write connection (decisions.md §57). An insert reads nothing a racing
+   * write could change (FerretDB 1.24 loses only its read-then-write updates across connections),
+   * and PostgreSQL enforces unique indexes across connections, so a duplicate still fails with
+   * E11000. The caller awaits the insert as before: a write that must follow it (the queue
+   * marker's settle, §16) is issued after it committed, whichever connection carried it.
+   * Upserts are updates and stay on the write connection.
+   */
+  forInserts<T>(model: Model<T>): Model<T> {
+    return this.of(model);
   }
 
   /** True when reads run on connections of their own. */
