@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model } from 'mongoose';
 import { findPage } from '../common/mongo/find-page';
+import { insertPlain } from '../common/mongo/insert-plain';
 import { Page, PageRequest } from '../common/pagination/pagination';
 import { ReadModels } from '../common/mongo/read-pool';
 import { AuditRecordDoc } from './audit-record.schema';
@@ -40,7 +41,7 @@ export class AuditRecordsRepository {
 
   /** One insert, one round trip. */
   async insert(record: NewAuditRecord): Promise<void> {
-    await this.inserts.create(record);
+    await insertPlain(this.inserts, record);
   }
 
   list(orgId: string, filter: AuditFilter, page: PageRequest): Promise<Page<AuditRecord>> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model, Types } from 'mongoose';
 import { bulkWriteInChunks } from '../common/mongo/bulk-updates';
+import { insertPlain } from '../common/mongo/insert-plain';
 import { findPage } from '../common/mongo/find-page';
 import { isDuplicateKey, onlyDuplicateKeys } from '../common/mongo/mongo-errors';
 import { newObjectId } from '../common/mongo/object-id';
@@ -162,7 +163,7 @@ export class CommandsRepository {
     let batchDoc: WinCommandBatchDoc | null = null;
     let fresh = true;
     try {
-      const created = await this.batchInserts.create({
+      batchDoc = await insertPlain(this.batchInserts, {
         ...batchCreatedOutbox(),
         _id: new Types.ObjectId(input.id),
         organizationId: input.organizationId,
@@ -176,7 +177,6 @@ export class CommandsRepository {
         ...(input.origin && { origin: input.origin }),
         ...(input.atomic && { atomic: true }),
       });
-      batchDoc = created.toObject();
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
       fresh = false;
