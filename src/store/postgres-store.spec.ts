@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +25,9 @@ const env: NodeJS.ProcessEnv = {
     .join(delimiter),
 };
 delete env.MONGODB_URI;
+// The launcher's own collector settings are asserted below.
+delete env.GOGC;
+delete env.GOMEMLIMIT;
 
 let scratch: string;
 const stores: EmbeddedStore[] = [];
@@ -60,6 +63,9 @@ describe('the embedded store on PostgreSQL', () => {
     const store = await start(dataDir, first);
     expect(store).toMatchObject({ kind: 'ferretdb', backend: 'postgresql' });
     expect(store.postgresPid).toBeGreaterThan(0);
+    // FerretDB runs with the launcher's garbage-collector settings (decisions.md §58).
+    const environ = (await readFile(`/proc/${store.pid}/environ`, 'utf8')).split('\0');
+    expect(environ).toEqual(expect.arrayContaining(['GOGC=400', 'GOMEMLIMIT=1GiB']));
     const client = await new MongoClient(store.uri).connect();
     await client.db('twice').collection('c').insertOne({ written: 'first start' });
     await client.close();
