@@ -20,6 +20,13 @@ import { plain, SyncmlHttpResult } from './syncml-session.types';
 const MANAGEMENT_PATH_LC = MANAGEMENT_PATH.toLowerCase();
 const MANAGEMENT_PATH_SLASH = `${MANAGEMENT_PATH_LC}/`;
 
+/** 503 with Retry-After: the message was not (fully) processed, and the device resends it. */
+function unavailable(): SyncmlHttpResult {
+  return plain(503, 'Service unavailable, retry', {
+    'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
+  });
+}
+
 /**
  * The OMA-DM management endpoint (MS-MDM) as a plain node handler on the device listener
  * (decisions.md §44): every check-in of every device comes here, and Express's router, Nest's
@@ -30,13 +37,6 @@ const MANAGEMENT_PATH_SLASH = `${MANAGEMENT_PATH_LC}/`;
  * filter's JSON 500 for an unexpected failure. SyncmlController keeps the OpenAPI description
  * and answers through `answer` too.
  */
-/** 503 with Retry-After: the message was not (fully) processed, and the device resends it. */
-function unavailable(): SyncmlHttpResult {
-  return plain(503, 'Service unavailable, retry', {
-    'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
-  });
-}
-
 @Injectable()
 export class ManagementEndpoint implements DeviceRoute {
   private readonly logger = new Logger('SyncmlController');
