@@ -254,8 +254,7 @@ export class DeviceCheckinsRepository {
         .findOneAndUpdate(
           { ...filter, status: DeviceStatus.Active },
           { $inc: { queueSeq: 1, queueWrites: 1 } },
-          // FerretDB 1.24 refuses a projection on findAndModify: toWinDevice leaves the session
-          // out.
+          // FerretDB 1.24 refuses a projection on findAndModify (toWinDevice drops the session).
           { new: true, timestamps: false },
         )
         .lean<WinDeviceDoc>()

@@ -18,9 +18,10 @@ import {
 
 // decisions.md §45: on a store reached through one connection (the embedded FerretDB), reads
 // that cannot race a conditional update go through a pool of their own, and so do plain inserts
-// (§57); every other write stays on the single connection. Which connection a command went through is told by the client it started
-// on: the read pool's client emits its own events (and forwards them to the main client, where
-// benches and the query-shape recorder listen), so "main only" = seen on main, not on reads.
+// (§57); every other write stays on the single connection. Which connection a command went
+// through is told by the client it started on: the read pool's client emits its own events (and
+// forwards them to the main client, where benches and the query-shape recorder listen), so
+// "main only" = seen on main, not on reads.
 
 let t: TestApp;
 let reads: Connection;

@@ -32,12 +32,11 @@ export function readPoolUri(uri: string, size = READ_POOL_SIZE): string | undefi
 const MONITORING_EVENTS = ['commandStarted', 'commandSucceeded', 'commandFailed'] as const;
 
 /**
- * Models for reads that cannot race a conditional update (and for plain inserts, forInserts):
- * a read of committed state whose
- * result no update of the same request is conditioned on beyond what the update itself checks.
- * On the embedded FerretDB they run on the read pool, beside the single connection every write
- * uses (FerretDB 1.24 loses conditional updates across connections, not reads); on MongoDB the
- * read pool is the application's own pool.
+ * Models for reads that cannot race a conditional update (and for plain inserts, forInserts): a
+ * read of committed state whose result no update of the same request is conditioned on beyond
+ * what the update itself checks. On the embedded FerretDB they run on the read pool, beside the
+ * single connection every other write uses (FerretDB 1.24 loses conditional updates across
+ * connections, not reads); on MongoDB the read pool is the application's own pool.
  */
 @Injectable()
 export class ReadModels {
